@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CascadeConfig(AppConfig):
+    name = "cascade"
+    verbose_name = "Goal cascade"

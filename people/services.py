@@ -1,0 +1,174 @@
+"""Writes about people. Every change to who reports to whom goes through here,
+because the stored manager paths must move with it."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Length, Substr
+
+from config.errors import ConflictError
+from people.models import PATH_SEPARATOR, Department, Employee
+
+User = get_user_model()
+
+
+def department_create(*, name: str, parent: Department | None = None, head: Employee | None = None) -> Department:
+    department = Department(name=name.strip(), parent=parent, head=head)
+    department.full_clean()
+    department.save()
+    return department
+
+
+def department_set_parent(*, department: Department, parent: Department | None) -> Department:
+    """Move a department under another, refusing to make the tree a loop."""
+    ancestor = parent
+    seen: set[int] = set()
+    while ancestor is not None and ancestor.pk not in seen:
+        if ancestor.pk == department.pk:
+            raise ValidationError({"parent": "A department cannot sit under itself or one of its own sub-departments."})
+        seen.add(ancestor.pk)
+        ancestor = ancestor.parent
+    department.parent = parent
+    department.full_clean()
+    department.save(update_fields=["parent"])
+    return department
+
+
+def employee_create(
+    *,
+    employee_id: str,
+    full_name: str,
+    email: str,
+    department: Department,
+    username: str | None = None,
+    manager: Employee | None = None,
+    job_title: str = "",
+    hire_date: datetime.date | None = None,
+    is_hr_admin: bool = False,
+    is_quality_lead: bool = False,
+    password: str | None = None,
+) -> Employee:
+    with transaction.atomic():
+        user = User(username=username or email.lower(), email=email.lower(), is_staff=is_hr_admin)
+        first, _, last = full_name.partition(" ")
+        user.first_name, user.last_name = first[:150], last[:150]
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        employee = Employee(
+            user=user,
+            employee_id=employee_id,
+            full_name=full_name,
+            department=department,
+            manager=manager,
+            job_title=job_title,
+            hire_date=hire_date,
+            is_hr_admin=is_hr_admin,
+            is_quality_lead=is_quality_lead,
+        )
+        employee.full_clean(exclude=["user"])
+        employee.save()
+        employee.path = _path_for(employee.pk, manager)
+        employee.save(update_fields=["path"])
+    return employee
+
+
+EDITABLE_FIELDS = frozenset(
+    {"full_name", "department", "manager", "job_title", "hire_date", "is_active", "is_hr_admin", "is_quality_lead"}
+)
+
+
+def employee_update(*, employee: Employee, expected_version: int | None, data: Mapping[str, object]) -> Employee:
+    """Apply an edit read at ``expected_version``; a newer save in between is a conflict.
+
+    Moving someone to a new manager moves their whole team with them.
+    """
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    with transaction.atomic():
+        current = Employee.objects.select_for_update().get(pk=employee.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise ConflictError()
+        old_path = current.path
+        for name, value in data.items():
+            setattr(current, name, value)
+        if "manager" in data:
+            check_manager(current, current.manager)
+        current.full_clean(exclude=["user"])
+        current.version = F("version") + 1
+        current.save()
+        if "manager" in data:
+            new_path = _path_for(current.pk, current.manager)
+            if new_path != old_path:
+                _move_subtree(old_path, new_path)
+        if {"is_hr_admin", "is_active", "full_name"} & set(data):
+            User.objects.filter(pk=current.user_id).update(is_staff=current.is_hr_admin, is_active=current.is_active)
+        current.refresh_from_db()
+    return current
+
+
+def check_manager(employee: Employee, manager: Employee | None) -> None:
+    """Refuse a manager that would make the chain a loop (ValidationError on ``manager``)."""
+    if manager is None:
+        return
+    if manager.pk == employee.pk:
+        raise ValidationError({"manager": "A person cannot be their own manager."})
+    if f"{PATH_SEPARATOR}{employee.pk}{PATH_SEPARATOR}" in manager.path:
+        raise ValidationError(
+            {"manager": f"{manager.full_name} reports to {employee.full_name}; that would make a loop in the chain."}
+        )
+
+
+def _path_for(pk: int, manager: Employee | None) -> str:
+    prefix = manager.path if manager is not None else PATH_SEPARATOR
+    return f"{prefix}{pk}{PATH_SEPARATOR}"
+
+
+def _move_subtree(old_path: str, new_path: str) -> None:
+    # One UPDATE rewrites the prefix of everyone under the moved person.
+    Employee.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr("path", Length(Value(old_path)) + 1))
+    )
+
+
+def compute_paths(manager_of: Mapping[int, int | None]) -> dict[int, str]:
+    """Paths for a whole organisation from ``{employee_id: manager_id}``.
+
+    Raises ValueError naming the people in a loop, if any.
+    """
+    paths: dict[int, str] = {}
+    for start in manager_of:
+        trail: list[int] = []
+        on_trail: set[int] = set()
+        node: int | None = start
+        while node is not None and node not in paths:
+            if node in on_trail:
+                loop = trail[trail.index(node) :]
+                raise ValueError(loop)
+            trail.append(node)
+            on_trail.add(node)
+            node = manager_of.get(node)
+        prefix = paths[node] if node is not None else PATH_SEPARATOR
+        for member in reversed(trail):
+            prefix = f"{prefix}{member}{PATH_SEPARATOR}"
+            paths[member] = prefix
+    return paths
+
+
+def rebuild_paths() -> int:
+    """Recompute every stored path from the manager links; returns how many changed."""
+    rows = list(Employee.objects.values_list("pk", "manager_id", "path"))
+    paths = compute_paths({pk: manager_id for pk, manager_id, _ in rows})
+    changed = [Employee(pk=pk, path=paths[pk]) for pk, _, old in rows if paths[pk] != old]
+    Employee.objects.bulk_update(changed, ["path"], batch_size=1000)
+    return len(changed)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from people import views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.directory, name="directory"),
+    path("<int:pk>/", views.person_detail, name="detail"),
+    path("departments/", views.departments, name="departments"),
+    path("import/", views.import_upload, name="import"),
+    path("import/template.csv", views.import_template_csv, name="import_template"),
+    path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/errors.csv", views.import_errors_csv, name="import_errors"),
+]

@@ -1,0 +1,140 @@
+"""Pages about people: the home page per role, the directory, a person's profile,
+the department tree and the org-chart import."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from people import selectors
+from people.forms import OrgChartUploadForm
+from people.models import OrgChartImport
+from people.org_import import COLUMNS, start_import
+
+
+def _require_hr(request: HttpRequest) -> None:
+    # HR-only pages answer 404 to everyone else so that they do not advertise themselves.
+    if not selectors.is_hr_admin(request.user):
+        raise Http404("No such page.")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    employee = selectors.employee_for_user(request.user)
+    context: dict[str, object] = {"employee": employee}
+    if employee is not None:
+        context["chain"] = selectors.reporting_chain(employee=employee)
+        context["direct_reports"] = list(selectors.reports_of(employee=employee, direct_only=True))
+        context["team_size"] = selectors.reports_of(employee=employee).count()
+    if selectors.is_hr_admin(request.user):
+        context["headcount"] = selectors.employees_visible_to(user=request.user).count()
+        context["recent_imports"] = OrgChartImport.objects.select_related("created_by")[:3]
+    return render(request, "home.html", context)
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    people = selectors.employees_visible_to(user=request.user).order_by("full_name")
+    query = request.GET.get("q", "").strip()
+    if query:
+        people = people.filter(
+            Q(full_name__icontains=query) | Q(employee_id__iexact=query) | Q(job_title__icontains=query)
+        )
+    page = Paginator(people, 50).get_page(request.GET.get("page"))
+    return render(request, "people/directory.html", {"page": page, "query": query})
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.get_visible_employee(user=request.user, pk=pk)
+    visible = selectors.employees_visible_to(user=request.user)
+    return render(
+        request,
+        "people/person_detail.html",
+        {
+            "person": person,
+            "chain": selectors.reporting_chain(employee=person),
+            # Only the reports this viewer may open are links; the chain above is shown as names.
+            "reports": list(visible.filter(manager=person)),
+        },
+    )
+
+
+@login_required
+def departments(request: HttpRequest) -> HttpResponse:
+    return render(request, "people/departments.html", {"tree": selectors.department_tree()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    _require_hr(request)
+    form = OrgChartUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            record = start_import(
+                user=request.user,
+                file_name=upload.name,
+                content=upload.read(),
+                deactivate_missing=form.cleaned_data["deactivate_missing"],
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            return redirect("people:import_detail", pk=record.pk)
+    imports = OrgChartImport.objects.select_related("created_by").defer("content")[:20]
+    return render(
+        request,
+        "people/import_upload.html",
+        {"form": form, "imports": imports, "columns": COLUMNS},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_hr(request)
+    record = _get_import(pk)
+    template = "people/_import_status.html" if request.headers.get("HX-Request") else "people/import_detail.html"
+    return render(request, template, {"record": record, "errors": record.errors[:500]})
+
+
+@login_required
+def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_hr(request)
+    record = _get_import(pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "field", "message"])
+    for error in record.errors:
+        writer.writerow([error["row"], error["field"], error["message"]])
+    return response
+
+
+@login_required
+def import_template_csv(request: HttpRequest) -> HttpResponse:
+    _require_hr(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="org-chart-template.csv"'
+    writer = csv.writer(response)
+    writer.writerow(COLUMNS)
+    writer.writerow(["H0001", "Ada Example", "ada@example.org", "Nursing", "", "Chief Nurse", "2019-04-01"])
+    writer.writerow(["H0002", "Ben Example", "ben@example.org", "Nursing", "H0001", "Ward Manager", "2021-09-13"])
+    return response
+
+
+def _get_import(pk: int) -> OrgChartImport:
+    try:
+        return OrgChartImport.objects.select_related("created_by").defer("content").get(pk=pk)
+    except OrgChartImport.DoesNotExist:
+        raise Http404("No such import.") from None
