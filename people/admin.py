@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from people import selectors, services
@@ -54,7 +55,10 @@ class EmployeeAdminForm(forms.ModelForm):
     def clean_manager(self) -> Employee | None:
         manager = self.cleaned_data.get("manager")
         if self.instance.pk:
-            services.check_manager(self.instance, manager)
+            try:
+                services.check_manager(self.instance, manager)
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["manager"]) from None
         return manager
 
 

@@ -76,7 +76,7 @@ def departments(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     _require_hr(request)
-    form = OrgChartUploadForm(request.POST or None, request.FILES or None)
+    form = OrgChartUploadForm(request.POST, request.FILES) if request.method == "POST" else OrgChartUploadForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
