@@ -42,7 +42,7 @@ test: $(STAMP)  ## Run the whole suite (PostgreSQL when DATABASE_URL is set, els
 
 .PHONY: bench
 bench: $(STAMP)  ## Measure on PostgreSQL and write bench/results/latest.json
-	DJANGO_SETTINGS_MODULE=config.settings.local CELERY_TASK_ALWAYS_EAGER=true $(PY) -m bench.run
+	DJANGO_SETTINGS_MODULE=config.settings.local DJANGO_DEBUG=false CELERY_TASK_ALWAYS_EAGER=true $(PY) -m bench.run
 
 .PHONY: lint
 lint: $(STAMP)  ## Ruff lint and format check

@@ -48,8 +48,14 @@ class EmployeeAdminForm(forms.ModelForm):
     class Meta:
         model = Employee
         fields = (
-            "full_name", "department", "manager", "job_title", "hire_date",
-            "is_active", "is_hr_admin", "is_quality_lead",
+            "full_name",
+            "department",
+            "manager",
+            "job_title",
+            "hire_date",
+            "is_active",
+            "is_hr_admin",
+            "is_quality_lead",
         )
 
     def clean_manager(self) -> Employee | None:

@@ -112,9 +112,20 @@ def employee_update(*, employee: Employee, expected_version: int | None, data: M
             if new_path != old_path:
                 _move_subtree(old_path, new_path)
         if {"is_hr_admin", "is_active", "full_name"} & set(data):
-            User.objects.filter(pk=current.user_id).update(is_staff=current.is_hr_admin, is_active=current.is_active)
+            _sync_user(current)
         current.refresh_from_db()
     return current
+
+
+def _sync_user(employee: Employee) -> None:
+    """Keep the sign-in account in step with the employee record it belongs to."""
+    user = User.objects.get(pk=employee.user_id)
+    user.first_name, _, user.last_name = employee.full_name.partition(" ")
+    user.first_name, user.last_name = user.first_name[:150], user.last_name[:150]
+    user.is_active = employee.is_active
+    # HR admins use the admin site; superusers keep their access whatever their HR flag says.
+    user.is_staff = employee.is_hr_admin or user.is_superuser
+    user.save(update_fields=["first_name", "last_name", "is_active", "is_staff"])
 
 
 def check_manager(employee: Employee, manager: Employee | None) -> None:

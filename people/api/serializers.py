@@ -1,0 +1,197 @@
+"""Shapes of the people API.
+
+Output serializers only read attributes the views' querysets already loaded;
+input serializers only check types and that ids exist. What a change means
+(loops, versions, moving a team) is decided in people.services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+
+from people.models import Department, Employee, OrgChartImport
+
+UNKNOWN_FIELD_MESSAGE = "This field cannot be changed here."
+
+
+class StrictInputSerializer(serializers.Serializer):
+    # Refuses fields it does not know instead of dropping them, so that a client
+    # sending, say, ``employee_id`` hears that it was not changed. (A comment, not a
+    # docstring: the schema would repeat a docstring on every subclass.)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [UNKNOWN_FIELD_MESSAGE] for name in unknown})
+        return super().to_internal_value(data)
+
+
+# ---------------------------------------------------------------- references
+
+
+class DepartmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class EmployeeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True)
+
+
+# ---------------------------------------------------------------- departments
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    parent = DepartmentRefSerializer(read_only=True, allow_null=True)
+    head = EmployeeRefSerializer(read_only=True, allow_null=True)
+    headcount = serializers.IntegerField(read_only=True, help_text="Active people in this department.")
+
+    class Meta:
+        model = Department
+        fields = ["id", "name", "parent", "head", "headcount"]
+        read_only_fields = fields
+
+
+class DepartmentCreateSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=120)
+    parent = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
+    head = serializers.PrimaryKeyRelatedField(queryset=Employee.objects.all(), required=False, allow_null=True)
+
+
+class DepartmentMoveSerializer(StrictInputSerializer):
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), allow_null=True, help_text="The department to sit under; null for the top."
+    )
+
+
+# ---------------------------------------------------------------- employees
+
+
+class EmployeeSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    department = DepartmentRefSerializer(read_only=True)
+    manager = EmployeeRefSerializer(read_only=True, allow_null=True)
+    roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+    # Annotated by people.selectors.with_is_manager: no query per row.
+    is_manager = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Employee
+        fields = [
+            "id",
+            "employee_id",
+            "full_name",
+            "email",
+            "department",
+            "manager",
+            "job_title",
+            "hire_date",
+            "is_active",
+            "roles",
+            "is_manager",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class ChainLinkSerializer(serializers.ModelSerializer):
+    """One manager in a reporting chain: who they are, not their whole record."""
+
+    department = DepartmentRefSerializer(read_only=True)
+
+    class Meta:
+        model = Employee
+        fields = ["id", "employee_id", "full_name", "job_title", "department"]
+        read_only_fields = fields
+
+
+class EmployeeUpdateSerializer(StrictInputSerializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="Required: the version you read. A newer save in between answers 409."
+    )
+    full_name = serializers.CharField(max_length=200, required=False)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False)
+    manager = serializers.PrimaryKeyRelatedField(queryset=Employee.objects.all(), required=False, allow_null=True)
+    job_title = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    hire_date = serializers.DateField(required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+    is_hr_admin = serializers.BooleanField(required=False)
+    is_quality_lead = serializers.BooleanField(required=False)
+
+
+class EmployeeFilterSerializer(serializers.Serializer):
+    """Query parameters of the employee list."""
+
+    department = serializers.IntegerField(required=False, help_text="Department id.")
+    manager = serializers.IntegerField(required=False, help_text="Direct manager's id.")
+    active = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Active people (default) or, with false, people who have left; only HR admins see those.",
+    )
+    search = serializers.CharField(required=False, allow_blank=True, help_text="Part of a name or employee ID.")
+
+
+# ---------------------------------------------------------------- org-chart imports
+
+
+class ImportProblemSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Spreadsheet row (the header is row 1); 0 for the file as a whole.")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportSummarySerializer(serializers.Serializer):
+    """What a finished import changed; empty until it has succeeded."""
+
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    unchanged = serializers.IntegerField(required=False)
+    reactivated = serializers.IntegerField(required=False)
+    deactivated = serializers.IntegerField(required=False)
+    departments_created = serializers.ListField(child=serializers.CharField(), required=False)
+    kept_active = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="People missing from the file but left active."
+    )
+
+
+class OrgImportSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="org-import-detail")
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    errors = ImportProblemSerializer(many=True, read_only=True)
+    summary = ImportSummarySerializer(read_only=True)
+
+    class Meta:
+        model = OrgChartImport
+        # Never the file's bytes: they can be megabytes, and they are personal data.
+        fields = [
+            "id",
+            "url",
+            "file_name",
+            "created_at",
+            "created_by",
+            "deactivate_missing",
+            "status",
+            "status_display",
+            "total_rows",
+            "processed_rows",
+            "percent",
+            "errors",
+            "summary",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class OrgImportCreateSerializer(serializers.Serializer):
+    # Not strict: multipart forms carry extras of their own (a CSRF token from the browsable API).
+    file = serializers.FileField(help_text="A .csv or .xlsx file with one row per person.")
+    deactivate_missing = serializers.BooleanField(
+        required=False, default=False, help_text="Deactivate active people who are not in the file."
+    )

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+
+from people.api.views import DepartmentViewSet, EmployeeViewSet, OrgImportViewSet
+
+router = DefaultRouter()
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("employees", EmployeeViewSet, basename="employee")
+router.register("org-imports", OrgImportViewSet, basename="org-import")
+
+urlpatterns = [
+    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    *router.urls,
+]
