@@ -11,9 +11,10 @@ from config.celery_app import app as celery_app
 def real_broker(settings):
     """Health checks the broker only when tasks are not run in-process."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    original = celery_app.conf.broker_url
+    # The write URL, because Celery lets a CELERY_BROKER_URL environment variable win over broker_url.
+    original = celery_app.conf.broker_write_url
     yield celery_app
-    celery_app.conf.broker_url = original
+    celery_app.conf.broker_write_url = original
 
 
 @pytest.mark.django_db
@@ -25,7 +26,7 @@ def test_it_is_healthy_when_tasks_run_in_process(client):
 
 @pytest.mark.django_db
 def test_it_answers_503_naming_an_unreachable_broker(client, real_broker):
-    real_broker.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    real_broker.conf.broker_write_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
