@@ -1,3 +1,5 @@
+"""The people resources, registered on the project's one API router (config/api_router.py)."""
+
 from __future__ import annotations
 
 from django.urls import path
@@ -6,12 +8,11 @@ from rest_framework.routers import DefaultRouter
 
 from people.api.views import DepartmentViewSet, EmployeeViewSet, OrgImportViewSet
 
-router = DefaultRouter()
-router.register("departments", DepartmentViewSet, basename="department")
-router.register("employees", EmployeeViewSet, basename="employee")
-router.register("org-imports", OrgImportViewSet, basename="org-import")
 
-urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
-    *router.urls,
-]
+def register(router: DefaultRouter) -> None:
+    router.register("departments", DepartmentViewSet, basename="department")
+    router.register("employees", EmployeeViewSet, basename="employee")
+    router.register("org-imports", OrgImportViewSet, basename="org-import")
+
+
+urlpatterns = [path("auth/token/", ObtainAuthToken.as_view(), name="api-token")]

@@ -1,0 +1,337 @@
+"""Quality priorities, their measures and observations, and the goals that cascade from them.
+
+A goal hangs at one of two levels below a priority: functional (owned by a
+department) or individual (owned by an employee). Every goal also stores its
+root priority and its owning department, so that the linkage matrix and a
+priority's tree are single queries however deep the chain.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from people.models import Department, Employee, ImportStatus
+
+
+class Methodology(models.TextChoices):
+    LEAN = "lean", "Lean"
+    SIX_SIGMA = "six_sigma", "Six Sigma"
+    PDSA = "pdsa", "PDSA"
+    DMAIC = "dmaic", "DMAIC"
+
+
+class PriorityStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"
+
+
+class QualityPriority(models.Model):
+    title = models.CharField(max_length=200)
+    aim = models.TextField(help_text="What will improve, by how much, by when, for whom.")
+    methodology = models.CharField(max_length=20, choices=Methodology, default=Methodology.PDSA)
+    owner = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="owned_priorities")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=10, choices=PriorityStatus, default=PriorityStatus.ACTIVE)
+    # Weighted mean of the goals directly under the priority, kept by the roll-up.
+    progress = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "quality priorities"
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="priority_period_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MeasureType(models.TextChoices):
+    OUTCOME = "outcome", "Outcome"
+    PROCESS = "process", "Process"
+    BALANCING = "balancing", "Balancing"
+
+
+class Direction(models.TextChoices):
+    UP = "up", "Higher is better"
+    DOWN = "down", "Lower is better"
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
+class QualityMeasure(models.Model):
+    priority = models.ForeignKey(QualityPriority, on_delete=models.PROTECT, related_name="measures")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=40, help_text="e.g. days, %, errors per 1,000 doses")
+    measure_type = models.CharField("IHI type", max_length=10, choices=MeasureType)
+    direction = models.CharField("direction of improvement", max_length=4, choices=Direction)
+    baseline = models.DecimalField(max_digits=14, decimal_places=4)
+    target = models.DecimalField(max_digits=14, decimal_places=4)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="measures")
+    frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.MONTHLY)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(target=models.F("baseline")), name="measure_target_differs"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Observation(models.Model):
+    measure = models.ForeignKey(QualityMeasure, on_delete=models.CASCADE, related_name="observations")
+    date = models.DateField()
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    numerator = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    denominator = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    entered_by = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "date"], name="one_observation_per_measure_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure}: {self.value} on {self.date}"
+
+
+class GoalPeriod(models.Model):
+    """The time box goals are set for. Review cycles (appraisals) attach to one later."""
+
+    name = models.CharField(max_length=80, unique=True)
+    start = models.DateField()
+    end = models.DateField()
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="goal_period_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GoalLevel(models.TextChoices):
+    FUNCTIONAL = "functional", "Functional (department)"
+    INDIVIDUAL = "individual", "Individual"
+
+
+class GoalKind(models.TextChoices):
+    RESULT = "result", "Result"
+    PROCESS = "process", "Process / improvement activity"
+
+
+class ProgressMode(models.TextChoices):
+    MANUAL = "manual", "Updated by hand"
+    MEASURE = "measure", "Driven by the linked measure"
+
+
+class Approval(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for approval"
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned for changes"
+
+
+class GoalStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACHIEVED = "achieved", "Achieved"
+    NOT_ACHIEVED = "not_achieved", "Not achieved"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Goal(models.Model):
+    level = models.CharField(max_length=10, choices=GoalLevel)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # The root of the chain, always set; parent_goal is null when the priority is the parent.
+    priority = models.ForeignKey(QualityPriority, on_delete=models.PROTECT, related_name="goals")
+    parent_goal = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Functional goals: the owning department. Individual goals: the owner's department when set.
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="goals")
+    owner = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="goals")
+    contributing_departments = models.ManyToManyField(Department, blank=True, related_name="contributed_goals")
+    period = models.ForeignKey(GoalPeriod, on_delete=models.PROTECT, related_name="goals")
+    weight = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
+    kind = models.CharField(max_length=10, choices=GoalKind, default=GoalKind.RESULT)
+    measure = models.ForeignKey(QualityMeasure, null=True, blank=True, on_delete=models.PROTECT, related_name="goals")
+    baseline = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    target = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    progress_mode = models.CharField(max_length=10, choices=ProgressMode, default=ProgressMode.MANUAL)
+    progress = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    approval = models.CharField(max_length=10, choices=Approval, default=Approval.DRAFT)
+    status = models.CharField(max_length=12, choices=GoalStatus, default=GoalStatus.OPEN)
+    due_date = models.DateField(null=True, blank=True)
+    improvement_hours_per_month = models.DecimalField(
+        "planned improvement time (hours per month)", max_digits=5, decimal_places=1, default=Decimal("0")
+    )
+    created_by = models.ForeignKey(Employee, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["priority_id", "level", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level="functional", owner__isnull=True) | Q(level="individual", owner__isnull=False)),
+                name="goal_owner_matches_level",
+            ),
+            models.CheckConstraint(condition=~Q(parent_goal=models.F("pk")), name="goal_not_own_parent"),
+            models.CheckConstraint(
+                condition=Q(target__isnull=True) | Q(baseline__isnull=True) | ~Q(target=models.F("baseline")),
+                name="goal_target_differs",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["priority", "department"], name="goal_matrix"),
+            models.Index(fields=["owner", "period"], name="goal_owner_period"),
+            models.Index(fields=["department", "period", "level"], name="goal_dept_period"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_individual(self) -> bool:
+        return self.level == GoalLevel.INDIVIDUAL
+
+    @property
+    def is_editable(self) -> bool:
+        return self.approval in {Approval.DRAFT, Approval.RETURNED}
+
+
+class Confidence(models.IntegerChoices):
+    LOW = 1, "Low"
+    MEDIUM = 2, "Medium"
+    HIGH = 3, "High"
+
+
+class GoalUpdate(models.Model):
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="goal_updates")
+    created_at = models.DateTimeField(auto_now_add=True)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    confidence = models.PositiveSmallIntegerField(choices=Confidence, default=Confidence.MEDIUM)
+    comment = models.TextField(blank=True)
+    progress_after = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["goal", "-created_at"], name="goal_update_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.goal}: {self.progress_after}%"
+
+
+class ReviewAction(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned"
+    REOPENED = "reopened", "Reopened"
+
+
+class GoalSetEvent(models.Model):
+    """One step of the goal-setting workflow for an owner's set of goals in a period."""
+
+    period = models.ForeignKey(GoalPeriod, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="goal_set_events")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=ReviewAction)
+    actor = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor}"
+
+
+class CascadeSettings(models.Model):
+    """Organisation-wide choices for the cascade; one row, edited by HR."""
+
+    team_goal_visibility = models.BooleanField(
+        default=False,
+        help_text="Let people see the individual goals of colleagues who share their manager.",
+    )
+
+    class Meta:
+        verbose_name_plural = "cascade settings"
+
+    def __str__(self) -> str:
+        return "Cascade settings"
+
+    @classmethod
+    def current(cls) -> CascadeSettings:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class ImportKind(models.TextChoices):
+    GOALS = "goals", "Goals"
+    OBSERVATIONS = "observations", "Measure observations"
+
+
+class CascadeImport(models.Model):
+    """One uploaded file of goals or observations, checked and applied in the background.
+
+    Like the org-chart import: the bytes live on the record so that any worker can
+    read them, every row is checked before anything is written, and the whole file
+    is applied in one transaction or not at all.
+    """
+
+    kind = models.CharField(max_length=20, choices=ImportKind)
+    measure = models.ForeignKey(QualityMeasure, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(GoalPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    status = models.CharField(max_length=20, choices=ImportStatus, default=ImportStatus.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": 3, "field": "weight", "message": "..."}]
+    summary = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED}
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.SUCCEEDED:
+            return 100
+        if not self.total_rows:
+            return 0
+        return 90 * self.processed_rows // self.total_rows + (5 if self.status == ImportStatus.APPLYING else 0)

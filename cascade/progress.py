@@ -1,0 +1,145 @@
+"""Progress: the formulas, progress updates, and the roll-up to ancestors.
+
+The rules (PRODUCT.md, "Progress roll-up"):
+- a measure-driven goal's progress is (latest − baseline) / (target − baseline),
+  clamped to 0–100 %; because a target always lies on the improving side of the
+  baseline, the same formula honours both directions of improvement;
+- a parent's progress is the weighted mean of its children's, by their weights;
+- an update recomputes the ancestors of one goal only, never the whole tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+
+from cascade import access
+from cascade.models import Approval, Goal, GoalStatus, GoalUpdate, ProgressMode, QualityMeasure, QualityPriority
+from people import selectors as people
+
+HUNDRED = Decimal("100")
+CENT = Decimal("0.01")
+
+
+def clamp_percent(value: Decimal) -> Decimal:
+    return min(max(value, Decimal("0")), HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def progress_towards(*, baseline: Decimal, target: Decimal, latest: Decimal) -> Decimal:
+    """How far ``latest`` has moved from the baseline towards the target, as a clamped percentage."""
+    if target == baseline:
+        raise ValidationError("The target must differ from the baseline.")
+    return clamp_percent((latest - baseline) / (target - baseline) * HUNDRED)
+
+
+def weighted_mean(pairs: Iterable[tuple[Decimal, int]]) -> Decimal:
+    """Mean of progress values weighted by their goals' weights; 0 when there is nothing to weigh."""
+    total = Decimal("0")
+    weights = 0
+    for progress, weight in pairs:
+        total += progress * weight
+        weights += weight
+    return clamp_percent(total / weights) if weights else Decimal("0.00")
+
+
+def counted_children(parent: Goal | None = None, *, priority: QualityPriority | None = None):
+    """The goals whose progress feeds a parent's: approved and not cancelled."""
+    queryset = Goal.objects.filter(approval=Approval.APPROVED).exclude(status=GoalStatus.CANCELLED)
+    if parent is not None:
+        return queryset.filter(parent_goal=parent)
+    return queryset.filter(priority=priority, parent_goal__isnull=True)
+
+
+def _rolled_up(queryset) -> Decimal:
+    # One aggregate query: Σ(progress × weight) and Σ weight.
+    totals = queryset.aggregate(weighted=Sum(F("progress") * F("weight")), weights=Sum("weight"))
+    if not totals["weights"]:
+        return Decimal("0.00")
+    return clamp_percent(Decimal(totals["weighted"]) / Decimal(totals["weights"]))
+
+
+def rollup_from(goals: Iterable[Goal]) -> None:
+    """Recompute the parents and priorities above these goals (each once), bottom up."""
+    goals = list(goals)
+    parent_ids = {g.parent_goal_id for g in goals if g.parent_goal_id}
+    priority_ids = {g.priority_id for g in goals}
+    for parent in Goal.objects.filter(pk__in=parent_ids):
+        if counted_children(parent).exists():
+            Goal.objects.filter(pk=parent.pk).update(progress=_rolled_up(counted_children(parent)))
+    for priority_id in priority_ids:
+        progress = _rolled_up(counted_children(priority=QualityPriority(pk=priority_id)))
+        QualityPriority.objects.filter(pk=priority_id).update(progress=progress)
+
+
+def has_counted_children(goal: Goal) -> bool:
+    return counted_children(goal).exists()
+
+
+def record_update(
+    *,
+    user,
+    goal: Goal,
+    percent: Decimal | None = None,
+    value: Decimal | None = None,
+    confidence: int = 2,
+    comment: str = "",
+) -> GoalUpdate:
+    """A progress update by someone allowed to make it, then the roll-up of its ancestors."""
+    author = people.employee_for_user(user)
+    if author is None or not access.can_update_progress(user, goal):
+        raise PermissionDenied("You cannot update the progress of this goal.")
+    if goal.approval != Approval.APPROVED:
+        raise ValidationError("Progress is tracked once the goal is approved.")
+    if goal.status == GoalStatus.CANCELLED:
+        raise ValidationError("This goal is cancelled.")
+    if percent is not None and value is not None:
+        raise ValidationError("Give either a percentage or a value, not both.")
+    derived = goal.progress_mode == ProgressMode.MEASURE or has_counted_children(goal)
+    if derived and (percent is not None or value is not None):
+        raise ValidationError(
+            {"percent": "This goal's progress comes from its linked measure or from the goals under it; "
+             "add a comment and your confidence instead."}
+        )
+    if value is not None:
+        if goal.baseline is None or goal.target is None:
+            raise ValidationError({"value": "This goal has no baseline and target; give a percentage instead."})
+        new_progress = progress_towards(baseline=goal.baseline, target=goal.target, latest=value)
+    elif percent is not None:
+        if not Decimal("0") <= percent <= HUNDRED:
+            raise ValidationError({"percent": "A percentage must be between 0 and 100."})
+        new_progress = clamp_percent(percent)
+    else:
+        new_progress = goal.progress
+    if not comment.strip() and percent is None and value is None:
+        raise ValidationError({"comment": "Say what has happened: a comment, a percentage or a value."})
+    with transaction.atomic():
+        update = GoalUpdate.objects.create(
+            goal=goal, author=author, value=value, percent=percent, confidence=confidence,
+            comment=comment.strip(), progress_after=new_progress,
+        )
+        if new_progress != goal.progress:
+            Goal.objects.filter(pk=goal.pk).update(progress=new_progress, version=F("version") + 1)
+            goal.progress = new_progress
+            rollup_from([goal])
+    return update
+
+
+def refresh_measure_driven(measure: QualityMeasure) -> int:
+    """After the measure's data changes, move every goal it drives and their ancestors."""
+    latest = measure.observations.order_by("-date").values_list("value", flat=True).first()
+    goals = list(Goal.objects.filter(measure=measure, progress_mode=ProgressMode.MEASURE))
+    changed = []
+    for goal in goals:
+        baseline = goal.baseline if goal.baseline is not None else measure.baseline
+        target = goal.target if goal.target is not None else measure.target
+        progress = Decimal("0.00") if latest is None else progress_towards(baseline=baseline, target=target, latest=latest)
+        if progress != goal.progress:
+            goal.progress = progress
+            changed.append(goal)
+    Goal.objects.bulk_update(changed, ["progress"])
+    rollup_from(changed)
+    return len(changed)

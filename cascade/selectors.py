@@ -1,0 +1,287 @@
+"""Reads for the cascade: who may see which goals, trees, line of sight, the matrix.
+
+Visibility (PRODUCT.md): priorities, measures and department goals are the
+organisation's and visible to everyone signed in. An individual goal is
+visible to its owner, everyone above the owner, HR, and — line of sight —
+everyone below the owner; colleagues who share a manager see each other's only
+when the organisation turns team visibility on. Each function issues a fixed
+number of queries whatever the size of the tree or organisation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Avg, Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cascade.models import (
+    Approval,
+    CascadeSettings,
+    Goal,
+    GoalLevel,
+    GoalPeriod,
+    GoalStatus,
+    GoalUpdate,
+    Observation,
+    QualityMeasure,
+    QualityPriority,
+)
+from people import selectors as people
+from people.models import Department, Employee
+
+GOAL_RELATED = ("priority", "parent_goal", "department", "owner", "measure", "period")
+
+
+def priorities_visible_to(*, user) -> QuerySet[QualityPriority]:
+    if not user.is_authenticated:
+        return QualityPriority.objects.none()
+    return QualityPriority.objects.select_related("owner")
+
+
+def get_priority(*, user, pk: int) -> QualityPriority:
+    try:
+        return priorities_visible_to(user=user).get(pk=pk)
+    except QualityPriority.DoesNotExist:
+        raise Http404("No such priority.") from None
+
+
+def measures_visible_to(*, user) -> QuerySet[QualityMeasure]:
+    if not user.is_authenticated:
+        return QualityMeasure.objects.none()
+    return QualityMeasure.objects.select_related("priority", "department")
+
+
+def get_measure(*, user, pk: int) -> QualityMeasure:
+    try:
+        return measures_visible_to(user=user).get(pk=pk)
+    except QualityMeasure.DoesNotExist:
+        raise Http404("No such measure.") from None
+
+
+def observations_for(measure: QualityMeasure) -> list[Observation]:
+    return list(measure.observations.order_by("date"))
+
+
+def _individual_scope(user) -> Q | None:
+    """Which individual goals this user may see, as one filter; None means all of them."""
+    if people.is_hr_admin(user):
+        return None
+    employee = people.employee_for_user(user)
+    if employee is None:
+        return Q(pk__in=[])
+    scope = Q(owner__path__startswith=employee.path) | Q(owner_id__in=employee.chain_ids())
+    if employee.manager_id and CascadeSettings.current().team_goal_visibility:
+        scope |= Q(owner__manager_id=employee.manager_id)
+    return scope
+
+
+def goals_visible_to(*, user) -> QuerySet[Goal]:
+    queryset = Goal.objects.select_related(*GOAL_RELATED)
+    if not user.is_authenticated:
+        return queryset.none()
+    scope = _individual_scope(user)
+    if scope is None:
+        return queryset
+    return queryset.filter(Q(level=GoalLevel.FUNCTIONAL) | (Q(level=GoalLevel.INDIVIDUAL) & scope))
+
+
+def get_visible_goal(*, user, pk: int) -> Goal:
+    try:
+        return goals_visible_to(user=user).get(pk=pk)
+    except Goal.DoesNotExist:
+        raise Http404("No such goal.") from None
+
+
+def current_period() -> GoalPeriod | None:
+    """The period that contains today, else the latest one."""
+    today = timezone.localdate()
+    period = GoalPeriod.objects.filter(start__lte=today, end__gte=today).order_by("-start").first()
+    return period or GoalPeriod.objects.order_by("-start").first()
+
+
+# ---------------------------------------------------------------- trees and line of sight
+
+
+@dataclass
+class GoalNode:
+    goal: Goal
+    children: list[GoalNode] = field(default_factory=list)
+
+
+def priority_tree(*, user, priority: QualityPriority, period: GoalPeriod | None = None) -> list[GoalNode]:
+    """The goals cascaded from one priority that this user may see, as a forest (one query)."""
+    goals = goals_visible_to(user=user).filter(priority=priority).exclude(status=GoalStatus.CANCELLED)
+    if period is not None:
+        goals = goals.filter(period=period)
+    nodes = {g.pk: GoalNode(goal=g) for g in goals.order_by("level", "department__name", "title")}
+    roots: list[GoalNode] = []
+    for node in nodes.values():
+        parent = node.goal.parent_goal_id
+        (nodes[parent].children if parent in nodes else roots).append(node)
+    return roots
+
+
+@dataclass(frozen=True)
+class LineOfSight:
+    """A goal and what it serves, from the goal up to the organisation's priority."""
+
+    goal: Goal
+    department_goal: Goal | None
+    priority: QualityPriority
+
+
+def line_of_sight(goal: Goal) -> LineOfSight:
+    parent = goal.parent_goal if goal.parent_goal_id else None
+    return LineOfSight(goal=goal, department_goal=parent, priority=goal.priority)
+
+
+def goals_of(*, owner: Employee, period: GoalPeriod | None) -> list[Goal]:
+    """Someone's goals with their chain above, in one query (the related rows come joined)."""
+    goals = Goal.objects.select_related(*GOAL_RELATED, "parent_goal__department").filter(owner=owner)
+    if period is not None:
+        goals = goals.filter(period=period)
+    return list(goals.order_by("status", "-weight", "title"))
+
+
+def chain_goals_above(*, employee: Employee, period: GoalPeriod | None) -> list[Goal]:
+    """The individual goals of this person's managers: what their own work feeds into."""
+    goals = Goal.objects.select_related(*GOAL_RELATED).filter(owner_id__in=employee.chain_ids())
+    goals = goals.exclude(status=GoalStatus.CANCELLED)
+    if period is not None:
+        goals = goals.filter(period=period)
+    return list(goals.order_by("owner__path", "title"))
+
+
+@dataclass
+class TeamMemberGoals:
+    person: Employee
+    goals: list[Goal]
+
+    @property
+    def weight_total(self) -> int:
+        return sum(g.weight for g in self.goals if g.status != GoalStatus.CANCELLED)
+
+    @property
+    def state(self) -> str:
+        from cascade.workflow import set_state
+
+        return set_state(self.goals)
+
+
+def team_goals(*, manager: Employee, period: GoalPeriod | None) -> list[TeamMemberGoals]:
+    """Each direct report with their goals for the period (two queries)."""
+    reports = list(people.reports_of(employee=manager, direct_only=True).order_by("full_name"))
+    goals = Goal.objects.select_related(*GOAL_RELATED).filter(owner__in=reports)
+    if period is not None:
+        goals = goals.filter(period=period)
+    by_owner: dict[int, list[Goal]] = defaultdict(list)
+    for goal in goals.order_by("-weight", "title"):
+        by_owner[goal.owner_id].append(goal)
+    return [TeamMemberGoals(person=r, goals=by_owner[r.pk]) for r in reports]
+
+
+def department_goals(*, user, department: Department, period: GoalPeriod | None) -> dict[str, list[Goal]]:
+    """The department's own goals, and individual goals of its people this user may see."""
+    goals = goals_visible_to(user=user).filter(department=department).exclude(status=GoalStatus.CANCELLED)
+    if period is not None:
+        goals = goals.filter(period=period)
+    result: dict[str, list[Goal]] = {"functional": [], "individual": []}
+    for goal in goals.order_by("priority__title", "title"):
+        result[goal.level].append(goal)
+    return result
+
+
+# ---------------------------------------------------------------- feeds
+
+
+def goal_feed(goal: Goal, limit: int = 50) -> list[GoalUpdate]:
+    return list(goal.updates.select_related("author")[:limit])
+
+
+def team_feed(*, manager: Employee, limit: int = 50) -> list[GoalUpdate]:
+    """Recent updates on the goals of everyone under this manager (one query)."""
+    return list(
+        GoalUpdate.objects.select_related("goal", "author")
+        .filter(goal__owner__path__startswith=manager.path)
+        .exclude(goal__owner=manager)[:limit]
+    )
+
+
+# ---------------------------------------------------------------- the linkage matrix
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    count: int
+    mean_progress: Decimal | None
+
+    @property
+    def heat(self) -> int:
+        """0–5 heat band for colouring: 0 = no linked goals."""
+        if not self.count or self.mean_progress is None:
+            return 0
+        return 1 + min(int(self.mean_progress) // 20, 4)
+
+
+@dataclass
+class Matrix:
+    priorities: list[QualityPriority]
+    departments: list[Department]
+    cells: dict[tuple[int, int], MatrixCell]
+
+    def cell(self, priority_id: int, department_id: int) -> MatrixCell:
+        return self.cells.get((priority_id, department_id), MatrixCell(0, None))
+
+    def rows(self) -> list[tuple[QualityPriority, list[tuple[Department, MatrixCell]]]]:
+        return [(p, [(d, self.cell(p.pk, d.pk)) for d in self.departments]) for p in self.priorities]
+
+
+def linkage_matrix(*, user, period: GoalPeriod | None = None, include_retired: bool = False) -> Matrix:
+    """Priorities × departments: how many goals link each pair, and their mean progress (3 queries).
+
+    Counted: goals not cancelled and not returned drafts, functional and individual, by
+    the department that owns them; a contributing department also counts a shared goal.
+    """
+    priorities = priorities_visible_to(user=user)
+    if not include_retired:
+        priorities = priorities.filter(status="active")
+    goals = _matrix_goals(user=user, period=period)
+    grouped = goals.values("priority_id", "department_id").annotate(count=Count("pk"), mean=Avg("progress"))
+    cells: dict[tuple[int, int], list] = {}
+    for row in grouped:
+        cells[(row["priority_id"], row["department_id"])] = [row["count"], Decimal(row["mean"] or 0) * row["count"]]
+    shared = goals.filter(level=GoalLevel.FUNCTIONAL, contributing_departments__isnull=False).values(
+        "priority_id", "contributing_departments", "progress"
+    )
+    for row in shared:
+        key = (row["priority_id"], row["contributing_departments"])
+        count, total = cells.get(key, [0, Decimal("0")])
+        cells[key] = [count + 1, total + row["progress"]]
+    return Matrix(
+        priorities=list(priorities.order_by("title")),
+        departments=list(Department.objects.order_by("name")),
+        cells={
+            key: MatrixCell(count, (total / count).quantize(Decimal("0.1")) if count else None)
+            for key, (count, total) in cells.items()
+        },
+    )
+
+
+def _matrix_goals(*, user, period: GoalPeriod | None) -> QuerySet[Goal]:
+    goals = goals_visible_to(user=user).exclude(status=GoalStatus.CANCELLED).exclude(approval=Approval.RETURNED)
+    if people.is_quality_lead(user):
+        goals = Goal.objects.exclude(status=GoalStatus.CANCELLED).exclude(approval=Approval.RETURNED)
+    if period is not None:
+        goals = goals.filter(period=period)
+    return goals.order_by()
+
+
+def matrix_cell_goals(*, user, priority: QualityPriority, department: Department, period: GoalPeriod | None):
+    """The goals and people behind one matrix cell (one query)."""
+    goals = _matrix_goals(user=user, period=period).select_related(*GOAL_RELATED).filter(priority=priority)
+    goals = goals.filter(Q(department=department) | Q(level=GoalLevel.FUNCTIONAL, contributing_departments=department))
+    return list(goals.distinct().order_by("level", "owner__full_name", "title"))

@@ -1,0 +1,319 @@
+"""Writes for the cascade: priorities, measures, observations and goals.
+
+Each function checks who is acting, validates, and writes in one transaction.
+Goal-setting steps (submit, approve, return, reopen) are in cascade.workflow;
+progress and the roll-up in cascade.progress.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from cascade import access, progress
+from cascade.models import (
+    Approval,
+    Direction,
+    Goal,
+    GoalLevel,
+    GoalPeriod,
+    GoalStatus,
+    Observation,
+    PriorityStatus,
+    ProgressMode,
+    QualityMeasure,
+    QualityPriority,
+)
+from config.errors import ConflictError
+from people import selectors as people
+
+# ---------------------------------------------------------------- priorities and measures
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _apply(instance, data: Mapping[str, object], editable: frozenset[str]) -> None:
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(instance, name, value)
+
+
+def _save_versioned(model, instance, expected_version: int | None) -> None:
+    """Save if nobody else saved since ``expected_version`` was read; else ConflictError (409)."""
+    if expected_version is not None:
+        current = model.objects.select_for_update().filter(pk=instance.pk).values_list("version", flat=True).first()
+        if current != expected_version:
+            raise ConflictError()
+    instance.version = F("version") + 1
+    instance.save()
+    instance.refresh_from_db(fields=["version"])
+
+
+PRIORITY_FIELDS = frozenset({"title", "aim", "methodology", "owner", "period_start", "period_end", "status"})
+
+
+def priority_create(*, user, data: Mapping[str, object]) -> QualityPriority:
+    _require(access.can_manage_priorities(user), "Only the quality lead or HR can create quality priorities.")
+    priority = QualityPriority()
+    _apply(priority, data, PRIORITY_FIELDS)
+    if priority.owner_id is None:
+        priority.owner = people.employee_for_user(user)
+    _validate_priority(priority)
+    priority.save()
+    return priority
+
+
+def priority_update(*, user, priority: QualityPriority, expected_version: int | None, data: Mapping[str, object]):
+    _require(access.can_manage_priorities(user), "Only the quality lead or HR can change quality priorities.")
+    with transaction.atomic():
+        _apply(priority, data, PRIORITY_FIELDS)
+        _validate_priority(priority)
+        _save_versioned(QualityPriority, priority, expected_version)
+    return priority
+
+
+def _validate_priority(priority: QualityPriority) -> None:
+    priority.full_clean()
+    if priority.period_end < priority.period_start:
+        raise ValidationError({"period_end": "The period must end on or after its start."})
+
+
+MEASURE_FIELDS = frozenset(
+    {"priority", "name", "description", "unit", "measure_type", "direction", "baseline", "target", "department",
+     "frequency"}
+)
+
+
+def validate_direction(*, direction: str, baseline: Decimal, target: Decimal, field: str = "target") -> None:
+    """A target lies on the improving side of the baseline; equal is no aim at all."""
+    if target == baseline:
+        raise ValidationError({field: "The target must differ from the baseline."})
+    if direction == Direction.UP and target < baseline:
+        raise ValidationError({field: "Higher is better for this measure, so the target must be above the baseline."})
+    if direction == Direction.DOWN and target > baseline:
+        raise ValidationError({field: "Lower is better for this measure, so the target must be below the baseline."})
+
+
+def measure_create(*, user, data: Mapping[str, object]) -> QualityMeasure:
+    _require(access.can_manage_priorities(user), "Only the quality lead or HR can define measures.")
+    measure = QualityMeasure()
+    _apply(measure, data, MEASURE_FIELDS)
+    measure.full_clean(validate_constraints=False)
+    validate_direction(direction=measure.direction, baseline=measure.baseline, target=measure.target)
+    measure.save()
+    return measure
+
+
+def measure_update(*, user, measure: QualityMeasure, expected_version: int | None, data: Mapping[str, object]):
+    _require(access.can_manage_priorities(user), "Only the quality lead or HR can change measures.")
+    with transaction.atomic():
+        _apply(measure, data, MEASURE_FIELDS)
+        measure.full_clean(validate_constraints=False)
+        validate_direction(direction=measure.direction, baseline=measure.baseline, target=measure.target)
+        _save_versioned(QualityMeasure, measure, expected_version)
+        progress.refresh_measure_driven(measure)
+    return measure
+
+
+# ---------------------------------------------------------------- observations
+
+
+def _decimal(value: object, field: str, *, required: bool) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError({field: "A number is required."})
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError({field: f"{value!r} is not a number."}) from None
+    if not number.is_finite():
+        raise ValidationError({field: f"{value!r} is not a number."})
+    return number
+
+
+def observation_add(
+    *,
+    user,
+    measure: QualityMeasure,
+    date: datetime.date,
+    value: object,
+    numerator: object = None,
+    denominator: object = None,
+) -> Observation:
+    """One dated value for a measure; a second value for the same date is refused."""
+    _require(access.can_record_observations(user, measure), "You cannot record data for this measure.")
+    observation = _new_observation(measure, date, value, numerator, denominator, user)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                observation.save()
+        except IntegrityError:
+            raise ValidationError({"date": f"{measure} already has a value for {date:%d %b %Y}."}) from None
+        progress.refresh_measure_driven(measure)
+    return observation
+
+
+def _new_observation(measure, date, value, numerator, denominator, user) -> Observation:
+    if not isinstance(date, datetime.date):
+        raise ValidationError({"date": "A date is required (YYYY-MM-DD)."})
+    observation = Observation(
+        measure=measure,
+        date=date,
+        value=_decimal(value, "value", required=True),
+        numerator=_decimal(numerator, "numerator", required=False),
+        denominator=_decimal(denominator, "denominator", required=False),
+        entered_by=people.employee_for_user(user),
+    )
+    if observation.denominator is not None and observation.denominator == 0:
+        raise ValidationError({"denominator": "The denominator cannot be zero."})
+    observation.full_clean(exclude=["measure", "entered_by"], validate_unique=False, validate_constraints=False)
+    return observation
+
+
+def observations_add_many(*, user, measure: QualityMeasure, rows: list[dict]) -> int:
+    """Bulk entry (an import): all rows or none. Each row: date, value, numerator, denominator."""
+    _require(access.can_record_observations(user, measure), "You cannot record data for this measure.")
+    existing = set(measure.observations.values_list("date", flat=True))
+    seen: set[datetime.date] = set()
+    observations = []
+    for row in rows:
+        date = row.get("date")
+        if date in existing or date in seen:
+            raise ValidationError({"date": f"{measure} already has a value for {date:%d %b %Y}."})
+        seen.add(date)
+        observations.append(_new_observation(measure, date, row.get("value"), row.get("numerator"),
+                                             row.get("denominator"), user))
+    with transaction.atomic():
+        Observation.objects.bulk_create(observations)
+        progress.refresh_measure_driven(measure)
+    return len(observations)
+
+
+# ---------------------------------------------------------------- goals
+
+GOAL_FIELDS = frozenset(
+    {"title", "description", "parent_goal", "priority", "weight", "kind", "measure", "baseline", "target",
+     "progress_mode", "status", "due_date", "improvement_hours_per_month", "period", "department", "owner"}
+)
+# Fields that may change on an approved goal without reopening it: its outcome.
+OUTCOME_FIELDS = frozenset({"status"})
+
+
+def goal_create(
+    *,
+    user,
+    level: str,
+    period: GoalPeriod,
+    data: Mapping[str, object],
+    contributing_departments: list | None = None,
+) -> Goal:
+    """A draft goal. Individual goals need ``owner``; functional goals need ``department``."""
+    goal = Goal(level=level, period=period, approval=Approval.DRAFT, created_by=people.employee_for_user(user))
+    _apply(goal, data, GOAL_FIELDS)
+    if level == GoalLevel.INDIVIDUAL:
+        if goal.owner_id is None:
+            raise ValidationError({"owner": "An individual goal needs an owner."})
+        goal.department_id = goal.owner.department_id
+        _require(access.can_draft_individual_goals(user, goal.owner), "You cannot set goals for this person.")
+    else:
+        if goal.department_id is None:
+            raise ValidationError({"department": "A department goal needs a department."})
+        goal.owner = None
+        _require(access.can_draft_functional_goals(user, goal.department), "You cannot set goals for this department.")
+    with transaction.atomic():
+        validate_goal(goal)
+        goal.save()
+        if contributing_departments is not None and level == GoalLevel.FUNCTIONAL:
+            goal.contributing_departments.set([d for d in contributing_departments if d.pk != goal.department_id])
+        if goal.measure_id:
+            progress.refresh_measure_driven(goal.measure)
+    return goal
+
+
+def goal_update(
+    *,
+    user,
+    goal: Goal,
+    expected_version: int | None,
+    data: Mapping[str, object],
+    contributing_departments: list | None = None,
+) -> Goal:
+    _require(access.can_edit_goal(user, goal), "You cannot change this goal.")
+    if not goal.is_editable and set(data) - OUTCOME_FIELDS:
+        raise ValidationError(
+            f"“{goal.title}” is {goal.get_approval_display().lower()}; reopen it before changing it, "
+            "so that its approver sees the change."
+        )
+    for fixed in ("owner", "department", "period", "level"):
+        if fixed in data and data[fixed] != getattr(goal, fixed):
+            raise ValidationError({fixed: "This cannot change once the goal exists; cancel it and create another."})
+    with transaction.atomic():
+        _apply(goal, data, GOAL_FIELDS)
+        validate_goal(goal)
+        _save_versioned(Goal, goal, expected_version)
+        if contributing_departments is not None and goal.level == GoalLevel.FUNCTIONAL:
+            goal.contributing_departments.set([d for d in contributing_departments if d.pk != goal.department_id])
+        if goal.measure_id:
+            progress.refresh_measure_driven(goal.measure)
+        progress.rollup_from([goal])
+    return goal
+
+
+def validate_goal(goal: Goal) -> None:
+    """Every structural rule of the cascade, each refused with a message a person can act on."""
+    errors: dict[str, str] = {}
+    parent = goal.parent_goal if goal.parent_goal_id else None
+    if parent is not None:
+        if goal.level == GoalLevel.FUNCTIONAL:
+            errors["parent_goal"] = "A department goal sits directly under a quality priority, not under another goal."
+        elif parent.level != GoalLevel.FUNCTIONAL:
+            errors["parent_goal"] = "An individual goal sits under a department goal or a priority, not another person's goal."
+        elif goal.pk and parent.pk == goal.pk:
+            errors["parent_goal"] = "A goal cannot be its own parent."
+        elif parent.status == GoalStatus.CANCELLED:
+            errors["parent_goal"] = "That department goal is cancelled."
+        else:
+            goal.priority_id = parent.priority_id
+    if goal.priority_id is None:
+        errors["priority"] = "Choose the quality priority this goal serves."
+    elif goal.priority.status == PriorityStatus.RETIRED and (not goal.pk or "priority" in errors):
+        errors["priority"] = "That priority is retired; choose an active one."
+    if goal.progress_mode == ProgressMode.MEASURE and goal.measure_id is None:
+        errors["measure"] = "A goal driven by a measure needs a linked measure."
+    if goal.measure_id:
+        if goal.baseline is None:
+            goal.baseline = goal.measure.baseline
+        if goal.target is None:
+            goal.target = goal.measure.target
+    if goal.baseline is not None and goal.target is not None:
+        try:
+            if goal.measure_id:
+                validate_direction(direction=goal.measure.direction, baseline=goal.baseline, target=goal.target)
+            elif goal.target == goal.baseline:
+                raise ValidationError({"target": "The target must differ from the baseline."})
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    elif (goal.baseline is None) != (goal.target is None):
+        errors["target"] = "Give both a baseline and a target, or neither."
+    if errors:
+        raise ValidationError(errors)
+    goal.full_clean(exclude=["priority", "parent_goal", "owner", "department", "period", "measure", "created_by"],
+                    validate_constraints=False)
+
+
+def goal_cancel(*, user, goal: Goal, expected_version: int | None) -> Goal:
+    """Cancelled goals stay in history but stop counting towards weights and roll-ups."""
+    return goal_update(user=user, goal=goal, expected_version=expected_version, data={"status": GoalStatus.CANCELLED})

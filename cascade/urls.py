@@ -1,0 +1,40 @@
+"""Cascade pages. Views are split by topic: priorities and measures, goals, the matrix."""
+
+from django.urls import path
+
+from cascade.views import goals, matrix, priorities
+
+app_name = "cascade"
+urlpatterns = [
+    # Priorities and measures (cascade/views/priorities.py)
+    path("priorities/", priorities.priority_list, name="priority_list"),
+    path("priorities/new/", priorities.priority_create, name="priority_create"),
+    path("priorities/<int:pk>/", priorities.priority_detail, name="priority_detail"),
+    path("priorities/<int:pk>/edit/", priorities.priority_edit, name="priority_edit"),
+    path("priorities/<int:pk>/tree/", priorities.priority_tree, name="priority_tree"),
+    path("measures/new/", priorities.measure_create, name="measure_create"),
+    path("measures/<int:pk>/", priorities.measure_detail, name="measure_detail"),
+    path("measures/<int:pk>/edit/", priorities.measure_edit, name="measure_edit"),
+    path("measures/<int:pk>/observations/", priorities.observation_add, name="observation_add"),
+    path("measures/<int:pk>/observations/import/", priorities.observation_import, name="observation_import"),
+    path("imports/<int:pk>/", priorities.import_detail, name="import_detail"),
+    # Goals (cascade/views/goals.py)
+    path("goals/mine/", goals.my_goals, name="my_goals"),
+    path("goals/team/", goals.team_goals, name="team_goals"),
+    path("goals/new/", goals.goal_create, name="goal_create"),
+    path("goals/import/", goals.goal_import, name="goal_import"),
+    path("goals/sets/submit/", goals.set_submit, name="set_submit"),
+    path("goals/sets/approve/", goals.set_approve, name="set_approve"),
+    path("goals/sets/return/", goals.set_return, name="set_return"),
+    path("goals/<int:pk>/", goals.goal_detail, name="goal_detail"),
+    path("goals/<int:pk>/edit/", goals.goal_edit, name="goal_edit"),
+    path("goals/<int:pk>/reopen/", goals.goal_reopen, name="goal_reopen"),
+    path("goals/<int:pk>/progress/", goals.goal_progress, name="goal_progress"),
+    path("departments/<int:pk>/goals/", goals.department_goals, name="department_goals"),
+    path("feed/", goals.team_feed, name="team_feed"),
+    # The goal-linkage matrix (cascade/views/matrix.py)
+    path("matrix/", matrix.matrix, name="matrix"),
+    path("matrix/cell/", matrix.matrix_cell, name="matrix_cell"),
+    path("matrix/export.csv", matrix.matrix_csv, name="matrix_csv"),
+    path("matrix/export.xlsx", matrix.matrix_xlsx, name="matrix_xlsx"),
+]
