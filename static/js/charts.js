@@ -1,0 +1,806 @@
+// Run charts and XmR (SPC individuals) charts, drawn as inline SVG.
+//
+// A template embeds a chart as an element that names a JSON data block:
+//
+//   <div class="tl-chart" data-chart="xmr" data-chart-source="measure-7-chart"></div>
+//   {{ chart|json_script:"measure-7-chart" }}
+//
+// data-chart is "run" or "xmr"; the JSON follows the contract produced by
+// cascade/charts.py. Charts are drawn on page load and again after every htmx
+// swap. The content security policy forbids inline script and style, so
+// nothing here writes a style attribute or markup string: every node is built
+// with createElement(NS), colours come from static/css/charts.css, and the
+// tooltip is positioned through the CSSOM (element.style), which CSP allows.
+//
+// window.ThroughlineCharts.render(element) redraws one chart from its data.
+(() => {
+  "use strict";
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const HEIGHT = 280;
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const KIND_WORDS = { improvement: "improvement", concern: "concern", neutral: "no direction" };
+  const states = new Map(); // chart element -> its drawing state
+  let uid = 0;
+
+  // ---------------------------------------------------------------- helpers
+
+  const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+
+  function setAttrs(node, attrs) {
+    Object.keys(attrs || {}).forEach((name) => {
+      const value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      node.setAttribute(name, value === true ? "" : String(value));
+    });
+    return node;
+  }
+
+  function html(tag, attrs, text) {
+    const node = setAttrs(document.createElement(tag), attrs);
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = setAttrs(document.createElementNS(SVG_NS, tag), attrs);
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  const px = (v) => Math.round(v * 10) / 10;
+
+  function decimalsOf(v) {
+    if (!isNum(v)) return 0;
+    const text = String(+v.toPrecision(10));
+    if (text.includes("e-")) return 6;
+    const dot = text.indexOf(".");
+    return dot === -1 ? 0 : text.length - dot - 1;
+  }
+
+  // Fixed decimals, so a column of values lines up ("94.0" beside "93.1").
+  function formatter(decimals) {
+    const places = Math.max(0, Math.min(decimals, 6));
+    const nf = new Intl.NumberFormat("en-GB", { minimumFractionDigits: places, maximumFractionDigits: places });
+    return (v) => nf.format(v).replace("-", "\u2212");
+  }
+
+  function withUnit(text, unit) {
+    if (!unit) return text;
+    return /^[%‰°]/.test(unit) ? text + unit : text + " " + unit;
+  }
+
+  function parseDate(text) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text || "");
+    return m ? { y: +m[1], m: +m[2] - 1, d: +m[3] } : null;
+  }
+
+  // ------------------------------------------------------------ data model
+
+  // Everything that does not depend on the drawing width, worked out once.
+  function buildModel(data, type) {
+    const raw = Array.isArray(data.points) ? data.points : [];
+    const unit = typeof data.unit === "string" ? data.unit.trim() : "";
+    const xmr = data.xmr || {};
+    const run = data.run || {};
+    const positionOf = new Map();
+    const points = raw.map((p, pos) => {
+      const index = isNum(p.index) ? p.index : pos;
+      positionOf.set(index, pos);
+      return { pos, index, date: parseDate(p.date), rawDate: p.date || "", value: isNum(p.value) ? p.value : null, source: p };
+    });
+    const toPos = (index) => (positionOf.has(index) ? positionOf.get(index) : index);
+
+    const rawSignals = type === "xmr" ? xmr.signals : run.signals;
+    const signals = (Array.isArray(rawSignals) ? rawSignals : []).map((s) => {
+      const start = toPos(s.start);
+      const end = isNum(s.end) ? toPos(s.end) : start;
+      const members = new Set();
+      if (Array.isArray(s.indices) && s.indices.length) s.indices.forEach((i) => members.add(toPos(i)));
+      else for (let i = Math.min(start, end); i <= Math.max(start, end); i += 1) members.add(i);
+      return { rule: s.rule, kind: s.kind === "concern" || s.kind === "improvement" ? s.kind : "neutral", description: s.description || "", start: Math.min(start, end), end: Math.max(start, end), members };
+    });
+
+    // A month label is enough unless two points fall in the same month.
+    const months = new Set();
+    let monthly = true;
+    points.forEach((p) => {
+      if (!p.date) return;
+      const key = p.date.y * 12 + p.date.m;
+      if (months.has(key)) monthly = false;
+      months.add(key);
+    });
+
+    const decimals = Math.min(2, Math.max(0, ...points.map((p) => decimalsOf(p.value))));
+    const fmtValue = formatter(decimals);
+    const fmtLine = formatter(Math.max(decimals, 1));
+
+    points.forEach((p) => {
+      p.label = p.date
+        ? (monthly ? "" : p.date.d + " ") + MONTHS[p.date.m] + " " + p.date.y
+        : p.rawDate || "Point " + (p.pos + 1);
+      p.valueText = p.value === null ? "no value" : withUnit(fmtValue(p.value), unit);
+      p.signals = signals.filter((s) => s.members.has(p.pos));
+      p.flagged = Boolean(type === "xmr" ? p.source.spc_signal : p.source.run_signal);
+      if (p.flagged) {
+        const kinds = [...new Set(p.signals.map((s) => s.kind))];
+        p.kind = kinds.length === 1 ? kinds[0] : p.source.signal_kind || kinds[0] || "neutral";
+      } else {
+        p.kind = null;
+      }
+      p.ariaLabel = p.label + ": " + p.valueText + (p.flagged ? " \u2014 special cause (" + KIND_WORDS[p.kind] + ")" : "");
+    });
+
+    const lines = [];
+    if (isNum(data.target)) lines.push({ key: "target", value: data.target, label: "Target" });
+    let status = null;
+    if (type === "xmr") {
+      status = ["insufficient", "provisional", "final"].includes(xmr.status) ? xmr.status : "insufficient";
+      if (status !== "insufficient") {
+        if (isNum(xmr.ucl)) lines.push({ key: "limit", value: xmr.ucl, label: "UCL" });
+        if (isNum(xmr.lcl)) lines.push({ key: "limit", value: xmr.lcl, label: "LCL" });
+      }
+      if (isNum(xmr.mean)) lines.push({ key: "centre", value: xmr.mean, label: "Mean" });
+    } else if (isNum(run.median)) {
+      lines.push({ key: "centre", value: run.median, label: "Median" });
+    }
+
+    return {
+      type,
+      data,
+      unit,
+      title: typeof data.title === "string" ? data.title.trim() : "",
+      summary: typeof data.summary === "string" ? data.summary.trim() : "",
+      direction: data.direction === "up" ? "up" : "down",
+      points,
+      signals,
+      lines,
+      status,
+      monthly,
+      fmtValue,
+      fmtLine,
+      run,
+      xmr,
+    };
+  }
+
+  // Merge the signal ranges of one kind so overlapping bands do not stack up.
+  function bands(signals) {
+    const out = [];
+    ["improvement", "concern", "neutral"].forEach((kind) => {
+      const ranges = signals
+        .filter((s) => s.kind === kind)
+        .map((s) => [s.start, s.end])
+        .sort((a, b) => a[0] - b[0]);
+      ranges.forEach((r) => {
+        const last = out.length && out[out.length - 1];
+        if (last && last.kind === kind && r[0] <= last.end + 1) last.end = Math.max(last.end, r[1]);
+        else out.push({ kind, start: r[0], end: r[1] });
+      });
+    });
+    return out;
+  }
+
+  function niceStep(span, count) {
+    const raw = span / Math.max(1, count);
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const r = raw / mag;
+    const nice = r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10;
+    return nice * mag;
+  }
+
+  function valueScale(model, top, bottom) {
+    const values = model.points.map((p) => p.value).filter(isNum);
+    model.lines.forEach((l) => values.push(l.value));
+    if (!values.length) values.push(0);
+    let lo = Math.min(...values);
+    let hi = Math.max(...values);
+    if (lo === hi) {
+      const pad = Math.abs(lo) * 0.1 || 1;
+      lo -= pad;
+      hi += pad;
+    }
+    const span = hi - lo;
+    lo -= span * 0.06;
+    hi += span * 0.06;
+    const tickCount = Math.max(3, Math.min(6, Math.floor((bottom - top) / 45)));
+    const step = niceStep(hi - lo, tickCount);
+    lo = Math.floor(lo / step) * step;
+    hi = Math.ceil(hi / step) * step;
+    const stepDecimals = decimalsOf(+step.toPrecision(6));
+    const ticks = [];
+    for (let v = lo; v <= hi + step / 2; v += step) ticks.push(+v.toFixed(stepDecimals + 2));
+    const y = (v) => bottom - ((v - lo) / (hi - lo)) * (bottom - top);
+    return { y, ticks, fmtTick: formatter(stepDecimals) };
+  }
+
+  // Push apart right-hand line labels that would overlap.
+  function spread(labels, gap, top, bottom) {
+    labels.sort((a, b) => a.y - b.y);
+    for (let i = 1; i < labels.length; i += 1) {
+      if (labels[i].y - labels[i - 1].y < gap) labels[i].y = labels[i - 1].y + gap;
+    }
+    for (let i = labels.length - 1; i >= 0; i -= 1) {
+      const limit = i === labels.length - 1 ? bottom : labels[i + 1].y - gap;
+      if (labels[i].y > limit) labels[i].y = limit;
+    }
+    labels.forEach((l) => {
+      if (l.y < top) l.y = top;
+    });
+    return labels;
+  }
+
+  // On narrow charts, put each line's label inside the plot at whichever end
+  // of its line, above or below, collides least with the data and other labels.
+  function placeInside(labels, plotted, left, right, top, bottom) {
+    const obstacles = [];
+    plotted.forEach((p, i) => {
+      obstacles.push({ x: p.xy[0], y: p.xy[1], r: p.big ? 8 : 5, weight: 10 });
+      if (!p.joined) return;
+      const [x0, y0] = plotted[i - 1].xy;
+      for (let t = 0.2; t < 1; t += 0.2) obstacles.push({ x: x0 + (p.xy[0] - x0) * t, y: y0 + (p.xy[1] - y0) * t, r: 2, weight: 3 });
+    });
+    const placed = [];
+    labels.forEach((l) => {
+      const w = l.text.length * 6 + 6;
+      const h = 12;
+      const candidates = [
+        { anchor: "end", x: right - 2, y: l.lineY - 8 },
+        { anchor: "end", x: right - 2, y: l.lineY + 9 },
+        { anchor: "start", x: left + 4, y: l.lineY - 8 },
+        { anchor: "start", x: left + 4, y: l.lineY + 9 },
+      ];
+      let best = null;
+      candidates.forEach((c, order) => {
+        const box = { x0: c.anchor === "end" ? c.x - w : c.x, y0: c.y - h / 2 };
+        box.x1 = box.x0 + w;
+        box.y1 = box.y0 + h;
+        let score = order;
+        if (box.y0 < top - 4 || box.y1 > bottom) score += 1000;
+        obstacles.forEach((o) => {
+          if (o.x + o.r > box.x0 && o.x - o.r < box.x1 && o.y + o.r > box.y0 && o.y - o.r < box.y1) score += o.weight;
+        });
+        labels.forEach((other) => {
+          if (other !== l && other.lineY > box.y0 && other.lineY < box.y1) score += 20;
+        });
+        placed.forEach((b) => {
+          if (b.x0 < box.x1 && b.x1 > box.x0 && b.y0 < box.y1 && b.y1 > box.y0) score += 500;
+        });
+        if (!best || score < best.score) best = { ...c, box, score };
+      });
+      placed.push(best.box);
+      Object.assign(l, { x: best.x, y: best.y, anchor: best.anchor });
+    });
+    return labels;
+  }
+
+  // ---------------------------------------------------------------- drawing
+
+  function draw(state) {
+    const { model, plot } = state;
+    const width = Math.round(plot.clientWidth);
+    if (!width) return; // hidden (a closed tab or details); the observer draws it when it appears
+    state.width = width;
+
+    const focusedPos = state.svg && state.svg.contains(document.activeElement) ? state.current : null;
+    if (state.svg) state.svg.remove();
+    hideTooltip(state);
+
+    const n = model.points.length;
+    const compact = width < 480;
+    // Narrow charts keep their width for the points: line labels move inside the plot, above their lines.
+    const inside = width < 420;
+    const lineLabels = model.lines.map((l) => ({ ...l, text: l.label + " " + model.fmtLine(l.value) }));
+    const rightChars = Math.max(0, ...lineLabels.map((l) => l.text.length));
+    const margin = {
+      top: model.status === "provisional" ? 26 : 14,
+      right: rightChars && !inside ? Math.min(110, Math.round(rightChars * 6.2 + 14)) : 12,
+      bottom: 40,
+      left: 0,
+    };
+    const top = margin.top;
+    const bottom = HEIGHT - margin.bottom;
+    const scale = valueScale(model, top, bottom);
+    const longestTick = Math.max(2, ...scale.ticks.map((t) => scale.fmtTick(t).length));
+    margin.left = Math.round(longestTick * 6.6 + 14);
+    const left = margin.left;
+    const right = width - margin.right;
+    const padX = compact ? 8 : 12;
+    const stepX = n > 1 ? (right - left - 2 * padX) / (n - 1) : 0;
+    const x = (pos) => (n > 1 ? left + padX + pos * stepX : (left + right) / 2);
+    const y = scale.y;
+    state.x = x;
+    state.stepX = stepX;
+
+    const ids = state.ids;
+    const root = svg("svg", {
+      class: "tl-chart__svg",
+      viewBox: "0 0 " + width + " " + HEIGHT,
+      width,
+      height: HEIGHT,
+      role: "group",
+      "aria-labelledby": ids.title,
+      "aria-describedby": ids.desc,
+      focusable: "false",
+    });
+    root.appendChild(
+      svg("title", { id: ids.title }, (model.type === "xmr" ? "XmR chart" : "Run chart") + (model.title ? ": " + model.title : ""))
+    );
+    root.appendChild(svg("desc", { id: ids.desc }, model.summary || "Chart of " + n + " points."));
+
+    // Grid, axes and tick labels: decoration for sighted readers only (the table carries the numbers).
+    const axes = svg("g", { class: "tl-chart__axes", "aria-hidden": "true" });
+    scale.ticks.forEach((t) => {
+      const ty = px(y(t));
+      axes.appendChild(svg("line", { class: "tl-chart__grid", x1: left, x2: right, y1: ty, y2: ty }));
+      axes.appendChild(svg("text", { class: "tl-chart__tick", x: left - 8, y: ty, dy: "0.32em", "text-anchor": "end" }, scale.fmtTick(t)));
+    });
+    axes.appendChild(svg("line", { class: "tl-chart__axis", x1: left, x2: right, y1: bottom, y2: bottom }));
+    drawDateTicks(axes, model, x, bottom, right - left);
+    root.appendChild(axes);
+
+    // Shaded bands behind the points of each signal.
+    const bandLayer = svg("g", { class: "tl-chart__bands", "aria-hidden": "true" });
+    const half = n > 1 ? stepX / 2 : 12;
+    bands(model.signals).forEach((b) => {
+      const x0 = Math.max(left, x(b.start) - half);
+      const x1 = Math.min(right, x(b.end) + half);
+      bandLayer.appendChild(
+        svg("rect", { class: "tl-chart__band tl-chart__band--" + b.kind, x: px(x0), y: top, width: px(Math.max(2, x1 - x0)), height: bottom - top })
+      );
+    });
+    root.appendChild(bandLayer);
+
+    // Reference lines: target, limits, centre line, each labelled on the right.
+    const lineLayer = svg("g", { class: "tl-chart__lines", "aria-hidden": "true" });
+    lineLabels.forEach((l) => {
+      l.y = y(l.value);
+      l.lineY = px(l.y);
+      lineLayer.appendChild(svg("line", { class: "tl-chart__ref tl-chart__ref--" + l.key, x1: left, x2: right, y1: l.lineY, y2: l.lineY }));
+    });
+    if (!inside) {
+      spread(lineLabels, 13, top + 4, bottom - 4).forEach((l) => {
+        lineLayer.appendChild(
+          svg("text", { class: "tl-chart__ref-label tl-chart__ref-label--" + l.key, x: right + 6, y: px(l.y), dy: "0.32em" }, l.text)
+        );
+      });
+    }
+    if (model.status === "provisional") {
+      lineLayer.appendChild(svg("text", { class: "tl-chart__flag", x: left, y: 14 }, "Provisional limits"));
+    }
+    root.appendChild(lineLayer);
+
+    // The values, as a line with a marker per point.
+    let d = "";
+    let pen = false;
+    const plotted = [];
+    model.points.forEach((p) => {
+      if (p.value === null) {
+        pen = false;
+        return;
+      }
+      const xy = [x(p.pos), y(p.value)];
+      d += (pen ? "L" : "M") + px(xy[0]) + " " + px(xy[1]);
+      plotted.push({ xy, joined: pen, big: p.flagged });
+      pen = true;
+    });
+    root.appendChild(svg("path", { class: "tl-chart__series", d, "aria-hidden": "true" }));
+
+    if (inside) {
+      const labelLayer = svg("g", { class: "tl-chart__lines", "aria-hidden": "true" });
+      placeInside(lineLabels, plotted, left, right, top, bottom).forEach((l) => {
+        labelLayer.appendChild(
+          svg(
+            "text",
+            { class: "tl-chart__ref-label tl-chart__ref-label--inside tl-chart__ref-label--" + l.key, x: l.x, y: px(l.y), dy: "0.32em", "text-anchor": l.anchor },
+            l.text
+          )
+        );
+      });
+      root.appendChild(labelLayer);
+    }
+
+    const pointLayer = svg("g", { class: "tl-chart__points" });
+    const small = compact && n > 30 ? 2.5 : 3.5;
+    const hitR = Math.max(6, Math.min(14, stepX / 2 || 14));
+    state.pointNodes = model.points.map((p) => {
+      const cx = px(x(p.pos));
+      const cy = p.value === null ? bottom : px(y(p.value));
+      const classes = ["tl-chart__point"];
+      if (p.flagged) classes.push("tl-chart__point--signal", "tl-chart__point--" + p.kind);
+      const g = svg("g", {
+        class: classes.join(" "),
+        role: "img",
+        tabindex: "-1",
+        "aria-label": p.ariaLabel,
+        "data-index": p.pos,
+      });
+      g.appendChild(svg("circle", { class: "tl-chart__hit", cx, cy, r: px(hitR) }));
+      g.appendChild(svg("circle", { class: "tl-chart__halo", cx, cy, r: p.flagged ? 11 : 8 }));
+      if (p.value !== null) g.appendChild(marker(p, cx, cy, small));
+      if (p.signals.length) g.appendChild(svg("desc", {}, p.signals.map((s) => s.description).filter(Boolean).join(" ")));
+      pointLayer.appendChild(g);
+      return g;
+    });
+    root.appendChild(pointLayer);
+
+    state.svg = root;
+    plot.insertBefore(root, state.tooltip);
+    setCurrent(state, Math.min(state.current, n - 1));
+    if (focusedPos !== null && state.pointNodes[focusedPos]) {
+      state.pointNodes[focusedPos].focus({ preventScroll: true });
+    }
+  }
+
+  function marker(p, cx, cy, small) {
+    if (!p.flagged) return svg("circle", { class: "tl-chart__marker", cx, cy, r: small });
+    if (p.kind === "concern") {
+      const s = 7.5;
+      return svg("path", {
+        class: "tl-chart__marker",
+        d: "M" + cx + " " + px(cy - s) + "L" + px(cx + s) + " " + cy + "L" + cx + " " + px(cy + s) + "L" + px(cx - s) + " " + cy + "Z",
+      });
+    }
+    if (p.kind === "neutral") return svg("rect", { class: "tl-chart__marker", x: px(cx - 5), y: px(cy - 5), width: 10, height: 10 });
+    return svg("circle", { class: "tl-chart__marker", cx, cy, r: 6 });
+  }
+
+  // Month labels along the bottom, thinned to fit, with the year under the
+  // first label and wherever the year changes.
+  function drawDateTicks(axes, model, x, bottom, plotWidth) {
+    const points = model.points;
+    if (!points.length) return;
+    const labelWidth = model.monthly ? 34 : 48;
+    const fit = Math.max(1, Math.floor(plotWidth / labelWidth));
+    let step = Math.ceil(points.length / fit);
+    // Prefer steps that land on calendar quarters or half-years for monthly data.
+    if (model.monthly) step = [1, 2, 3, 4, 6, 12, 24, 36].find((s) => s >= step) || step;
+    let lastYear = null;
+    points.forEach((p) => {
+      if (p.pos % step !== 0) return;
+      const tx = px(x(p.pos));
+      axes.appendChild(svg("line", { class: "tl-chart__axis", x1: tx, x2: tx, y1: bottom, y2: bottom + 5 }));
+      const text = p.date ? (model.monthly ? "" : p.date.d + " ") + MONTHS[p.date.m] : String(p.pos + 1);
+      axes.appendChild(svg("text", { class: "tl-chart__tick", x: tx, y: bottom + 18, "text-anchor": "middle" }, text));
+      if (p.date && p.date.y !== lastYear) {
+        axes.appendChild(svg("text", { class: "tl-chart__tick tl-chart__tick--year", x: tx, y: bottom + 32, "text-anchor": "middle" }, String(p.date.y)));
+        lastYear = p.date.y;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------- interaction
+
+  function setCurrent(state, pos) {
+    if (pos < 0 || !state.pointNodes.length) return;
+    state.current = pos;
+    state.pointNodes.forEach((node, i) => node.setAttribute("tabindex", i === pos ? "0" : "-1"));
+  }
+
+  function showTooltip(state, pos) {
+    const p = state.model.points[pos];
+    const node = state.pointNodes[pos];
+    if (!p || !node) return;
+    const tip = state.tooltip;
+    tip.replaceChildren();
+    tip.appendChild(html("span", { class: "tl-chart__tooltip-date" }, p.label));
+    tip.appendChild(html("span", { class: "tl-chart__tooltip-value" }, p.valueText));
+    if (p.flagged) {
+      tip.appendChild(html("span", { class: "tl-chart__tooltip-kind tl-chart__tooltip-kind--" + p.kind }, "Special cause (" + KIND_WORDS[p.kind] + ")"));
+    }
+    if (p.signals.length) {
+      const list = html("ul", { class: "tl-chart__tooltip-signals" });
+      p.signals.forEach((s) => list.appendChild(html("li", { class: "tl-chart__tooltip-signal--" + s.kind }, s.description || s.rule)));
+      tip.appendChild(list);
+    }
+    tip.hidden = false;
+
+    state.pointNodes.forEach((n, i) => n.classList.toggle("is-active", i === pos));
+    state.active = pos;
+
+    const box = state.plot.getBoundingClientRect();
+    const mark = (node.querySelector(".tl-chart__marker") || node.querySelector(".tl-chart__halo")).getBoundingClientRect();
+    const cx = mark.left + mark.width / 2 - box.left;
+    const cy = mark.top + mark.height / 2 - box.top;
+    const tw = tip.offsetWidth;
+    const th = tip.offsetHeight;
+    const leftPos = Math.max(0, Math.min(box.width - tw, cx - tw / 2));
+    let topPos = cy - th - 14;
+    if (topPos < 0) topPos = cy + 16;
+    tip.style.left = Math.round(leftPos) + "px";
+    tip.style.top = Math.round(topPos) + "px";
+  }
+
+  function hideTooltip(state) {
+    if (state.tooltip) state.tooltip.hidden = true;
+    if (state.pointNodes) state.pointNodes.forEach((n) => n.classList.remove("is-active"));
+    state.active = null;
+  }
+
+  function nearestPoint(state, clientX) {
+    const n = state.model.points.length;
+    if (!n || !state.svg) return null;
+    const box = state.svg.getBoundingClientRect();
+    const scale = box.width ? state.width / box.width : 1;
+    const vx = (clientX - box.left) * scale;
+    if (n === 1) return 0;
+    const pos = Math.round((vx - state.x(0)) / state.stepX);
+    return Math.max(0, Math.min(n - 1, pos));
+  }
+
+  function focusPoint(state, pos) {
+    const n = state.pointNodes.length;
+    if (!n) return;
+    const target = Math.max(0, Math.min(n - 1, pos));
+    setCurrent(state, target);
+    state.pointNodes[target].focus();
+  }
+
+  function wire(state) {
+    const { plot } = state;
+    plot.addEventListener("pointermove", (event) => {
+      const pos = nearestPoint(state, event.clientX);
+      if (pos !== null && pos !== state.active) showTooltip(state, pos);
+    });
+    plot.addEventListener("pointerdown", (event) => {
+      const pos = nearestPoint(state, event.clientX);
+      if (pos !== null) showTooltip(state, pos);
+    });
+    plot.addEventListener("pointerleave", (event) => {
+      if (event.pointerType === "touch") return; // a lifted finger leaves; keep the tooltip until a tap elsewhere
+      const focused = state.pointNodes.indexOf(document.activeElement);
+      if (focused >= 0) showTooltip(state, focused);
+      else hideTooltip(state);
+    });
+    plot.addEventListener("focusin", (event) => {
+      const pos = state.pointNodes.indexOf(event.target);
+      if (pos < 0) return;
+      setCurrent(state, pos);
+      showTooltip(state, pos);
+    });
+    plot.addEventListener("focusout", (event) => {
+      if (!state.pointNodes.includes(event.relatedTarget)) hideTooltip(state);
+    });
+    plot.addEventListener("keydown", (event) => {
+      const pos = state.pointNodes.indexOf(event.target);
+      if (pos < 0) return;
+      const moves = { ArrowRight: pos + 1, ArrowDown: pos + 1, ArrowLeft: pos - 1, ArrowUp: pos - 1, Home: 0, End: state.pointNodes.length - 1 };
+      if (event.key in moves) {
+        event.preventDefault();
+        focusPoint(state, moves[event.key]);
+      } else if (event.key === "Escape" && state.active !== null) {
+        event.stopPropagation();
+        hideTooltip(state);
+      }
+    });
+  }
+
+  // ------------------------------------------------------ surrounding HTML
+
+  function legend(model) {
+    const items = [["series", "Values"]];
+    const has = (key) => model.lines.some((l) => l.key === key);
+    if (has("centre")) items.push(["centre", model.type === "xmr" ? "Mean" : "Median"]);
+    if (has("limit")) items.push(["limit", model.status === "provisional" ? "Provisional process limits (UCL, LCL)" : "Process limits (UCL, LCL)"]);
+    if (has("target")) items.push(["target", "Target"]);
+    const kinds = new Set(model.points.filter((p) => p.flagged).map((p) => p.kind));
+    if (kinds.has("improvement")) items.push(["improvement", "Special cause: improvement"]);
+    if (kinds.has("concern")) items.push(["concern", "Special cause: concern"]);
+    if (kinds.has("neutral")) items.push(["neutral", "Special cause"]);
+    const bandKinds = [...new Set(model.signals.map((s) => s.kind))];
+    if (bandKinds.length) items.push(["band-" + (bandKinds.length === 1 ? bandKinds[0] : "mixed"), "Shaded: the points in a signal"]);
+    const list = html("ul", { class: "tl-chart__legend", "aria-label": "Key" });
+    items.forEach(([key, text]) => {
+      const item = html("li", { class: "tl-chart__legend-item" });
+      item.appendChild(html("span", { class: "tl-chart__swatch tl-chart__swatch--" + key, "aria-hidden": "true" }));
+      item.appendChild(document.createTextNode(text));
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function notes(model) {
+    const out = [];
+    const note = (text, modifier) => out.push(html("p", { class: "tl-chart__note" + (modifier ? " tl-chart__note--" + modifier : "") }, text));
+    if (!model.points.length) note("No data yet.", "warning");
+    if (model.type === "xmr" && model.points.length) {
+      if (model.status === "insufficient") note("Limits appear once there are 12 points", "warning");
+      if (model.status === "provisional") {
+        note("Provisional limits: worked out from fewer points than usual, so they may move as more data arrive.", "warning");
+      }
+      const assurance = {
+        always: "The target lies outside the process limits on the good side: the process will consistently meet it.",
+        never: "The target lies outside the process limits on the wrong side: the process will not meet it unless the process itself changes.",
+        inconsistent: "The target lies within the process limits: the process will sometimes meet it and sometimes miss it.",
+      }[model.xmr.assurance];
+      if (assurance && model.status !== "insufficient") note(assurance);
+    } else {
+      const runs = model.run.runs || {};
+      if (model.run.rules_apply === false && model.points.length) note("Too few points to apply the run chart rules yet.", "warning");
+      const range = isNum(runs.lower) && isNum(runs.upper) ? runs.lower + "\u2013" + runs.upper : null;
+      if (range && runs.verdict === "too_few") {
+        note("Fewer runs than expected by chance (" + runs.count + "; expected " + range + "): a sign of non-random variation.");
+      } else if (range && runs.verdict === "too_many") {
+        note("More runs than expected by chance (" + runs.count + "; expected " + range + "): a sign of non-random variation.");
+      } else if (range && runs.verdict === "ok") {
+        note(runs.count + " runs, within the " + range + " expected by chance.");
+      }
+    }
+    return out;
+  }
+
+  function dataTable(model) {
+    const details = html("details", { class: "tl-chart__data" });
+    details.appendChild(html("summary", {}, "Show the data as a table"));
+    const wrap = html("div", { class: "tl-chart__table-wrap" });
+    const table = html("table", { class: "tl-chart__table" });
+    table.appendChild(html("caption", {}, (model.title || "Chart data") + (model.type === "xmr" ? " (XmR chart)" : " (run chart)")));
+    const head = html("thead");
+    const headRow = html("tr");
+    ["Date", "Value" + (model.unit ? " (" + model.unit + ")" : ""), "Signal"].forEach((t) => headRow.appendChild(html("th", { scope: "col" }, t)));
+    head.appendChild(headRow);
+    table.appendChild(head);
+    const body = html("tbody");
+    model.points.forEach((p) => {
+      const row = html("tr", { class: p.flagged ? "tl-chart__row--" + p.kind : null });
+      row.appendChild(html("th", { scope: "row" }, p.label));
+      row.appendChild(html("td", { class: "tl-chart__num" }, p.value === null ? "\u2014" : model.fmtValue(p.value)));
+      const words = p.flagged ? "Special cause (" + KIND_WORDS[p.kind] + ")" : "None";
+      const detail = p.signals.map((s) => s.description).filter(Boolean).join(" ");
+      row.appendChild(html("td", {}, detail && p.flagged ? words + ": " + detail : words));
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    wrap.appendChild(table);
+    details.appendChild(wrap);
+    return details;
+  }
+
+  // -------------------------------------------------------------- lifecycle
+
+  function destroy(element) {
+    const state = states.get(element);
+    if (!state) return;
+    if (state.observer) state.observer.disconnect();
+    clearTimeout(state.timer);
+    if (state.inner && state.inner.parentNode) state.inner.remove();
+    element.classList.remove("tl-chart--ready");
+    states.delete(element);
+  }
+
+  function readData(element) {
+    const id = element.getAttribute("data-chart-source");
+    const source = id && document.getElementById(id);
+    if (!source) throw new Error("no data block #" + id);
+    const data = JSON.parse(source.textContent);
+    if (!data || typeof data !== "object") throw new Error("data block #" + id + " is not an object");
+    return data;
+  }
+
+  function render(element) {
+    if (!(element instanceof Element)) return null;
+    const previous = states.get(element);
+    const keepCurrent = previous && isNum(previous.current) ? previous.current : 0;
+    const hadFocus = Boolean(previous && previous.svg && previous.svg.contains(document.activeElement));
+    destroy(element);
+    const type = element.getAttribute("data-chart") === "xmr" ? "xmr" : "run";
+    element.classList.add("tl-chart", "tl-chart--" + type);
+
+    let data;
+    try {
+      data = readData(element);
+    } catch (error) {
+      console.warn("Throughline chart not drawn:", error.message);
+      const inner = html("div", { class: "tl-chart__inner", "data-chart-generated": "" });
+      inner.appendChild(html("p", { class: "tl-chart__note tl-chart__note--warning" }, "The chart could not be drawn."));
+      element.appendChild(inner);
+      states.set(element, { inner });
+      return null;
+    }
+
+    const model = buildModel(data, type);
+    const prefix = "tl-chart-" + (uid += 1);
+    const state = {
+      element,
+      model,
+      ids: { title: prefix + "-title", desc: prefix + "-desc" },
+      current: Math.max(0, Math.min(keepCurrent, model.points.length - 1)),
+      active: null,
+      pointNodes: [],
+      width: 0,
+    };
+
+    const inner = html("div", { class: "tl-chart__inner", "data-chart-generated": "" });
+    const header = html("div", { class: "tl-chart__header" });
+    if (model.title && !element.hasAttribute("data-chart-hide-title")) header.appendChild(html("p", { class: "tl-chart__title" }, model.title));
+    const meta = [model.type === "xmr" ? "XmR chart" : "Run chart", model.direction === "up" ? "higher is better" : "lower is better"];
+    if (model.type === "xmr" && model.status === "provisional") meta.push("provisional limits");
+    header.appendChild(html("p", { class: "tl-chart__meta" }, meta.join(" \u00b7 ")));
+    if (model.summary && element.getAttribute("data-chart-summary") !== "hide") {
+      header.appendChild(html("p", { class: "tl-chart__summary" }, model.summary));
+    }
+    inner.appendChild(header);
+
+    state.plot = html("div", { class: "tl-chart__plot" });
+    state.tooltip = html("div", { class: "tl-chart__tooltip", "aria-hidden": "true", hidden: true });
+    state.plot.appendChild(state.tooltip);
+    if (model.points.length) inner.appendChild(state.plot);
+    notes(model).forEach((p) => inner.appendChild(p));
+    if (model.points.length) {
+      inner.appendChild(legend(model));
+      inner.appendChild(dataTable(model));
+    }
+    state.inner = inner;
+    element.appendChild(inner);
+    element.classList.add("tl-chart--ready");
+    states.set(element, state);
+    if (!model.points.length) return element;
+
+    wire(state);
+    draw(state);
+    if (hadFocus && state.pointNodes[state.current]) state.pointNodes[state.current].focus({ preventScroll: true });
+    if (typeof ResizeObserver === "function") {
+      state.observer = new ResizeObserver((entries) => {
+        const width = Math.round(entries[entries.length - 1].contentRect.width);
+        if (!width || width === state.width) return;
+        clearTimeout(state.timer);
+        state.timer = setTimeout(() => draw(state), state.width ? 120 : 0);
+      });
+      state.observer.observe(state.plot);
+    }
+    return element;
+  }
+
+  // Draw every chart not yet drawn (or whose drawing an htmx swap removed),
+  // forget charts that left the page, and redraw charts inside `root`.
+  function scan(root) {
+    states.forEach((state, element) => {
+      if (!element.isConnected) destroy(element);
+    });
+    const forced = new Set();
+    if (root && root !== document && root.isConnected) {
+      if (root.matches("[data-chart]")) forced.add(root);
+      root.querySelectorAll("[data-chart]").forEach((el) => forced.add(el));
+    }
+    document.querySelectorAll("[data-chart]").forEach((element) => {
+      const state = states.get(element);
+      if (forced.has(element) || !state || !state.inner || state.inner.parentNode !== element) render(element);
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", (event) => scan(event.target instanceof Element ? event.target : document));
+
+  // A tap outside a chart dismisses its tooltip (touch has no hover to end).
+  document.addEventListener("pointerdown", (event) => {
+    states.forEach((state) => {
+      if (state.plot && state.active !== null && state.active !== undefined && !state.plot.contains(event.target)) hideTooltip(state);
+    });
+  });
+
+  // Escape dismisses a tooltip opened by hovering, wherever focus is.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    states.forEach((state) => {
+      if (state.active !== null && state.active !== undefined) hideTooltip(state);
+    });
+  });
+
+  // Print the numbers too: open the data tables while printing.
+  const openedForPrint = [];
+  window.addEventListener("beforeprint", () => {
+    document.querySelectorAll(".tl-chart__data:not([open])").forEach((d) => {
+      d.open = true;
+      openedForPrint.push(d);
+    });
+  });
+  window.addEventListener("afterprint", () => {
+    openedForPrint.splice(0).forEach((d) => {
+      d.open = false;
+    });
+  });
+
+  window.ThroughlineCharts = { render };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => scan(document));
+  else scan(document);
+})();

@@ -1,0 +1,246 @@
+"""static/js/charts.js in a real browser, against the standalone demo page.
+
+No Django and no database: a small HTTP server hands out static/ and
+templates/cascade/_chart_demo.html under the same strict content security
+policy the app sends, so any inline script or style the charts tried to use
+would show up as a console error.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import http.server
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "templates" / "cascade" / "_chart_demo.html"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """/static/... from the repository's static/ folder, / from the demo page, all under the CSP."""
+
+    def translate_path(self, path: str) -> str:
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if clean in ("/", "/demo.html"):
+            return str(DEMO)
+        return super().translate_path(clean)
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # keep the test output quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def demo_server() -> Iterator[str]:
+    handler = functools.partial(_Handler, directory=str(ROOT))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def page(browser, demo_server) -> Iterator[object]:
+    """The demo page, loaded, with every console error and page error collected."""
+    context = browser.new_context(base_url=demo_server, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    page.goto("/demo.html")
+    page.locator("#xmr-chart svg .tl-chart__point").first.wait_for()
+    yield page
+    context.close()
+
+
+def demo_data() -> dict:
+    text = DEMO.read_text()
+    start = text.index(">", text.index('<script id="claims-cycle-time"')) + 1
+    return json.loads(text[start : text.index("</script>", start)])
+
+
+def add_chart(page, chart_id: str, kind: str, data: dict) -> None:
+    """Insert a chart and its data block the way an htmx swap would, then announce the swap."""
+    page.evaluate(
+        """([id, kind, json]) => {
+            const block = document.createElement("script");
+            block.type = "application/json";
+            block.id = id + "-data";
+            block.textContent = json;
+            const chart = document.createElement("div");
+            chart.id = id;
+            chart.setAttribute("data-chart", kind);
+            chart.setAttribute("data-chart-source", block.id);
+            const main = document.querySelector("main");
+            main.append(block, chart);
+            main.dispatchEvent(new CustomEvent("htmx:afterSettle", {bubbles: true}));
+        }""",
+        [chart_id, kind, json.dumps(data)],
+    )
+
+
+def shortened(points: int, status: str) -> dict:
+    data = copy.deepcopy(demo_data())
+    data["points"] = data["points"][:points]
+    data["n"] = points
+    for p in data["points"]:
+        p.update(run_signal=False, spc_signal=False, signal_kind=None)
+    data["run"]["signals"] = []
+    data["xmr"]["signals"] = []
+    data["xmr"]["status"] = status
+    if status == "insufficient":
+        data["xmr"].update(
+            ucl=None, lcl=None, upper_two_thirds=None, lower_two_thirds=None, mr_bar=None, assurance=None
+        )
+    return data
+
+
+def test_both_charts_draw_every_point(page):
+    for chart in ("#run-chart", "#xmr-chart"):
+        assert page.locator(f"{chart} svg.tl-chart__svg").count() == 1
+        assert page.locator(f"{chart} svg .tl-chart__point").count() == 24
+        assert page.locator(f"{chart} .tl-chart__fallback").is_hidden()
+    assert page.locator("#run-chart .tl-chart__ref-label", has_text="Median").count() == 1
+    labels = page.locator("#xmr-chart .tl-chart__ref-label").all_text_contents()
+    assert any(t.startswith("UCL ") for t in labels)
+    assert any(t.startswith("LCL ") for t in labels)
+    assert any(t.startswith("Mean ") for t in labels)
+    assert "Target 10.0" in labels
+    # The SVG is labelled by its title and described by the server's summary.
+    svg = page.locator("#xmr-chart svg")
+    desc_id = svg.get_attribute("aria-describedby")
+    assert page.locator(f"#{desc_id}").text_content().startswith("Cycle time has improved")
+    assert page.errors == []
+
+
+def test_signal_points_are_marked_by_class_shape_and_label(page):
+    for chart in ("#run-chart", "#xmr-chart"):
+        signals = page.locator(f"{chart} .tl-chart__point--signal")
+        assert signals.count() == 8
+        assert page.locator(f"{chart} .tl-chart__point--improvement").count() == 8
+        label = signals.first.get_attribute("aria-label")
+        assert label == "May 2024: 12.1 days \u2014 special cause (improvement)"
+        assert page.locator(f"{chart} .tl-chart__band--improvement").count() == 1
+    plain = page.locator("#xmr-chart .tl-chart__point").first
+    assert "special cause" not in plain.get_attribute("aria-label")
+    assert page.locator("#xmr-chart .tl-chart__legend").inner_text().count("improvement") == 1
+
+
+def test_hovering_a_point_shows_its_value_and_signals(page):
+    tooltip = page.locator("#xmr-chart .tl-chart__tooltip")
+    assert tooltip.is_hidden()
+    page.locator("#xmr-chart .tl-chart__point").nth(22).hover()
+    assert tooltip.is_visible()
+    text = tooltip.inner_text()
+    assert "Nov 2024" in text
+    assert "10.4 days" in text
+    assert "Below the lower process limit." in text
+    assert "Shift: 8 points in a row below the mean." in text
+    page.keyboard.press("Escape")
+    assert tooltip.is_hidden()
+    page.locator("#run-chart .tl-chart__point").nth(3).hover()
+    assert page.locator("#run-chart .tl-chart__tooltip").inner_text().split("\n")[:2] == ["Apr 2023", "14.3 days"]
+
+
+def test_points_are_reached_and_walked_by_keyboard(page):
+    points = page.locator("#run-chart .tl-chart__point")
+    # One tab stop per chart; the arrows move within it.
+    assert page.locator("#run-chart .tl-chart__point[tabindex='0']").count() == 1
+    points.nth(0).focus()
+    tooltip = page.locator("#run-chart .tl-chart__tooltip")
+    assert tooltip.is_visible()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.dataset.index") == "1"
+    assert points.nth(1).get_attribute("tabindex") == "0"
+    assert "13.6 days" in tooltip.inner_text()
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("Dec 2024: 10.9 days")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.activeElement.dataset.index") == "22"
+    page.keyboard.press("Escape")
+    assert tooltip.is_hidden()
+    assert page.evaluate("document.activeElement.dataset.index") == "22"
+    # Tabbing from before the chart lands on the remembered point.
+    page.locator("#run-heading").evaluate("h => { h.tabIndex = -1; h.focus(); }")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.index") == "22"
+    assert page.errors == []
+
+
+def test_the_numbers_are_in_a_table(page):
+    details = page.locator("#xmr-chart details.tl-chart__data")
+    summary = details.locator("summary")
+    assert summary.inner_text() == "Show the data as a table"
+    assert details.locator("table").is_hidden()
+    summary.click()
+    assert details.locator("table").is_visible()
+    rows = details.locator("tbody tr")
+    assert rows.count() == 24
+    assert rows.nth(22).inner_text().split("\t")[:2] == ["Nov 2024", "10.4"]
+    assert "Special cause (improvement)" in rows.nth(22).inner_text()
+    assert rows.nth(0).locator("td").last.inner_text() == "None"
+    assert page.locator("#run-chart details.tl-chart__data tbody tr").count() == 24
+
+
+def test_provisional_and_insufficient_limits_are_explained(page):
+    add_chart(page, "fifteen", "xmr", shortened(15, "provisional"))
+    add_chart(page, "eight", "xmr", shortened(8, "insufficient"))
+    fifteen = page.locator("#fifteen")
+    eight = page.locator("#eight")
+    assert fifteen.locator("svg .tl-chart__point").count() == 15
+    assert fifteen.locator("svg .tl-chart__flag").text_content() == "Provisional limits"
+    assert fifteen.get_by_text("Provisional limits:", exact=False).is_visible()
+    assert fifteen.locator(".tl-chart__ref--limit").count() == 2
+    assert eight.locator("svg .tl-chart__point").count() == 8
+    assert eight.locator(".tl-chart__ref--limit").count() == 0
+    assert eight.get_by_text("Limits appear once there are 12 points").is_visible()
+    assert page.errors == []
+
+
+def test_the_chart_redraws_to_fit_a_phone(page):
+    page.set_viewport_size({"width": 360, "height": 800})
+    # The redraw is debounced; poll (wait_for_function would need eval, which the CSP forbids).
+    for _ in range(50):
+        if page.evaluate("document.querySelector('#xmr-chart svg').viewBox.baseVal.width") < 360:
+            break
+        page.wait_for_timeout(50)
+    box = page.locator("#xmr-chart svg").bounding_box()
+    assert box["width"] <= 360
+    assert page.locator("#xmr-chart svg .tl-chart__point").count() == 24
+    # Every date label stays clear of its neighbours.
+    lefts = page.locator(
+        "#xmr-chart svg .tl-chart__tick[text-anchor='middle']:not(.tl-chart__tick--year)"
+    ).evaluate_all("ts => ts.map(t => { const b = t.getBoundingClientRect(); return [b.left, b.right]; })")
+    assert len(lefts) >= 4
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(lefts))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.errors == []
+
+
+def test_render_is_public_and_repeatable(page):
+    page.evaluate("ThroughlineCharts.render(document.getElementById('run-chart'))")
+    page.evaluate("ThroughlineCharts.render(document.getElementById('run-chart'))")
+    assert page.locator("#run-chart svg").count() == 1
+    assert page.locator("#run-chart .tl-chart__inner").count() == 1
+    assert page.locator("#run-chart svg .tl-chart__point").count() == 24
+    assert page.errors == []
