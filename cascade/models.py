@@ -47,7 +47,9 @@ class QualityPriority(models.Model):
         ordering = ["title"]
         verbose_name_plural = "quality priorities"
         constraints = [
-            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="priority_period_ordered"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="priority_period_ordered"
+            ),
         ]
 
     def __str__(self) -> str:

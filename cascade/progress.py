@@ -18,7 +18,16 @@ from django.db import transaction
 from django.db.models import F, Sum
 
 from cascade import access
-from cascade.models import Approval, Goal, GoalStatus, GoalUpdate, ProgressMode, QualityMeasure, QualityPriority
+from cascade.models import (
+    Approval,
+    Confidence,
+    Goal,
+    GoalStatus,
+    GoalUpdate,
+    ProgressMode,
+    QualityMeasure,
+    QualityPriority,
+)
 from people import selectors as people
 
 HUNDRED = Decimal("100")
@@ -96,13 +105,17 @@ def record_update(
         raise ValidationError("Progress is tracked once the goal is approved.")
     if goal.status == GoalStatus.CANCELLED:
         raise ValidationError("This goal is cancelled.")
+    if confidence not in Confidence.values:
+        raise ValidationError({"confidence": "Confidence is low (1), medium (2) or high (3)."})
     if percent is not None and value is not None:
         raise ValidationError("Give either a percentage or a value, not both.")
     derived = goal.progress_mode == ProgressMode.MEASURE or has_counted_children(goal)
     if derived and (percent is not None or value is not None):
         raise ValidationError(
-            {"percent": "This goal's progress comes from its linked measure or from the goals under it; "
-             "add a comment and your confidence instead."}
+            {
+                "percent": "This goal's progress comes from its linked measure or from the goals under it; "
+                "add a comment and your confidence instead."
+            }
         )
     if value is not None:
         if goal.baseline is None or goal.target is None:
@@ -118,8 +131,13 @@ def record_update(
         raise ValidationError({"comment": "Say what has happened: a comment, a percentage or a value."})
     with transaction.atomic():
         update = GoalUpdate.objects.create(
-            goal=goal, author=author, value=value, percent=percent, confidence=confidence,
-            comment=comment.strip(), progress_after=new_progress,
+            goal=goal,
+            author=author,
+            value=value,
+            percent=percent,
+            confidence=confidence,
+            comment=comment.strip(),
+            progress_after=new_progress,
         )
         if new_progress != goal.progress:
             Goal.objects.filter(pk=goal.pk).update(progress=new_progress, version=F("version") + 1)
@@ -136,7 +154,9 @@ def refresh_measure_driven(measure: QualityMeasure) -> int:
     for goal in goals:
         baseline = goal.baseline if goal.baseline is not None else measure.baseline
         target = goal.target if goal.target is not None else measure.target
-        progress = Decimal("0.00") if latest is None else progress_towards(baseline=baseline, target=target, latest=latest)
+        progress = (
+            Decimal("0.00") if latest is None else progress_towards(baseline=baseline, target=target, latest=latest)
+        )
         if progress != goal.progress:
             goal.progress = progress
             changed.append(goal)

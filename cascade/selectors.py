@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -67,7 +67,10 @@ def observations_for(measure: QualityMeasure) -> list[Observation]:
 
 
 def _individual_scope(user) -> Q | None:
-    """Which individual goals this user may see, as one filter; None means all of them."""
+    """Which individual goals this user may see, as one filter; None means all of them.
+
+    HR sees every goal.
+    """
     if people.is_hr_admin(user):
         return None
     employee = people.employee_for_user(user)
@@ -250,10 +253,10 @@ def linkage_matrix(*, user, period: GoalPeriod | None = None, include_retired: b
     if not include_retired:
         priorities = priorities.filter(status="active")
     goals = _matrix_goals(user=user, period=period)
-    grouped = goals.values("priority_id", "department_id").annotate(count=Count("pk"), mean=Avg("progress"))
+    grouped = goals.values("priority_id", "department_id").annotate(count=Count("pk"), total=Sum("progress"))
     cells: dict[tuple[int, int], list] = {}
     for row in grouped:
-        cells[(row["priority_id"], row["department_id"])] = [row["count"], Decimal(row["mean"] or 0) * row["count"]]
+        cells[(row["priority_id"], row["department_id"])] = [row["count"], Decimal(row["total"] or 0)]
     shared = goals.filter(level=GoalLevel.FUNCTIONAL, contributing_departments__isnull=False).values(
         "priority_id", "contributing_departments", "progress"
     )
@@ -265,7 +268,7 @@ def linkage_matrix(*, user, period: GoalPeriod | None = None, include_retired: b
         priorities=list(priorities.order_by("title")),
         departments=list(Department.objects.order_by("name")),
         cells={
-            key: MatrixCell(count, (total / count).quantize(Decimal("0.1")) if count else None)
+            key: MatrixCell(count, (total / count).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if count else None)
             for key, (count, total) in cells.items()
         },
     )

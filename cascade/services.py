@@ -48,15 +48,19 @@ def _apply(instance, data: Mapping[str, object], editable: frozenset[str]) -> No
         setattr(instance, name, value)
 
 
-def _save_versioned(model, instance, expected_version: int | None) -> None:
-    """Save if nobody else saved since ``expected_version`` was read; else ConflictError (409)."""
+def _save_versioned(model, instance, expected_version: int | None, fields: set[str]) -> None:
+    """Save ``fields`` if nobody else saved since ``expected_version`` was read; else ConflictError (409).
+
+    Only the edited fields are written: derived ones (progress, kept by the roll-up)
+    may have moved since the caller read the record and must not be written back.
+    """
     if expected_version is not None:
         current = model.objects.select_for_update().filter(pk=instance.pk).values_list("version", flat=True).first()
         if current != expected_version:
             raise ConflictError()
     instance.version = F("version") + 1
-    instance.save()
-    instance.refresh_from_db(fields=["version"])
+    instance.save(update_fields=sorted(fields | {"version"}))
+    instance.refresh_from_db()
 
 
 PRIORITY_FIELDS = frozenset({"title", "aim", "methodology", "owner", "period_start", "period_end", "status"})
@@ -78,19 +82,29 @@ def priority_update(*, user, priority: QualityPriority, expected_version: int | 
     with transaction.atomic():
         _apply(priority, data, PRIORITY_FIELDS)
         _validate_priority(priority)
-        _save_versioned(QualityPriority, priority, expected_version)
+        _save_versioned(QualityPriority, priority, expected_version, set(data))
     return priority
 
 
 def _validate_priority(priority: QualityPriority) -> None:
-    priority.full_clean()
-    if priority.period_end < priority.period_start:
+    if priority.period_start and priority.period_end and priority.period_end < priority.period_start:
         raise ValidationError({"period_end": "The period must end on or after its start."})
+    priority.full_clean(validate_constraints=False)
 
 
 MEASURE_FIELDS = frozenset(
-    {"priority", "name", "description", "unit", "measure_type", "direction", "baseline", "target", "department",
-     "frequency"}
+    {
+        "priority",
+        "name",
+        "description",
+        "unit",
+        "measure_type",
+        "direction",
+        "baseline",
+        "target",
+        "department",
+        "frequency",
+    }
 )
 
 
@@ -120,7 +134,7 @@ def measure_update(*, user, measure: QualityMeasure, expected_version: int | Non
         _apply(measure, data, MEASURE_FIELDS)
         measure.full_clean(validate_constraints=False)
         validate_direction(direction=measure.direction, baseline=measure.baseline, target=measure.target)
-        _save_versioned(QualityMeasure, measure, expected_version)
+        _save_versioned(QualityMeasure, measure, expected_version, set(data))
         progress.refresh_measure_driven(measure)
     return measure
 
@@ -194,8 +208,9 @@ def observations_add_many(*, user, measure: QualityMeasure, rows: list[dict]) ->
         if date in existing or date in seen:
             raise ValidationError({"date": f"{measure} already has a value for {date:%d %b %Y}."})
         seen.add(date)
-        observations.append(_new_observation(measure, date, row.get("value"), row.get("numerator"),
-                                             row.get("denominator"), user))
+        observations.append(
+            _new_observation(measure, date, row.get("value"), row.get("numerator"), row.get("denominator"), user)
+        )
     with transaction.atomic():
         Observation.objects.bulk_create(observations)
         progress.refresh_measure_driven(measure)
@@ -205,8 +220,24 @@ def observations_add_many(*, user, measure: QualityMeasure, rows: list[dict]) ->
 # ---------------------------------------------------------------- goals
 
 GOAL_FIELDS = frozenset(
-    {"title", "description", "parent_goal", "priority", "weight", "kind", "measure", "baseline", "target",
-     "progress_mode", "status", "due_date", "improvement_hours_per_month", "period", "department", "owner"}
+    {
+        "title",
+        "description",
+        "parent_goal",
+        "priority",
+        "weight",
+        "kind",
+        "measure",
+        "baseline",
+        "target",
+        "progress_mode",
+        "status",
+        "due_date",
+        "improvement_hours_per_month",
+        "period",
+        "department",
+        "owner",
+    }
 )
 # Fields that may change on an approved goal without reopening it: its outcome.
 OUTCOME_FIELDS = frozenset({"status"})
@@ -252,7 +283,8 @@ def goal_update(
     contributing_departments: list | None = None,
 ) -> Goal:
     _require(access.can_edit_goal(user, goal), "You cannot change this goal.")
-    if not goal.is_editable and set(data) - OUTCOME_FIELDS:
+    changes_content = bool(set(data) - OUTCOME_FIELDS) or contributing_departments is not None
+    if not goal.is_editable and changes_content:
         raise ValidationError(
             f"“{goal.title}” is {goal.get_approval_display().lower()}; reopen it before changing it, "
             "so that its approver sees the change."
@@ -263,7 +295,8 @@ def goal_update(
     with transaction.atomic():
         _apply(goal, data, GOAL_FIELDS)
         validate_goal(goal)
-        _save_versioned(Goal, goal, expected_version)
+        # validate_goal may fill the priority from the parent and baseline/target from the measure.
+        _save_versioned(Goal, goal, expected_version, set(data) | {"priority", "baseline", "target"})
         if contributing_departments is not None and goal.level == GoalLevel.FUNCTIONAL:
             goal.contributing_departments.set([d for d in contributing_departments if d.pk != goal.department_id])
         if goal.measure_id:
@@ -280,7 +313,9 @@ def validate_goal(goal: Goal) -> None:
         if goal.level == GoalLevel.FUNCTIONAL:
             errors["parent_goal"] = "A department goal sits directly under a quality priority, not under another goal."
         elif parent.level != GoalLevel.FUNCTIONAL:
-            errors["parent_goal"] = "An individual goal sits under a department goal or a priority, not another person's goal."
+            errors["parent_goal"] = (
+                "An individual goal sits under a department goal or a priority, not another person's goal."
+            )
         elif goal.pk and parent.pk == goal.pk:
             errors["parent_goal"] = "A goal cannot be its own parent."
         elif parent.status == GoalStatus.CANCELLED:
@@ -289,7 +324,7 @@ def validate_goal(goal: Goal) -> None:
             goal.priority_id = parent.priority_id
     if goal.priority_id is None:
         errors["priority"] = "Choose the quality priority this goal serves."
-    elif goal.priority.status == PriorityStatus.RETIRED and (not goal.pk or "priority" in errors):
+    elif goal.priority.status == PriorityStatus.RETIRED and _priority_is_new(goal):
         errors["priority"] = "That priority is retired; choose an active one."
     if goal.progress_mode == ProgressMode.MEASURE and goal.measure_id is None:
         errors["measure"] = "A goal driven by a measure needs a linked measure."
@@ -310,8 +345,17 @@ def validate_goal(goal: Goal) -> None:
         errors["target"] = "Give both a baseline and a target, or neither."
     if errors:
         raise ValidationError(errors)
-    goal.full_clean(exclude=["priority", "parent_goal", "owner", "department", "period", "measure", "created_by"],
-                    validate_constraints=False)
+    goal.full_clean(
+        exclude=["priority", "parent_goal", "owner", "department", "period", "measure", "created_by"],
+        validate_constraints=False,
+    )
+
+
+def _priority_is_new(goal: Goal) -> bool:
+    """True for a new goal, or one being moved to another priority (existing goals may stay under a retired one)."""
+    if goal.pk is None:
+        return True
+    return not Goal.objects.filter(pk=goal.pk, priority_id=goal.priority_id).exists()
 
 
 def goal_cancel(*, user, goal: Goal, expected_version: int | None) -> Goal:

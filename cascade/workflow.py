@@ -91,7 +91,9 @@ def submit(*, user, goal_set: GoalSet) -> list[Goal]:
         pending = [g for g in goals if g.approval in {Approval.DRAFT, Approval.RETURNED}]
         if not pending:
             raise ValidationError("Every goal in this set is already submitted or approved.")
-        Goal.objects.filter(pk__in=[g.pk for g in pending]).update(approval=Approval.SUBMITTED, version=F("version") + 1)
+        Goal.objects.filter(pk__in=[g.pk for g in pending]).update(
+            approval=Approval.SUBMITTED, version=F("version") + 1
+        )
         _log(goal_set, ReviewAction.SUBMITTED, user)
     return goals
 
@@ -107,7 +109,9 @@ def approve(*, user, goal_set: GoalSet, comment: str = "") -> list[Goal]:
         problem = weights_problem(goals)
         if problem:  # the set changed since it was submitted (a goal was cancelled or reopened)
             raise ValidationError({"weight": problem})
-        Goal.objects.filter(pk__in=[g.pk for g in submitted]).update(approval=Approval.APPROVED, version=F("version") + 1)
+        Goal.objects.filter(pk__in=[g.pk for g in submitted]).update(
+            approval=Approval.APPROVED, version=F("version") + 1
+        )
         _log(goal_set, ReviewAction.APPROVED, user, comment)
         for goal in submitted:
             goal.approval = Approval.APPROVED
@@ -125,7 +129,9 @@ def return_for_changes(*, user, goal_set: GoalSet, comment: str) -> list[Goal]:
         submitted = [g for g in goals if g.approval == Approval.SUBMITTED]
         if not submitted:
             raise ValidationError("There is nothing waiting for approval in this set.")
-        Goal.objects.filter(pk__in=[g.pk for g in submitted]).update(approval=Approval.RETURNED, version=F("version") + 1)
+        Goal.objects.filter(pk__in=[g.pk for g in submitted]).update(
+            approval=Approval.RETURNED, version=F("version") + 1
+        )
         _log(goal_set, ReviewAction.RETURNED, user, comment.strip())
     return goals
 

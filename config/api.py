@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import ConflictError
@@ -14,7 +16,11 @@ from config.errors import ConflictError
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         # Services validate with Django's ValidationError; the API answers it as DRF would its own.
-        return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
+        errors = as_serializer_error(exc)
+        # full_clean files model-wide errors under "__all__"; DRF clients expect one key for them.
+        if NON_FIELD_ERRORS in errors:
+            errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(errors.pop(NON_FIELD_ERRORS))
+        return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)

@@ -9,10 +9,11 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from cascade.api import urls as cascade_api
+from competencies.api import urls as competencies_api
 from people.api import urls as people_api
 
 router = DefaultRouter()
-for app in (people_api, cascade_api):
+for app in (people_api, cascade_api, competencies_api):
     app.register(router)
 
 urlpatterns = [

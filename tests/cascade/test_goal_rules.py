@@ -176,3 +176,59 @@ def test_measures_refuse_a_target_equal_to_the_baseline(cast, priority, quality_
         )
     with pytest.raises(PermissionDenied):
         services.measure_create(user=cast.manager.user, data={})
+
+
+def test_an_edit_never_writes_back_progress_that_the_roll_up_moved(cast, period, priority):
+    from cascade.models import Goal
+
+    ward = functional(cast, period, priority)
+    stale = Goal.objects.get(pk=ward.pk)  # read before the roll-up moves its progress
+    Goal.objects.filter(pk=ward.pk).update(progress=Decimal("80"))
+    services.goal_update(user=cast.hr.user, goal=stale, expected_version=stale.version, data={"title": "Renamed"})
+    assert Goal.objects.get(pk=ward.pk).progress == Decimal("80.00")
+
+
+def test_a_goal_cannot_move_to_a_retired_priority_but_may_stay_under_one(cast, period, priority, quality_lead):
+    goal = individual(cast, period, priority)
+    retired = QualityPriority.objects.create(
+        title="Old aim",
+        aim="-",
+        owner=quality_lead,
+        period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2025, 12, 31),
+        status=PriorityStatus.RETIRED,
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        services.goal_update(user=cast.employee.user, goal=goal, expected_version=None, data={"priority": retired})
+    assert "retired" in excinfo.value.message_dict["priority"][0]
+    QualityPriority.objects.filter(pk=priority.pk).update(status=PriorityStatus.RETIRED)
+    goal = type(goal).objects.get(pk=goal.pk)
+    assert services.goal_update(user=cast.employee.user, goal=goal, expected_version=None, data={"title": "Kept"})
+
+
+def test_contributing_departments_of_an_approved_goal_need_reopening(cast, period, priority):
+    from cascade.models import Goal
+
+    ward = functional(cast, period, priority)
+    Goal.objects.filter(pk=ward.pk).update(approval=Approval.APPROVED)
+    ward.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.goal_update(
+            user=cast.hr.user,
+            goal=ward,
+            expected_version=None,
+            data={},
+            contributing_departments=[cast.stranger.department],
+        )
+    assert not ward.contributing_departments.exists()
+
+
+def test_a_priority_period_that_ends_before_it_starts_names_the_field(cast, priority, quality_lead):
+    with pytest.raises(ValidationError) as excinfo:
+        services.priority_update(
+            user=quality_lead.user,
+            priority=priority,
+            expected_version=None,
+            data={"period_end": datetime.date(2025, 1, 1)},
+        )
+    assert "period_end" in excinfo.value.message_dict

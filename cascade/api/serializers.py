@@ -1,0 +1,605 @@
+"""Shapes of the cascade API.
+
+Output serializers only read what the views' querysets already loaded (no query
+per row); input serializers check types and that ids exist, scoped to what the
+requester may see. What a change means (levels, weights, directions, versions)
+is decided in cascade.services, cascade.workflow and cascade.progress.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_choice_description_list
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cascade import charts, selectors
+from cascade.models import (
+    Approval,
+    Confidence,
+    Direction,
+    Frequency,
+    Goal,
+    GoalKind,
+    GoalLevel,
+    GoalPeriod,
+    GoalStatus,
+    GoalUpdate,
+    MeasureType,
+    Methodology,
+    Observation,
+    PriorityStatus,
+    ProgressMode,
+    QualityMeasure,
+    QualityPriority,
+)
+from people import selectors as people
+from people.api.serializers import DepartmentRefSerializer, EmployeeRefSerializer, StrictInputSerializer
+from people.models import Department, Employee
+
+VERSION_HELP = "Required: the version you read. A newer save in between answers 409."
+
+
+# ---------------------------------------------------------------- references
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    # A choice field whose choice set is one named component of the OpenAPI schema
+    # ("GoalStatusEnum"). Several choice sets share a field name here (a priority's,
+    # a goal's and a control chart's ``status``; a goal's and a chart signal's
+    # ``kind``), which drf-spectacular would otherwise name by hash, with a warning.
+
+    def __init__(self, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def get_name(self) -> str:
+        return self.target.enum_name
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        choices = self.target.choices
+        return {"type": "string", "enum": list(choices), "description": build_choice_description_list(choices.items())}
+
+
+class PriorityRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+
+
+class GoalRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+
+
+class MeasureRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class PeriodRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class VisibleGoalField(serializers.PrimaryKeyRelatedField):
+    """A goal id the requester may see; any other answers as a goal that does not exist."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=Goal.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return selectors.goals_visible_to(user=self.context["request"].user)
+
+
+class VisibleEmployeeField(serializers.PrimaryKeyRelatedField):
+    """A person the requester may see (themselves, their reports; everyone for HR)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=Employee.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return people.employees_visible_to(user=self.context["request"].user)
+
+
+# ---------------------------------------------------------------- priorities
+
+
+class MeasureSummarySerializer(serializers.ModelSerializer):
+    """A measure as a line in its priority: what it is and where it stands."""
+
+    department = DepartmentRefSerializer(read_only=True)
+    # Annotated by the priority list's prefetch: no query per measure.
+    latest_date = serializers.DateField(read_only=True, allow_null=True)
+    latest_value = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True, allow_null=True)
+
+    class Meta:
+        model = QualityMeasure
+        fields = [
+            "id",
+            "name",
+            "unit",
+            "measure_type",
+            "direction",
+            "baseline",
+            "target",
+            "department",
+            "latest_date",
+            "latest_value",
+        ]
+        read_only_fields = fields
+
+
+class PrioritySerializer(serializers.ModelSerializer):
+    owner = EmployeeRefSerializer(read_only=True)
+    status = NamedChoiceField(choices=PriorityStatus.choices, enum_name="PriorityStatusEnum", read_only=True)
+    measures = MeasureSummarySerializer(many=True, read_only=True)
+    progress = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        read_only=True,
+        help_text="Weighted mean of the approved goals directly under the priority, in percent.",
+    )
+
+    class Meta:
+        model = QualityPriority
+        fields = [
+            "id",
+            "title",
+            "aim",
+            "methodology",
+            "owner",
+            "period_start",
+            "period_end",
+            "status",
+            "progress",
+            "measures",
+            "created_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class PriorityCreateSerializer(StrictInputSerializer):
+    title = serializers.CharField(max_length=200)
+    aim = serializers.CharField(help_text="What will improve, by how much, by when, for whom.")
+    methodology = serializers.ChoiceField(choices=Methodology.choices, required=False)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=Employee.objects.filter(is_active=True), required=False, help_text="Defaults to you."
+    )
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    status = NamedChoiceField(choices=PriorityStatus.choices, enum_name="PriorityStatusEnum", required=False)
+
+
+class PriorityUpdateSerializer(StrictInputSerializer):
+    version = serializers.IntegerField(min_value=1, help_text=VERSION_HELP)
+    title = serializers.CharField(max_length=200, required=False)
+    aim = serializers.CharField(required=False)
+    methodology = serializers.ChoiceField(choices=Methodology.choices, required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=Employee.objects.filter(is_active=True), required=False)
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)
+    status = NamedChoiceField(choices=PriorityStatus.choices, enum_name="PriorityStatusEnum", required=False)
+
+
+# ---------------------------------------------------------------- measures and observations
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Observation
+        fields = ["id", "date", "value", "numerator", "denominator", "created_at"]
+        read_only_fields = fields
+
+
+# The chart is cascade.charts' ``Chart.as_dict()``, passed through as it is; these
+# serializers only describe that contract for the schema.
+SIGNAL_KINDS = [("improvement", "Improvement"), ("concern", "Concern")]
+
+
+class ChartPointSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    date = serializers.DateField()
+    value = serializers.FloatField()
+    run_signal = serializers.BooleanField(help_text="Part of a shift or trend on the run chart.")
+    spc_signal = serializers.BooleanField(help_text="Part of a special cause on the XmR chart.")
+    signal_kind = NamedChoiceField(choices=SIGNAL_KINDS, enum_name="SignalKindEnum", allow_null=True)
+
+
+class RunSignalSerializer(serializers.Serializer):
+    rule = serializers.ChoiceField(choices=[("shift", "Shift"), ("trend", "Trend")])
+    start = serializers.IntegerField(help_text="First point's index.")
+    end = serializers.IntegerField(help_text="Last point's index (inclusive).")
+    kind = NamedChoiceField(choices=SIGNAL_KINDS, enum_name="SignalKindEnum")
+    description = serializers.CharField()
+
+
+class RunsTestSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Runs about the median.")
+    useful = serializers.IntegerField(help_text="Points not on the median.")
+    lower = serializers.IntegerField(allow_null=True)
+    upper = serializers.IntegerField(allow_null=True)
+    verdict = serializers.ChoiceField(
+        choices=[("too_few", "Too few"), ("too_many", "Too many"), ("ok", "OK"), ("not_applicable", "Not applicable")]
+    )
+
+
+class RunChartSerializer(serializers.Serializer):
+    median = serializers.FloatField(allow_null=True)
+    rules_apply = serializers.BooleanField(help_text="The IHI rules apply from 10 points on.")
+    signals = RunSignalSerializer(many=True)
+    runs = RunsTestSerializer()
+
+
+class XmrSignalSerializer(serializers.Serializer):
+    rule = serializers.ChoiceField(
+        choices=[
+            ("outside_limits", "Outside the limits"),
+            ("shift", "Shift"),
+            ("trend", "Trend"),
+            ("two_of_three", "2 of 3 beyond two-thirds"),
+        ]
+    )
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    indices = serializers.ListField(child=serializers.IntegerField(), help_text="The points it flags.")
+    kind = NamedChoiceField(choices=SIGNAL_KINDS, enum_name="SignalKindEnum")
+    description = serializers.CharField()
+
+
+class XmrChartSerializer(serializers.Serializer):
+    status = NamedChoiceField(
+        choices=[("insufficient", "Under 12 points: no limits"), ("provisional", "Provisional"), ("final", "Final")],
+        enum_name="XmrStatusEnum",
+    )
+    mean = serializers.FloatField(allow_null=True)
+    mr_bar = serializers.FloatField(allow_null=True, help_text="Average moving range.")
+    ucl = serializers.FloatField(allow_null=True)
+    lcl = serializers.FloatField(allow_null=True)
+    upper_two_thirds = serializers.FloatField(allow_null=True)
+    lower_two_thirds = serializers.FloatField(allow_null=True)
+    signals = XmrSignalSerializer(many=True)
+    assurance = serializers.ChoiceField(
+        choices=[("always", "Always"), ("never", "Never"), ("inconsistent", "Inconsistent")],
+        allow_null=True,
+        help_text="Whether the process, as it runs, will meet the target.",
+    )
+
+
+class ChartSerializer(serializers.Serializer):
+    """The measure's run chart and XmR (SPC) chart, computed by cascade.charts."""
+
+    direction = serializers.ChoiceField(choices=Direction.choices)
+    target = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField(help_text="Number of observations.")
+    points = ChartPointSerializer(many=True)
+    run = RunChartSerializer()
+    xmr = XmrChartSerializer()
+    summary = serializers.CharField(help_text="The charts in a sentence or two.")
+
+
+class MeasureSerializer(serializers.ModelSerializer):
+    priority = PriorityRefSerializer(read_only=True)
+    department = DepartmentRefSerializer(read_only=True)
+    observations = ObservationSerializer(many=True, read_only=True)
+    chart = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QualityMeasure
+        fields = [
+            "id",
+            "priority",
+            "name",
+            "description",
+            "unit",
+            "measure_type",
+            "direction",
+            "baseline",
+            "target",
+            "department",
+            "frequency",
+            "observations",
+            "chart",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ChartSerializer)
+    def get_chart(self, measure: QualityMeasure) -> dict[str, Any]:
+        # The observations come prefetched in date order (see MeasureViewSet.get_queryset).
+        series = [(o.date, o.value) for o in measure.observations.all()]
+        return charts.chart_for(series, direction=measure.direction, target=measure.target).as_dict()
+
+
+class MeasureCreateSerializer(StrictInputSerializer):
+    priority = serializers.PrimaryKeyRelatedField(queryset=QualityPriority.objects.all())
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    unit = serializers.CharField(max_length=40, help_text="e.g. days, %, errors per 1,000 doses")
+    measure_type = serializers.ChoiceField(choices=MeasureType.choices, help_text="IHI type.")
+    direction = serializers.ChoiceField(choices=Direction.choices, help_text="Direction of improvement.")
+    baseline = serializers.DecimalField(max_digits=14, decimal_places=4)
+    target = serializers.DecimalField(max_digits=14, decimal_places=4)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+
+
+class MeasureUpdateSerializer(StrictInputSerializer):
+    version = serializers.IntegerField(min_value=1, help_text=VERSION_HELP)
+    priority = serializers.PrimaryKeyRelatedField(queryset=QualityPriority.objects.all(), required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    unit = serializers.CharField(max_length=40, required=False)
+    measure_type = serializers.ChoiceField(choices=MeasureType.choices, required=False)
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    baseline = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
+    target = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False)
+    frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+
+
+class MeasureFilterSerializer(serializers.Serializer):
+    """Query parameters of the measure list."""
+
+    priority = serializers.IntegerField(required=False, help_text="Quality priority id.")
+    department = serializers.IntegerField(required=False, help_text="Owning department id.")
+
+
+class ObservationCreateSerializer(StrictInputSerializer):
+    date = serializers.DateField(help_text="One value per date; a second value for a date is refused.")
+    value = serializers.DecimalField(max_digits=14, decimal_places=4)
+    numerator = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    denominator = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+
+
+# ---------------------------------------------------------------- goals
+
+
+class LineOfSightStepSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    progress = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+
+
+class LineOfSightSerializer(serializers.Serializer):
+    """What a goal serves, up to the organisation's priority (cascade.selectors.line_of_sight)."""
+
+    department_goal = LineOfSightStepSerializer(
+        read_only=True, allow_null=True, help_text="The department goal above, if the goal hangs under one."
+    )
+    priority = LineOfSightStepSerializer(read_only=True)
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    priority = PriorityRefSerializer(read_only=True)
+    parent_goal = GoalRefSerializer(read_only=True, allow_null=True)
+    department = DepartmentRefSerializer(read_only=True)
+    owner = EmployeeRefSerializer(read_only=True, allow_null=True)
+    contributing_departments = DepartmentRefSerializer(many=True, read_only=True)
+    period = PeriodRefSerializer(read_only=True)
+    measure = MeasureRefSerializer(read_only=True, allow_null=True)
+    level = NamedChoiceField(choices=GoalLevel.choices, enum_name="GoalLevelEnum", read_only=True)
+    kind = NamedChoiceField(choices=GoalKind.choices, enum_name="GoalKindEnum", read_only=True)
+    status = NamedChoiceField(choices=GoalStatus.choices, enum_name="GoalStatusEnum", read_only=True)
+    line_of_sight = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Goal
+        fields = [
+            "id",
+            "level",
+            "title",
+            "description",
+            "priority",
+            "parent_goal",
+            "department",
+            "owner",
+            "contributing_departments",
+            "period",
+            "weight",
+            "kind",
+            "measure",
+            "baseline",
+            "target",
+            "progress_mode",
+            "progress",
+            "approval",
+            "status",
+            "due_date",
+            "improvement_hours_per_month",
+            "line_of_sight",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(LineOfSightSerializer)
+    def get_line_of_sight(self, goal: Goal) -> dict[str, Any]:
+        return LineOfSightSerializer(selectors.line_of_sight(goal)).data
+
+
+class GoalCreateSerializer(StrictInputSerializer):
+    level = NamedChoiceField(choices=GoalLevel.choices, enum_name="GoalLevelEnum")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    period = serializers.PrimaryKeyRelatedField(queryset=GoalPeriod.objects.all())
+    priority = serializers.PrimaryKeyRelatedField(
+        queryset=QualityPriority.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The priority served; taken from the parent goal when there is one.",
+    )
+    parent_goal = VisibleGoalField(
+        required=False, allow_null=True, help_text="Individual goals only: the department goal above."
+    )
+    owner = VisibleEmployeeField(required=False, help_text="Individual goals: whose goal it is.")
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, help_text="Department goals: the owning department."
+    )
+    contributing_departments = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(),
+        many=True,
+        required=False,
+        help_text="Department goals only: other departments that share the goal.",
+    )
+    weight = serializers.IntegerField(
+        min_value=1, max_value=100, help_text="Share among the owner's goals in the period; a set totals 100."
+    )
+    kind = NamedChoiceField(choices=GoalKind.choices, enum_name="GoalKindEnum", required=False)
+    measure = serializers.PrimaryKeyRelatedField(queryset=QualityMeasure.objects.all(), required=False, allow_null=True)
+    baseline = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    target = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    progress_mode = serializers.ChoiceField(choices=ProgressMode.choices, required=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    improvement_hours_per_month = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=0, required=False, help_text="Planned improvement time."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Which of owner / department a goal takes follows from its level; the rest is the service's.
+        if attrs["level"] == GoalLevel.INDIVIDUAL:
+            misplaced = {
+                "department": "An individual goal belongs to its owner's department; leave this out.",
+                "contributing_departments": "Only department goals have contributing departments.",
+            }
+        else:
+            misplaced = {"owner": "A department goal has no individual owner; leave this out."}
+        errors = {name: message for name, message in misplaced.items() if name in attrs}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class GoalEditSerializer(StrictInputSerializer):
+    # Owner, department, period and level are fixed once a goal exists.
+    version = serializers.IntegerField(min_value=1, help_text=VERSION_HELP)
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    priority = serializers.PrimaryKeyRelatedField(queryset=QualityPriority.objects.all(), required=False)
+    parent_goal = VisibleGoalField(required=False, allow_null=True)
+    contributing_departments = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), many=True, required=False
+    )
+    weight = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    kind = NamedChoiceField(choices=GoalKind.choices, enum_name="GoalKindEnum", required=False)
+    measure = serializers.PrimaryKeyRelatedField(queryset=QualityMeasure.objects.all(), required=False, allow_null=True)
+    baseline = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    target = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    progress_mode = serializers.ChoiceField(choices=ProgressMode.choices, required=False)
+    status = NamedChoiceField(
+        choices=GoalStatus.choices,
+        enum_name="GoalStatusEnum",
+        required=False,
+        help_text="The outcome; the one field an approved goal takes.",
+    )
+    due_date = serializers.DateField(required=False, allow_null=True)
+    improvement_hours_per_month = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, required=False)
+
+
+class GoalFilterSerializer(serializers.Serializer):
+    """Query parameters of the goal list."""
+
+    priority = serializers.IntegerField(required=False, help_text="Quality priority id.")
+    department = serializers.IntegerField(required=False, help_text="Owning department id.")
+    owner = serializers.IntegerField(required=False, help_text="Owner's employee id (individual goals).")
+    period = serializers.IntegerField(required=False, help_text="Goal period id.")
+    level = NamedChoiceField(choices=GoalLevel.choices, enum_name="GoalLevelEnum", required=False)
+    approval = serializers.ChoiceField(choices=Approval.choices, required=False)
+
+
+class GoalSetSerializer(StrictInputSerializer):
+    """One owner's goals in one period: a person's (``owner``) or a department's (``department``)."""
+
+    period = serializers.PrimaryKeyRelatedField(queryset=GoalPeriod.objects.all())
+    owner = serializers.IntegerField(required=False, help_text="Employee id, for a person's goals.")
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, help_text="Department id, for its department goals."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("owner" in attrs) == ("department" in attrs):
+            both = "owner" in attrs
+            message = "Name a person (owner) or a department, not both." if both else "Name a person or a department."
+            raise serializers.ValidationError({"owner": message, "department": message})
+        return attrs
+
+
+class GoalSetReviewSerializer(GoalSetSerializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required when returning a set for changes."
+    )
+
+
+class GoalReopenSerializer(StrictInputSerializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# ---------------------------------------------------------------- progress updates
+
+
+class GoalUpdateSerializer(serializers.ModelSerializer):
+    goal = GoalRefSerializer(read_only=True)
+    author = EmployeeRefSerializer(read_only=True)
+
+    class Meta:
+        model = GoalUpdate
+        fields = ["id", "goal", "author", "created_at", "percent", "value", "confidence", "comment", "progress_after"]
+        read_only_fields = fields
+
+
+class GoalUpdateCreateSerializer(StrictInputSerializer):
+    goal = serializers.IntegerField(help_text="The goal's id; a goal you cannot see answers 404.")
+    percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, allow_null=True, help_text="Progress by hand, 0–100."
+    )
+    value = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        required=False,
+        allow_null=True,
+        help_text="The latest value, for a goal with a baseline and a target.",
+    )
+    confidence = serializers.ChoiceField(choices=Confidence.choices, required=False, default=Confidence.MEDIUM)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GoalUpdateFilterSerializer(serializers.Serializer):
+    """Query parameters of the progress-update list."""
+
+    goal = serializers.IntegerField(required=False, help_text="Goal id.")
+
+
+# ---------------------------------------------------------------- the linkage matrix
+
+
+class MatrixCellSerializer(serializers.Serializer):
+    priority = serializers.IntegerField(read_only=True, help_text="Priority id.")
+    department = serializers.IntegerField(read_only=True, help_text="Department id.")
+    count = serializers.IntegerField(read_only=True, help_text="Goals linking the two.")
+    mean_progress = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True)
+
+
+class MatrixSerializer(serializers.Serializer):
+    """Priorities × departments; only cells with at least one goal are listed."""
+
+    priorities = PriorityRefSerializer(many=True, read_only=True)
+    departments = DepartmentRefSerializer(many=True, read_only=True)
+    cells = MatrixCellSerializer(many=True, read_only=True)
+
+
+class MatrixFilterSerializer(serializers.Serializer):
+    period = serializers.PrimaryKeyRelatedField(
+        queryset=GoalPeriod.objects.all(), required=False, help_text="Goal period id; every period when left out."
+    )
+
+
+class MatrixCellFilterSerializer(MatrixFilterSerializer):
+    priority = serializers.PrimaryKeyRelatedField(queryset=QualityPriority.objects.all())
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
