@@ -76,7 +76,8 @@ def rollup_from(goals: Iterable[Goal]) -> None:
     goals = list(goals)
     parent_ids = {g.parent_goal_id for g in goals if g.parent_goal_id}
     priority_ids = {g.priority_id for g in goals}
-    for parent in Goal.objects.filter(pk__in=parent_ids):
+    # A measure-driven parent is judged by its measure, not by the goals under it.
+    for parent in Goal.objects.filter(pk__in=parent_ids).exclude(progress_mode=ProgressMode.MEASURE):
         if counted_children(parent).exists():
             Goal.objects.filter(pk=parent.pk).update(progress=_rolled_up(counted_children(parent)))
     for priority_id in priority_ids:
@@ -109,7 +110,7 @@ def record_update(
         raise ValidationError({"confidence": "Confidence is low (1), medium (2) or high (3)."})
     if percent is not None and value is not None:
         raise ValidationError("Give either a percentage or a value, not both.")
-    derived = goal.progress_mode == ProgressMode.MEASURE or has_counted_children(goal)
+    derived = goal.progress_mode == ProgressMode.MEASURE or has_counted_children(goal)  # see rollup_from
     if derived and (percent is not None or value is not None):
         raise ValidationError(
             {

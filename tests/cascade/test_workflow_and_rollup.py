@@ -270,3 +270,45 @@ def test_an_update_takes_the_same_queries_whatever_the_size_of_the_tree(cast, pe
     assert len(queries) <= 14
     ward_goal.refresh_from_db()
     assert ward_goal.progress == (Decimal("50") / siblings).quantize(Decimal("0.01"))
+
+
+def test_a_measure_driven_parent_keeps_its_measures_progress(cast, period, priority, quality_lead):
+    measure = services.measure_create(
+        user=quality_lead.user,
+        data={
+            "priority": priority,
+            "name": "Scanned doses",
+            "unit": "%",
+            "measure_type": MeasureType.PROCESS,
+            "direction": Direction.UP,
+            "baseline": Decimal("50"),
+            "target": Decimal("100"),
+            "department": cast.employee.department,
+        },
+    )
+    ward = make(
+        cast.hr.user,
+        GoalLevel.FUNCTIONAL,
+        period,
+        title="Scan",
+        priority=priority,
+        weight=100,
+        department=cast.employee.department,
+        measure=measure,
+        progress_mode="measure",
+    )
+    Goal.objects.filter(pk=ward.pk).update(approval=Approval.APPROVED)
+    services.observation_add(user=quality_lead.user, measure=measure, date=datetime.date(2026, 1, 1), value="75")
+    child = make(
+        cast.employee.user,
+        GoalLevel.INDIVIDUAL,
+        period,
+        title="Scan mine",
+        parent_goal=ward,
+        weight=100,
+        owner=cast.employee,
+    )
+    Goal.objects.filter(pk=child.pk).update(approval=Approval.APPROVED)
+    child.refresh_from_db()
+    progress.record_update(user=cast.employee.user, goal=child, percent=Decimal("10"))
+    assert Goal.objects.get(pk=ward.pk).progress == Decimal("50.00")  # (75 − 50) / (100 − 50)

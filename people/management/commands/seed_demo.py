@@ -1,18 +1,58 @@
-"""manage.py seed_demo: the demo hospital, or with --employees N a synthetic organisation for benchmarks."""
+"""manage.py seed_demo: the demo hospital, or with --employees N a synthetic organisation for benchmarks.
+
+Each local app may ship a ``demo`` module with ``seed_hospital()`` and
+``seed_synthetic(size)``. The command calls them in ``settings.LOCAL_APPS``
+order, so the people exist before the goals hung on them, and this lowest app
+never imports a higher one. Each app's seeding checks its own marker: running
+the command again is safe and quick, and an app added later fills in its part
+of a demo loaded before it existed. To refuse, an app raises
+``people.demo.SeedConflict``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import importlib.util
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Protocol
 
+from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from people import demo
 
 
+class Seeded(Protocol):
+    """What an app's seeding returns; ``logins`` and ``top_username`` are optional extras."""
+
+    created: bool
+    message: str
+
+
+def demo_modules() -> list[ModuleType]:
+    """Each installed local app's ``demo`` module, in settings.LOCAL_APPS order."""
+    modules = []
+    for entry in settings.LOCAL_APPS:
+        config = apps.get_containing_app_config(entry)
+        if config is None:
+            continue
+        name = f"{config.name}.demo"
+        if importlib.util.find_spec(name) is not None:
+            modules.append(importlib.import_module(name))
+    return modules
+
+
+def seeders(function: str) -> list[Callable[..., Seeded]]:
+    return [getattr(m, function) for m in demo_modules() if callable(getattr(m, function, None))]
+
+
 class Command(BaseCommand):
     help = (
-        "Load the demo hospital (about 60 people and four logins), or with --employees N "
-        "a synthetic organisation of N people for benchmarks. Safe to run again."
+        "Load the demo hospital (about 60 people, four logins, the quality priorities and everyone's "
+        "goals), or with --employees N a synthetic organisation of N people for benchmarks. Safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,15 +66,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, employees: int | None = None, **options: Any) -> None:
         if employees is not None and employees < 1:
             raise CommandError("--employees must be at least 1.")
+        calls = seeders("seed_hospital") if employees is None else seeders("seed_synthetic")
+        arguments = () if employees is None else (employees,)
         try:
-            result = demo.seed_hospital() if employees is None else demo.seed_synthetic(employees)
+            # All apps or none: a failure half-way leaves nothing behind to trip the markers.
+            with transaction.atomic():
+                results = [seed(*arguments) for seed in calls]
         except demo.SeedConflict as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS(result.message) if result.created else result.message)
-        if result.top_username:
-            self.stdout.write(f"Top manager: {result.top_username}")
-        if result.logins:
-            self._write_logins(result.logins)
+        for result in results:
+            self.stdout.write(self.style.SUCCESS(result.message) if result.created else result.message)
+        top = next((r.top_username for r in results if getattr(r, "top_username", "")), "")
+        if top:
+            self.stdout.write(f"Top manager: {top}")
+        logins = next((r.logins for r in results if getattr(r, "logins", None)), [])
+        if logins:
+            self._write_logins(logins)
 
     def _write_logins(self, logins: list[demo.Login]) -> None:
         self.stdout.write(f"Demo logins (password for each: {demo.DEMO_PASSWORD}):")
