@@ -79,7 +79,7 @@ class Employee(models.Model):
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     VALIDATING = "validating", "Checking rows"
-    APPLYING = "applying", "Saving people"
+    APPLYING = "applying", "Saving"
     SUCCEEDED = "succeeded", "Imported"
     REJECTED = "rejected", "Rejected: nothing was changed"
     FAILED = "failed", "Failed: nothing was changed"

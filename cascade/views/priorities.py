@@ -1,48 +1,509 @@
-"""Placeholder: replaced by the real views."""
+"""Pages for quality priorities and their measures: lists, details with run and XmR
+charts and the cascaded goal tree, the forms that change them, and observation entry
+and import.
 
-from django.http import Http404
+Reading goes through cascade.selectors (404 outside a person's scope); writing through
+cascade.services, whose PermissionDenied answers 403, ValidationError a 400 with the
+form's messages, and ConflictError a 409 that keeps what the person typed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import dateformat
+from django.views.decorators.http import require_http_methods
+
+from cascade import access, charts, imports, selectors, services
+from cascade.forms.priorities import (
+    ImportUploadForm,
+    MeasureForm,
+    ObservationForm,
+    PriorityForm,
+    add_service_errors,
+)
+from cascade.models import (
+    CascadeImport,
+    GoalPeriod,
+    GoalStatus,
+    ImportKind,
+    Observation,
+    PriorityStatus,
+    QualityMeasure,
+    QualityPriority,
+)
+from config.errors import ConflictError
+from people import selectors as people
+
+OBSERVATIONS_PER_PAGE = 25
 
 
-def priority_list(request, *args, **kwargs):
-    raise Http404
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
 
 
-def priority_create(request, *args, **kwargs):
-    raise Http404
+def _status_for(form) -> int:
+    return 400 if form.errors else 200
 
 
-def priority_detail(request, *args, **kwargs):
-    raise Http404
+# ---------------------------------------------------------------- charts
 
 
-def priority_edit(request, *args, **kwargs):
-    raise Http404
+def chart_data(measure: QualityMeasure, observations: list[Observation]) -> dict:
+    """The chart contract of cascade.charts for one measure, with its name and unit for the drawing."""
+    chart = charts.chart_for(
+        [(o.date, o.value) for o in observations], direction=measure.direction, target=measure.target
+    ).as_dict()
+    chart.update(title=measure.name, unit=measure.unit)
+    return chart
 
 
-def priority_tree(request, *args, **kwargs):
-    raise Http404
+def signal_badge(chart: dict) -> dict[str, str]:
+    """A measure's state in a few words: the latest special cause (and its kind), or common cause."""
+    xmr, run = chart["xmr"], chart["run"]
+    if xmr["signals"]:
+        return _latest_kind(xmr["signals"], "Special cause")
+    if run["signals"]:
+        return _latest_kind(run["signals"], "Run chart signal")
+    if run["runs"]["verdict"] in ("too_few", "too_many"):
+        return {"kind": "neutral", "label": "Run chart signal"}
+    if not chart["n"]:
+        return {"kind": "none", "label": "No data yet"}
+    if xmr["status"] == "insufficient":
+        return {"kind": "none", "label": "Too few points to judge"}
+    return {"kind": "common", "label": "Common cause variation"}
 
 
-def measure_create(request, *args, **kwargs):
-    raise Http404
+def _latest_kind(signals: list[dict], label: str) -> dict[str, str]:
+    latest = max(s["end"] for s in signals)
+    kinds = {s["kind"] for s in signals if s["end"] == latest}
+    kind = "concern" if "concern" in kinds else "improvement"  # when both end together, the concern leads
+    return {"kind": kind, "label": f"{label}: {kind}"}
 
 
-def measure_detail(request, *args, **kwargs):
-    raise Http404
+RUNS_VERDICTS = {
+    "ok": "The number of runs is what chance alone would give: no sign of a non-random pattern from runs.",
+    "too_few": "Too few runs: the values stay on one side of the median for longer than chance would allow, "
+    "a sign of a non-random pattern.",
+    "too_many": "Too many runs: the values flip across the median more often than chance would allow, "
+    "which often means the data mix two processes (e.g. alternating shifts).",
+    "not_applicable": "The runs test is not applied here: its table covers 10 to 60 points off the median.",
+}
 
 
-def measure_edit(request, *args, **kwargs):
-    raise Http404
+def plain(value: Decimal | float | None) -> str:
+    """A stored number as a person writes it: 4.0500 → 4.05, 35540.0000 → 35540."""
+    return "" if value is None else f"{Decimal(str(value)).normalize():f}"
 
 
-def observation_add(request, *args, **kwargs):
-    raise Http404
+def _number(value: Decimal | float | None, unit: str) -> str:
+    text = plain(value)
+    return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}".strip()
 
 
-def observation_import(request, *args, **kwargs):
-    raise Http404
+def assurance_text(chart: dict, measure: QualityMeasure) -> str:
+    """Whether the process as it runs now will meet the target, in words."""
+    target = _number(measure.target, measure.unit)
+    return {
+        "always": f"If nothing changes, the process will meet the target of {target} every time: "
+        "both process limits are on the good side of it.",
+        "never": f"If nothing changes, the process will not meet the target of {target}: "
+        "both process limits are on the wrong side of it. Only a change to the process will reach it.",
+        "inconsistent": f"The target of {target} lies between the process limits, so the process will meet it "
+        "some of the time and miss it at other times, by chance alone.",
+    }.get(
+        chart["xmr"]["assurance"] or "",
+        "Not known yet: judging whether the target will be met needs process limits, which need 12 or more points.",
+    )
 
 
-def import_detail(request, *args, **kwargs):
-    raise Http404
+def xmr_status_text(chart: dict) -> str:
+    return {
+        "final": "Limits are based on 20 or more points.",
+        "provisional": "Limits are provisional: they rest on fewer than 20 points and will move as data arrive.",
+    }.get(chart["xmr"]["status"], f"No limits yet: process limits need 12 or more points ({chart['n']} so far).")
 
+
+def runs_text(chart: dict) -> str:
+    run = chart["run"]
+    if not run["rules_apply"]:
+        return f"The run chart rules apply from 10 points on ({chart['n']} so far)."
+    return RUNS_VERDICTS[run["runs"]["verdict"]]
+
+
+# ---------------------------------------------------------------- priorities
+
+
+@login_required
+def priority_list(request: HttpRequest) -> HttpResponse:
+    shown = request.GET.get("status", PriorityStatus.ACTIVE)
+    priorities = selectors.priorities_visible_to(user=request.user).annotate(measure_count=Count("measures"))
+    if shown in PriorityStatus.values:
+        priorities = priorities.filter(status=shown)
+    else:
+        shown = "all"
+    goal_counts = dict(
+        selectors.goals_visible_to(user=request.user)
+        .exclude(status=GoalStatus.CANCELLED)
+        .order_by()
+        .values_list("priority_id")
+        .annotate(count=Count("pk"))
+    )
+    rows = [(p, goal_counts.get(p.pk, 0)) for p in priorities.order_by("title")]
+    return render(
+        request,
+        "cascade/priorities/list.html",
+        {
+            "rows": rows,
+            "shown": shown,
+            "filters": [("active", "Active"), ("retired", "Retired"), ("all", "All")],
+            "can_manage": access.can_manage_priorities(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def priority_create(request: HttpRequest) -> HttpResponse:
+    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can create quality priorities.")
+    if request.method == "POST":
+        form = PriorityForm(request.POST)
+        if form.is_valid():
+            try:
+                priority = services.priority_create(user=request.user, data=form.service_data())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"“{priority.title}” was created. Add its measures next.")
+                return redirect("cascade:priority_detail", pk=priority.pk)
+    else:
+        form = PriorityForm(initial={"owner": getattr(people.employee_for_user(request.user), "pk", None)})
+    return render(request, "cascade/priorities/form.html", {"form": form}, status=_status_for(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def priority_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    priority = selectors.get_priority(user=request.user, pk=pk)
+    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can change quality priorities.")
+    context: dict[str, object] = {"priority": priority}
+    if request.method != "POST":
+        form = PriorityForm(initial=PriorityForm.initial_for(priority))
+        return render(request, "cascade/priorities/form.html", {**context, "form": form})
+    form = PriorityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.priority_update(
+                user=request.user,
+                priority=copy.copy(priority),  # the service changes it; the page keeps the saved title
+                expected_version=form.cleaned_data["version"],
+                data=form.service_data(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ConflictError as exc:
+            current = selectors.get_priority(user=request.user, pk=pk)
+            return render(
+                request,
+                "cascade/priorities/form.html",
+                {**context, **_conflict(PriorityForm, request, current, exc)},
+                status=409,
+            )
+        else:
+            messages.success(request, "Your changes were saved.")
+            return redirect("cascade:priority_detail", pk=pk)
+    return render(request, "cascade/priorities/form.html", {**context, "form": form}, status=_status_for(form))
+
+
+def _conflict(form_class, request: HttpRequest, current, exc: ConflictError) -> dict[str, object]:
+    """The form as the person filled it in, now based on the saved version, beside what is saved."""
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    numbers = {name: plain(getattr(current, name, None)) for name in ("baseline", "target")}
+    return {"form": form_class(data), "conflict": exc.message, "current": current, "current_numbers": numbers}
+
+
+@login_required
+def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    priority = selectors.get_priority(user=request.user, pk=pk)
+    measures = (
+        selectors.measures_visible_to(user=request.user)
+        .filter(priority=priority)
+        .prefetch_related(Prefetch("observations", queryset=Observation.objects.order_by("date")))
+    )
+    cards = []
+    for measure in measures:
+        chart = chart_data(measure, list(measure.observations.all()))
+        cards.append(
+            {
+                "measure": measure,
+                "target": plain(measure.target),
+                "chart": chart,
+                "badge": signal_badge(chart),
+                "json_id": f"measure-{measure.pk}-chart",
+            }
+        )
+    period = selectors.current_period()
+    return render(
+        request,
+        "cascade/priorities/detail.html",
+        {
+            "priority": priority,
+            "cards": cards,
+            "period": period,
+            "tree": selectors.priority_tree(user=request.user, priority=priority, period=period),
+            "can_manage": access.can_manage_priorities(request.user),
+        },
+    )
+
+
+@login_required
+def priority_tree(request: HttpRequest, pk: int) -> HttpResponse:
+    priority = selectors.get_priority(user=request.user, pk=pk)
+    periods = list(GoalPeriod.objects.all())
+    period = _chosen_period(request, periods)
+    return render(
+        request,
+        "cascade/priorities/tree.html",
+        {
+            "priority": priority,
+            "period": period,
+            "periods": periods,
+            "tree": selectors.priority_tree(user=request.user, priority=priority, period=period),
+        },
+    )
+
+
+def _chosen_period(request: HttpRequest, periods: list[GoalPeriod]) -> GoalPeriod | None:
+    wanted = request.GET.get("period", "")
+    if wanted.isdigit():
+        for period in periods:
+            if period.pk == int(wanted):
+                return period
+    return selectors.current_period()
+
+
+# ---------------------------------------------------------------- measures
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def measure_create(request: HttpRequest) -> HttpResponse:
+    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can define measures.")
+    if request.method == "POST":
+        form = MeasureForm(request.POST)
+        if form.is_valid():
+            try:
+                measure = services.measure_create(user=request.user, data=form.service_data())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"“{measure.name}” was created. Record its first values below.")
+                return redirect("cascade:measure_detail", pk=measure.pk)
+    else:
+        wanted = request.GET.get("priority", "")
+        priority = QualityPriority.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        form = MeasureForm(initial={"priority": priority.pk if priority else None})
+    return render(request, "cascade/measures/form.html", {"form": form}, status=_status_for(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = selectors.get_measure(user=request.user, pk=pk)
+    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can change measures.")
+    context: dict[str, object] = {"measure": measure}
+    if request.method != "POST":
+        form = MeasureForm(initial=MeasureForm.initial_for(measure))
+        return render(request, "cascade/measures/form.html", {**context, "form": form})
+    form = MeasureForm(request.POST)
+    if form.is_valid():
+        try:
+            services.measure_update(
+                user=request.user,
+                measure=copy.copy(measure),
+                expected_version=form.cleaned_data["version"],
+                data=form.service_data(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ConflictError as exc:
+            current = selectors.get_measure(user=request.user, pk=pk)
+            return render(
+                request,
+                "cascade/measures/form.html",
+                {**context, **_conflict(MeasureForm, request, current, exc)},
+                status=409,
+            )
+        else:
+            messages.success(request, "Your changes were saved.")
+            return redirect("cascade:measure_detail", pk=pk)
+    return render(request, "cascade/measures/form.html", {**context, "form": form}, status=_status_for(form))
+
+
+@login_required
+def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = selectors.get_measure(user=request.user, pk=pk)
+    return _measure_page(request, measure, ObservationForm())
+
+
+def _measure_page(request: HttpRequest, measure: QualityMeasure, form: ObservationForm, status: int = 200):
+    observations = selectors.observations_for(measure)
+    chart = chart_data(measure, observations)
+    page = Paginator(observations[::-1], OBSERVATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    goals = (
+        selectors.goals_visible_to(user=request.user)
+        .filter(measure=measure)
+        .exclude(status=GoalStatus.CANCELLED)
+        .order_by("level", "title")[:50]
+    )
+    return render(
+        request,
+        "cascade/measures/detail.html",
+        {
+            "measure": measure,
+            "chart": chart,
+            "chart_id": f"measure-{measure.pk}-chart",
+            "badge": signal_badge(chart),
+            "runs_text": runs_text(chart),
+            "xmr_text": xmr_status_text(chart),
+            "assurance": assurance_text(chart, measure),
+            "signals": _signals(chart),
+            "page": page,
+            "rows": [
+                {"date": o.date, **{k: plain(getattr(o, k)) for k in ("value", "numerator", "denominator")}}
+                for o in page.object_list
+            ],
+            "baseline": plain(measure.baseline),
+            "target": plain(measure.target),
+            "form": form,
+            "goals": list(goals),
+            "can_record": access.can_record_observations(request.user, measure),
+            "can_manage": access.can_manage_priorities(request.user),
+        },
+        status=status,
+    )
+
+
+def _signals(chart: dict) -> list[dict]:
+    """Every signal of both charts, with the dates it spans rather than point numbers."""
+    dates = [datetime.date.fromisoformat(point["date"]) for point in chart["points"]]
+    found = []
+    for chart_name, key in (("Run chart", "run"), ("XmR chart", "xmr")):
+        for signal in chart[key]["signals"]:
+            found.append(
+                {**signal, "chart": chart_name, "start_date": dates[signal["start"]], "end_date": dates[signal["end"]]}
+            )
+    return found
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def observation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = selectors.get_measure(user=request.user, pk=pk)
+    if request.method == "GET":
+        # A page of the table after a refused entry, or a reload: both belong on the measure's page.
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(reverse("cascade:measure_detail", args=[pk]) + query)
+    _require(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
+    form = ObservationForm(request.POST)
+    if form.is_valid():
+        try:
+            observation = services.observation_add(user=request.user, measure=measure, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            when = dateformat.format(observation.date, "j F Y")
+            messages.success(request, f"Recorded {_number(observation.value, measure.unit)} for {when}.")
+            return redirect(reverse("cascade:measure_detail", args=[pk]) + "#observations")
+    return _measure_page(request, measure, form, status=400)
+
+
+# ---------------------------------------------------------------- observation imports
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def observation_import(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = selectors.get_measure(user=request.user, pk=pk)
+    _require(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
+    columns = imports.OBSERVATION_COLUMNS
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES, columns=columns)
+    else:
+        form = ImportUploadForm(columns=columns)
+    if form.is_bound and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            record = imports.start_import(
+                user=request.user,
+                kind=ImportKind.OBSERVATIONS,
+                file_name=upload.name,
+                content=upload.read(),
+                measure=measure,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("cascade:import_detail", pk=record.pk)
+    history = CascadeImport.objects.filter(kind=ImportKind.OBSERVATIONS, measure=measure)
+    if not people.is_hr_admin(request.user):
+        history = history.filter(created_by=request.user)
+    return render(
+        request,
+        "cascade/measures/import.html",
+        {
+            "measure": measure,
+            "form": form,
+            "columns": columns,
+            "imports": history.select_related("created_by__employee").defer("content")[:20],
+        },
+        status=_status_for(form),
+    )
+
+
+# Shared by every kind of cascade import (goals too): the uploader and HR see it, no one else.
+STATUS_LABELS = {"applying": "Saving"}
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = (
+        CascadeImport.objects.select_related("created_by__employee", "measure", "period")
+        .defer("content")
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None or not (record.created_by_id == request.user.pk or people.is_hr_admin(request.user)):
+        raise Http404("No such import.")
+    template = "cascade/_import_status.html" if request.headers.get("HX-Request") else "cascade/import_detail.html"
+    return render(
+        request,
+        template,
+        {
+            "record": record,
+            "status_label": STATUS_LABELS.get(record.status, record.get_status_display()),
+            "errors": record.errors[:500],
+            "summary": _summary_items(record.summary),
+        },
+    )
+
+
+def _summary_items(summary: dict) -> list[tuple[str, object]]:
+    items = []
+    for key, value in (summary or {}).items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value) or "none"
+        items.append((str(key).replace("_", " ").capitalize(), value))
+    return items

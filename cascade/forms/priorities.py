@@ -1,0 +1,139 @@
+"""Forms for quality priorities, their measures, observations and observation imports.
+
+The forms only turn posted text into Python values; every rule (who may act, a
+target on the improving side of its baseline, one value per date) lives in
+cascade.services, whose ValidationErrors are put back on the form by
+``add_service_errors`` so that the person sees them beside the field.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from cascade.models import (
+    Direction,
+    Frequency,
+    MeasureType,
+    Methodology,
+    PriorityStatus,
+    QualityMeasure,
+    QualityPriority,
+)
+from people.models import Department, Employee
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+NUMBER_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where the form has it, else at the top."""
+    if hasattr(exc, "error_dict"):
+        for field, messages in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class VersionedForm(forms.Form):
+    """An edit form that carries the version it was read at, so that a stale save answers 409."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def service_data(self) -> dict[str, object]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class PriorityForm(VersionedForm):
+    title = forms.CharField(max_length=200)
+    aim = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What will improve, by how much, by when, for whom.",
+    )
+    methodology = forms.ChoiceField(choices=Methodology.choices, initial=Methodology.PDSA)
+    owner = forms.ModelChoiceField(
+        queryset=Employee.objects.filter(is_active=True).order_by("full_name"),
+        help_text="The leader accountable for this priority.",
+    )
+    period_start = forms.DateField(label="Starts", widget=DATE_INPUT)
+    period_end = forms.DateField(label="Ends", widget=DATE_INPUT)
+    status = forms.ChoiceField(
+        choices=PriorityStatus.choices,
+        initial=PriorityStatus.ACTIVE,
+        help_text="A retired priority stays in history; no new goals can be linked to it.",
+    )
+
+    @classmethod
+    def initial_for(cls, priority: QualityPriority) -> dict[str, object]:
+        return {
+            "title": priority.title,
+            "aim": priority.aim,
+            "methodology": priority.methodology,
+            "owner": priority.owner_id,
+            "period_start": priority.period_start,
+            "period_end": priority.period_end,
+            "status": priority.status,
+            "version": priority.version,
+        }
+
+
+class MeasureForm(VersionedForm):
+    priority = forms.ModelChoiceField(
+        queryset=QualityPriority.objects.order_by("title"), help_text="The quality priority this measure tracks."
+    )
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    measure_type = forms.ChoiceField(
+        label="IHI type",
+        choices=MeasureType.choices,
+        help_text="Outcome: the result that matters. Process: a step that leads to it. "
+        "Balancing: something that must not get worse meanwhile.",
+    )
+    direction = forms.ChoiceField(label="Direction of improvement", choices=Direction.choices)
+    unit = forms.CharField(max_length=40, help_text="e.g. days, %, errors per 1,000 doses")
+    baseline = forms.DecimalField(max_digits=14, decimal_places=4, widget=NUMBER_INPUT)
+    target = forms.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        widget=NUMBER_INPUT,
+        help_text="On the improving side of the baseline: above it when higher is better, below it when lower is.",
+    )
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.order_by("name"), help_text="The department that owns and records this measure."
+    )
+    frequency = forms.ChoiceField(choices=Frequency.choices, initial=Frequency.MONTHLY)
+
+    @classmethod
+    def initial_for(cls, measure: QualityMeasure) -> dict[str, object]:
+        fields = ("name", "description", "measure_type", "direction", "unit", "baseline", "target", "frequency")
+        initial: dict[str, object] = {name: getattr(measure, name) for name in fields}
+        for name in ("baseline", "target"):  # 4.0500 reads as 4.05
+            initial[name] = f"{getattr(measure, name).normalize():f}"
+        initial.update(priority=measure.priority_id, department=measure.department_id, version=measure.version)
+        return initial
+
+
+class ObservationForm(forms.Form):
+    """Numbers stay text here: cascade.services parses them, so a form and an import agree on what a number is."""
+
+    date = forms.DateField(widget=DATE_INPUT, help_text="The date this value describes, e.g. the first of the month.")
+    value = forms.CharField(max_length=40, widget=NUMBER_INPUT)
+    numerator = forms.CharField(max_length=40, required=False, widget=NUMBER_INPUT, help_text="Optional, for rates.")
+    denominator = forms.CharField(max_length=40, required=False, widget=NUMBER_INPUT, help_text="Optional, for rates.")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(help_text="A .csv (UTF-8) or .xlsx file with a header row.")
+
+    def __init__(self, *args: object, columns: tuple[str, ...] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if columns:
+            self.fields["file"].help_text = (
+                "A .csv (UTF-8) or .xlsx file with a header row naming the columns " + ", ".join(columns) + "."
+            )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+        return upload

@@ -1,0 +1,12 @@
+"""Background work for the cascade: thin wrappers that take ids and call the import runner."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from cascade import imports
+
+
+@shared_task(name="cascade.run_import")
+def run_import(import_id: int) -> str:
+    return imports.run_import(import_id).status
