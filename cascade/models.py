@@ -292,6 +292,11 @@ class CascadeSettings(models.Model):
     def current(cls) -> CascadeSettings:
         return cls.objects.get_or_create(pk=1)[0]
 
+    @classmethod
+    def team_visibility(cls) -> bool:
+        # A read that never writes: no row yet means the default.
+        return bool(cls.objects.filter(pk=1).values_list("team_goal_visibility", flat=True).first())
+
 
 class ImportKind(models.TextChoices):
     GOALS = "goals", "Goals"

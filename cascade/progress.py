@@ -79,7 +79,12 @@ def rollup_from(goals: Iterable[Goal]) -> None:
     # A measure-driven parent is judged by its measure, not by the goals under it.
     for parent in Goal.objects.filter(pk__in=parent_ids).exclude(progress_mode=ProgressMode.MEASURE):
         if counted_children(parent).exists():
-            Goal.objects.filter(pk=parent.pk).update(progress=_rolled_up(counted_children(parent)))
+            value = _rolled_up(counted_children(parent))
+        else:
+            # No goal under it counts any more: back to the parent's own last reported progress.
+            last = parent.updates.exclude(percent__isnull=True, value__isnull=True).first()
+            value = last.progress_after if last else Decimal("0.00")
+        Goal.objects.filter(pk=parent.pk).update(progress=value)
     for priority_id in priority_ids:
         progress = _rolled_up(counted_children(priority=QualityPriority(pk=priority_id)))
         QualityPriority.objects.filter(pk=priority_id).update(progress=progress)

@@ -69,15 +69,17 @@ def observations_for(measure: QualityMeasure) -> list[Observation]:
 def _individual_scope(user) -> Q | None:
     """Which individual goals this user may see, as one filter; None means all of them.
 
-    HR sees every goal.
+    HR and the quality lead (who owns the priorities and reads the matrix down to
+    the people behind each cell) see every goal: goals, unlike appraisals, are
+    not private.
     """
-    if people.is_hr_admin(user):
+    if people.is_hr_admin(user) or people.is_quality_lead(user):
         return None
     employee = people.employee_for_user(user)
     if employee is None:
         return Q(pk__in=[])
     scope = Q(owner__path__startswith=employee.path) | Q(owner_id__in=employee.chain_ids())
-    if employee.manager_id and CascadeSettings.current().team_goal_visibility:
+    if employee.manager_id and CascadeSettings.team_visibility():
         scope |= Q(owner__manager_id=employee.manager_id)
     return scope
 
@@ -153,7 +155,7 @@ def goals_of(*, owner: Employee, period: GoalPeriod | None) -> list[Goal]:
 def chain_goals_above(*, employee: Employee, period: GoalPeriod | None) -> list[Goal]:
     """The individual goals of this person's managers: what their own work feeds into."""
     goals = Goal.objects.select_related(*GOAL_RELATED).filter(owner_id__in=employee.chain_ids())
-    goals = goals.exclude(status=GoalStatus.CANCELLED)
+    goals = goals.filter(approval=Approval.APPROVED).exclude(status=GoalStatus.CANCELLED)  # not their drafts
     if period is not None:
         goals = goals.filter(period=period)
     return list(goals.order_by("owner__path", "title"))
@@ -276,8 +278,6 @@ def linkage_matrix(*, user, period: GoalPeriod | None = None, include_retired: b
 
 def _matrix_goals(*, user, period: GoalPeriod | None) -> QuerySet[Goal]:
     goals = goals_visible_to(user=user).exclude(status=GoalStatus.CANCELLED).exclude(approval=Approval.RETURNED)
-    if people.is_quality_lead(user):
-        goals = Goal.objects.exclude(status=GoalStatus.CANCELLED).exclude(approval=Approval.RETURNED)
     if period is not None:
         goals = goals.filter(period=period)
     return goals.order_by()

@@ -320,6 +320,8 @@ def validate_goal(goal: Goal) -> None:
             errors["parent_goal"] = "A goal cannot be its own parent."
         elif parent.status == GoalStatus.CANCELLED:
             errors["parent_goal"] = "That department goal is cancelled."
+        elif goal.period_id and parent.period_id != goal.period_id:
+            errors["parent_goal"] = f"That department goal belongs to {parent.period}, not {goal.period}."
         else:
             goal.priority_id = parent.priority_id
     if goal.priority_id is None:

@@ -6,10 +6,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
-from people import views as people_views
+from config.views import home
 
 urlpatterns = [
-    path("", people_views.home, name="home"),
+    path("", home, name="home"),
     path("people/", include("people.urls")),
     path("cascade/", include("cascade.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -1,5 +1,5 @@
-"""Pages about people: the home page per role, the directory, a person's profile,
-the department tree and the org-chart import."""
+"""Pages about people: the directory, a person's profile, the department tree and the
+org-chart import. (The home page is config.views.home.)"""
 
 from __future__ import annotations
 
@@ -23,20 +23,6 @@ def _require_hr(request: HttpRequest) -> None:
     # HR-only pages answer 404 to everyone else so that they do not advertise themselves.
     if not selectors.is_hr_admin(request.user):
         raise Http404("No such page.")
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    employee = selectors.employee_for_user(request.user)
-    context: dict[str, object] = {"employee": employee}
-    if employee is not None:
-        context["chain"] = selectors.reporting_chain(employee=employee)
-        context["direct_reports"] = list(selectors.reports_of(employee=employee, direct_only=True))
-        context["team_size"] = selectors.reports_of(employee=employee).count()
-    if selectors.is_hr_admin(request.user):
-        context["headcount"] = selectors.employees_visible_to(user=request.user).count()
-        context["recent_imports"] = OrgChartImport.objects.select_related("created_by")[:3]
-    return render(request, "home.html", context)
 
 
 @login_required

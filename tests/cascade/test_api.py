@@ -213,7 +213,7 @@ PERMISSION_TABLE = [
     ("chief", "get", "/goals/{employee_goal}/", None, 200),
     ("stranger", "get", "/goals/{employee_goal}/", None, 404),
     ("hr", "get", "/goals/{employee_goal}/", None, 200),
-    ("lead", "get", "/goals/{employee_goal}/", None, 404),
+    ("lead", "get", "/goals/{employee_goal}/", None, 200),
     # Line of sight: the goals above you are visible, not editable.
     ("employee", "get", "/goals/{manager_goal}/", None, 200),
     ("employee", "get", "/goals/{chief_goal}/", None, 200),
@@ -224,7 +224,7 @@ PERMISSION_TABLE = [
     ("chief", "patch", "/goals/{employee_goal}/", EDIT, 200),
     ("stranger", "patch", "/goals/{employee_goal}/", EDIT, 404),
     ("hr", "patch", "/goals/{employee_goal}/", EDIT, 200),
-    ("lead", "patch", "/goals/{employee_goal}/", EDIT, 404),
+    ("lead", "patch", "/goals/{employee_goal}/", EDIT, 403),
     # Department goals: everyone reads them; the head, the department's managers, the lead and HR edit them.
     ("stranger", "get", "/goals/{dept_goal}/", None, 200),
     ("employee", "patch", "/goals/{dept_goal}/", EDIT, 403),
@@ -281,7 +281,7 @@ def test_only_the_direct_manager_approves_a_submitted_set(world, client_for, rol
 
 @pytest.mark.parametrize(
     "role, expected",
-    [("employee", 201), ("manager", 201), ("chief", 201), ("stranger", 404), ("hr", 403), ("lead", 404)],
+    [("employee", 201), ("manager", 201), ("chief", 201), ("stranger", 404), ("hr", 403), ("lead", 403)],
 )
 def test_progress_is_updated_by_the_owner_and_those_above(world, client_for, role, expected):
     approve(world.employee_goal)
@@ -330,7 +330,8 @@ def test_a_form_encoded_write_is_refused(world, client_for):
         ("chief", {"dept", "pharmacy", "chief", "manager", "employee"}),
         ("stranger", {"dept", "pharmacy", "stranger"}),
         ("hr", {"dept", "pharmacy", "chief", "manager", "employee", "stranger"}),
-        ("lead", {"dept", "pharmacy"}),
+        # The quality lead reads every goal, as HR does: they own the priorities the goals serve.
+        ("lead", {"dept", "pharmacy", "chief", "manager", "employee", "stranger"}),
     ],
 )
 def test_each_user_lists_exactly_the_goals_they_may_see(world, client_for, role, expected):

@@ -166,9 +166,7 @@ def test_a_cell_shows_a_viewer_only_their_visible_goals(cast, linked, priority, 
     assert "Scan every high-risk dose" not in page and "Barcode scanning on every ward" in page
 
 
-def test_the_quality_lead_sees_every_goal_in_a_cell_but_links_only_those_they_may_open(
-    quality_lead, cast, linked, priority, period
-):
+def test_the_quality_lead_sees_and_opens_every_goal_in_a_cell(quality_lead, cast, linked, priority, period):
     page = (
         client_for(quality_lead)
         .get(
@@ -178,7 +176,7 @@ def test_the_quality_lead_sees_every_goal_in_a_cell_but_links_only_those_they_ma
         .content.decode()
     )
     assert "Scan every high-risk dose" in page
-    assert reverse("cascade:goal_detail", args=[linked["mine"].pk]) not in page
+    assert reverse("cascade:goal_detail", args=[linked["mine"].pk]) in page
     assert reverse("cascade:goal_detail", args=[linked["ward"].pk]) in page
 
 

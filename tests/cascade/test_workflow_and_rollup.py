@@ -167,7 +167,7 @@ def approved_children(cast, period, ward_goal, weights_and_progress):
 def test_an_update_rolls_up_to_the_parent_and_the_priority(cast, period, priority, ward_goal):
     # Children: (weight 60, 50 %) and (weight 40, 0 %). After the update the second is 25 %:
     # parent = (60×50 + 40×25) / 100 = 40 %; the priority has one top-level goal, so 40 % too.
-    first, second = approved_children(cast, period, ward_goal, [(60, "50"), (40, "0")])
+    _first, second = approved_children(cast, period, ward_goal, [(60, "50"), (40, "0")])
     progress.record_update(user=cast.manager.user, goal=second, percent=Decimal("25"), comment="Half-way to halfway")
     ward_goal.refresh_from_db()
     assert ward_goal.progress == Decimal("40.00")
@@ -312,3 +312,28 @@ def test_a_measure_driven_parent_keeps_its_measures_progress(cast, period, prior
     child.refresh_from_db()
     progress.record_update(user=cast.employee.user, goal=child, percent=Decimal("10"))
     assert Goal.objects.get(pk=ward.pk).progress == Decimal("50.00")  # (75 − 50) / (100 − 50)
+
+
+def test_a_parent_whose_last_counted_child_goes_falls_back_to_its_own_progress(cast, period, priority, ward_goal):
+    (child,) = approved_children(cast, period, ward_goal, [(100, "80")])
+    progress.rollup_from([child])
+    assert Goal.objects.get(pk=ward_goal.pk).progress == Decimal("80.00")
+    workflow.reopen(user=cast.employee.user, goal=child)
+    assert Goal.objects.get(pk=ward_goal.pk).progress == Decimal("0.00")
+
+
+def test_an_individual_goal_cannot_hang_under_another_periods_department_goal(cast, period, priority, ward_goal):
+    from cascade.models import GoalPeriod
+
+    next_year = GoalPeriod.objects.create(name="2027", start=datetime.date(2027, 1, 1), end=datetime.date(2027, 12, 31))
+    with pytest.raises(ValidationError) as excinfo:
+        make(
+            cast.employee.user,
+            GoalLevel.INDIVIDUAL,
+            next_year,
+            title="Later",
+            parent_goal=ward_goal,
+            weight=100,
+            owner=cast.employee,
+        )
+    assert "belongs to 2026" in excinfo.value.message_dict["parent_goal"][0]

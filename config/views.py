@@ -1,0 +1,59 @@
+"""Project-level pages: the home page, which gathers a little of every app per role."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from cascade import selectors as cascade
+from cascade.models import Approval, Goal, GoalLevel, GoalStatus, PriorityStatus
+from people import selectors as people
+from people.models import OrgChartImport
+
+HOME_GOALS = 6
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's cards. Every card costs a fixed number of queries, however many goals there are."""
+    user = request.user
+    employee = people.employee_for_user(user)
+    period = cascade.current_period()
+    context: dict[str, object] = {"employee": employee, "period": period}
+    if employee is not None:
+        context["chain"] = people.reporting_chain(employee=employee)
+        context["direct_reports"] = list(people.reports_of(employee=employee, direct_only=True))
+        context["team_size"] = people.reports_of(employee=employee).count()
+        if period is not None:
+            goals = [g for g in cascade.goals_of(owner=employee, period=period) if g.status != GoalStatus.CANCELLED]
+            context["my_goals"] = goals[:HOME_GOALS]
+            context["my_goal_count"] = len(goals)
+            if context["direct_reports"] or employee.headed_departments.exists():
+                context["sets_to_approve"] = _sets_to_approve(employee, period)
+    if people.is_hr_admin(user):
+        context["headcount"] = people.employees_visible_to(user=user).count()
+        context["recent_imports"] = OrgChartImport.objects.select_related("created_by").defer("content")[:3]
+    if people.is_quality_lead(user):
+        context["priorities"] = list(
+            cascade.priorities_visible_to(user=user).filter(status=PriorityStatus.ACTIVE).order_by("title")
+        )
+    return render(request, "home.html", context)
+
+
+def _sets_to_approve(employee, period) -> int:
+    """Goal sets waiting for this person: their direct reports' and their departments' (one query)."""
+    waiting = (
+        Goal.objects.filter(period=period, approval=Approval.SUBMITTED)
+        .exclude(status=GoalStatus.CANCELLED)
+        .filter(
+            Q(level=GoalLevel.INDIVIDUAL, owner__manager=employee)
+            | Q(level=GoalLevel.FUNCTIONAL, department__head=employee)
+        )
+        .values_list("level", "owner_id", "department_id")
+        .distinct()
+    )
+    return len(
+        {(level, owner if level == GoalLevel.INDIVIDUAL else department) for level, owner, department in waiting}
+    )
