@@ -167,13 +167,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1/",
-    "ENUM_NAME_OVERRIDES": {"OrgImportStatusEnum": "people.models.ImportStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrgImportStatusEnum": "people.models.ImportStatus",
+        "MethodologyEnum": "cascade.models.Methodology",
+        "QIMethodologyEnum": "competencies.models.Methodology",
+        "FormVersionStatusEnum": "competencies.models.VersionStatus",
+        # Priorities and competencies share these choices, so one name serves both.
+        "ActiveRetiredStatusEnum": "competencies.models.CompetencyStatus",
+    },
 }
 
 # ---------------------------------------------------------------- Throughline
 # Rows checked between two progress writes during an org-chart import.
 THROUGHLINE_IMPORT_PROGRESS_EVERY = env_int("THROUGHLINE_IMPORT_PROGRESS_EVERY", 250, minimum=1)
 THROUGHLINE_IMPORT_MAX_BYTES = env_int("THROUGHLINE_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# An appraisal form whose process share (competencies) is below this many percent
+# warns of over-emphasis on end results.
+THROUGHLINE_MIN_PROCESS_WEIGHT = env_int("THROUGHLINE_MIN_PROCESS_WEIGHT", 30, minimum=0)
 
 LOGGING = {
     "version": 1,
