@@ -8,7 +8,10 @@ The rules are PRODUCT.md's "Rules that must be exact":
   falling (a repeat of the previous value is ignored); too few / too many runs
   by the Perla, Provost & Murray table below.
 - XmR chart: mean ± 2.66 × average moving range. No limits under 12 points,
-  "provisional" limits from 12 to 19, "final" from 20. Special causes: a point
+  "provisional" limits from 12 to 19, "final" from 20: the limits are computed
+  from the first 20 points (the baseline) and then frozen, so that a later
+  improvement is judged against the process as it was rather than dragging the
+  limits along with it (and flagging the old, stable points). Special causes: a point
   outside the limits, 7 in a row on one side of the mean, 7 in a row moving one
   way, 2 of 3 beyond two-thirds of the way to a limit on the same side. Each
   signal is labelled improvement or concern by the direction of improvement,
@@ -527,7 +530,7 @@ def _xmr_chart(values: Sequence[float], direction: Direction, target: float | No
         # Too few points for limits worth drawing: no centre line either, so
         # nobody reads a half-made control chart.
         return XmrChart("insufficient", None, None, None, None, None, None, (), None)
-    limits = _limits(values)
+    limits = _limits(values[:FINAL_LIMITS_MIN_POINTS])
     return XmrChart(
         status="final" if len(values) >= FINAL_LIMITS_MIN_POINTS else "provisional",
         mean=limits.mean,

@@ -27,9 +27,13 @@ SHOTS = [
     # (login, path, file name, viewport width)
     ("employee", "/", "home-employee.png", 1200),
     ("manager", "/", "home-manager.png", 1200),
+    ("employee", "/cascade/goals/mine/", "my-goals.png", 1200),
+    ("manager", "/cascade/goals/team/", "team-goals.png", 1200),
+    ("quality", "/cascade/matrix/", "matrix.png", 1200),
+    ("quality", "/cascade/priorities/1/", "priority.png", 1200),
+    ("quality", "/cascade/measures/1/", "measure.png", 1200),
     ("hradmin", "/people/import/", "import.png", 1200),
-    ("hradmin", "/people/departments/", "departments.png", 1200),
-    ("employee", "/", "home-phone.png", 390),
+    ("employee", "/cascade/goals/mine/", "my-goals-phone.png", 390),
 ]
 
 

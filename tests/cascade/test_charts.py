@@ -576,3 +576,17 @@ def test_outputs_are_rounded_to_four_decimals():
 def test_an_unknown_direction_is_refused():
     with pytest.raises(ValueError, match="direction"):
         chart_for(monthly([1, 2, 3]), direction="sideways", target=None)  # type: ignore[arg-type]
+
+
+def test_limits_are_frozen_on_the_first_20_points_and_later_points_are_judged_against_them():
+    # The 20 baseline points give mean 12, MR̄ 2 (see COMMON_CAUSE_20 above): UCL 17.32, LCL 6.68.
+    # Eight later points at 5 — an improvement for "down" — fall below that LCL. Had the limits
+    # been computed from all 28 points, the mean would drop to 10.0 and the stable baseline
+    # would be flagged as a run above it.
+    result = chart(COMMON_CAUSE_20 + [5] * 8, direction="down").as_dict()
+    xmr = result["xmr"]
+    assert (xmr["mean"], xmr["ucl"], xmr["lcl"]) == (12.0, 17.32, 6.68)
+    assert all(point["spc_signal"] is False for point in result["points"][:20])
+    outside = [s for s in xmr["signals"] if s["rule"] == "outside_limits"]
+    assert [s["start"] for s in outside] == list(range(20, 28))
+    assert {s["kind"] for s in xmr["signals"]} == {"improvement"}
