@@ -62,7 +62,7 @@ worker: $(STAMP)  ## A Celery worker and beat against CELERY_BROKER_URL (for a P
 check: $(STAMP)  ## Deploy checks, migrations up to date, lint, compose file
 	env -u DJANGO_ALLOW_ASYNC_UNSAFE DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \
 		DJANGO_ALLOWED_HOSTS=throughline.example.org $(PY) manage.py check --deploy --fail-level WARNING
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(MAKE) lint
 	docker-compose config -q
 
