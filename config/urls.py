@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/", include("people.urls")),
     path("cascade/", include("cascade.urls")),
     path("competencies/", include("competencies.urls")),
+    path("reviews/", include("appraisals.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
