@@ -349,7 +349,10 @@ def draft_update_competency(
         if scale is not None:
             row.scale = scale
         row.full_clean(exclude=["version", "competency", "scale"], validate_constraints=False)
-        row.save()
+        # Only the fields this call changes: the caller's row may predate other edits in this transaction.
+        changed = [name for name, value in (("weight", weight), ("scale", scale)) if value is not None]
+        if changed:
+            row.save(update_fields=changed)
         _touch(version)
     return row
 
