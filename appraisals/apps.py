@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _register_periodic_tasks(**kwargs: object) -> None:
+    from appraisals.tasks import register_periodic_tasks  # the tasks import the services and their models
+
+    register_periodic_tasks(**kwargs)
 
 
 class AppraisalsConfig(AppConfig):
     name = "appraisals"
     verbose_name = "Review cycles and appraisals"
+
+    def ready(self) -> None:
+        # The daily phase move and reminders go into django-celery-beat's schedule after each
+        # migrate (and flush); entries HR has edited in the admin are left as they are.
+        post_migrate.connect(_register_periodic_tasks, sender=self, dispatch_uid="appraisals.periodic_tasks")

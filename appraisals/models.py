@@ -9,6 +9,7 @@ its goals, so goal setting in the Plan phase is the cascade's own workflow.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -157,6 +158,23 @@ class AppraisalState(models.TextChoices):
     LOCKED = "locked", "Locked"
 
 
+LOCKED_MESSAGE = "This appraisal is locked: its cycle was closed, so the record is final and can no longer change."
+
+
+class AppraisalQuerySet(models.QuerySet):
+    """Bulk writes skip save() and delete(); these keep a locked appraisal unchanged all the same."""
+
+    def update(self, **kwargs: object) -> int:
+        if self.filter(state=AppraisalState.LOCKED).exists():
+            raise ValidationError(LOCKED_MESSAGE)
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self.filter(state=AppraisalState.LOCKED).exists():
+            raise ValidationError(LOCKED_MESSAGE)
+        return super().delete()
+
+
 class Appraisal(models.Model):
     """The Study phase record: self-assessment → manager review → dialogue →
     acknowledgement → locked when HR closes the cycle."""
@@ -175,18 +193,76 @@ class Appraisal(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AppraisalQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["state"], name="appraisal_state")]
 
     def __str__(self) -> str:
         return f"Appraisal of {self.participant.employee}"
 
+    # Locking itself is a save of a record stored unlocked; after that, nothing saves or deletes it.
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self._refuse_if_stored_locked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self._refuse_if_stored_locked()
+        return super().delete(*args, **kwargs)
+
     @property
     def is_locked(self) -> bool:
         return self.state == AppraisalState.LOCKED
 
+    def _refuse_if_stored_locked(self) -> None:
+        if self.pk is not None and type(self)._base_manager.filter(pk=self.pk, state=AppraisalState.LOCKED).exists():
+            raise ValidationError(LOCKED_MESSAGE)
 
-class GoalRating(models.Model):
+
+class AppraisalPartQuerySet(models.QuerySet):
+    """Rows of an appraisal (ratings, answers): bulk writes are refused once it is locked, as single ones are."""
+
+    def _refuse_if_locked(self, appraisal_ids) -> None:  # type: ignore[no-untyped-def]
+        if Appraisal._base_manager.filter(pk__in=appraisal_ids, state=AppraisalState.LOCKED).exists():
+            raise ValidationError(LOCKED_MESSAGE)
+
+    def update(self, **kwargs: object) -> int:
+        self._refuse_if_locked(self.values("appraisal_id"))
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._refuse_if_locked(self.values("appraisal_id"))
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        objs = list(objs)
+        self._refuse_if_locked({o.appraisal_id for o in objs})
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class AppraisalPart(models.Model):
+    """A row that belongs to an appraisal and is frozen with it."""
+
+    objects = AppraisalPartQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self._refuse_if_locked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self._refuse_if_locked()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_locked(self) -> None:
+        appraisal_id = self.appraisal_id  # type: ignore[attr-defined]
+        if Appraisal._base_manager.filter(pk=appraisal_id, state=AppraisalState.LOCKED).exists():
+            raise ValidationError(LOCKED_MESSAGE)
+
+
+class GoalRating(AppraisalPart):
     appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="goal_ratings")
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="+")
     self_rating = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
@@ -201,7 +277,7 @@ class GoalRating(models.Model):
         return f"Rating of goal {self.goal_id}"
 
 
-class CompetencyRating(models.Model):
+class CompetencyRating(AppraisalPart):
     appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="competency_ratings")
     form_competency = models.ForeignKey(FormCompetency, on_delete=models.PROTECT, related_name="+")
     self_rating = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
@@ -218,7 +294,7 @@ class CompetencyRating(models.Model):
         return f"Rating of competency row {self.form_competency_id}"
 
 
-class DialogueAnswer(models.Model):
+class DialogueAnswer(AppraisalPart):
     appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(DialogueQuestion, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(blank=True)
@@ -334,10 +410,16 @@ class ToDo(models.Model):
     class Meta:
         ordering = ["due", "pk"]
         constraints = [
+            # Two conditional constraints rather than nulls_distinct=False, which SQLite lacks.
             models.UniqueConstraint(
                 fields=["employee", "cycle", "kind", "participant"],
+                condition=Q(participant__isnull=False),
                 name="one_todo_per_task",
-                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["employee", "cycle", "kind"],
+                condition=Q(participant__isnull=True),
+                name="one_cycle_todo_per_kind",
             ),
         ]
         indexes = [models.Index(fields=["employee", "done_at"], name="todo_open")]

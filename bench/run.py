@@ -4,8 +4,9 @@ Starts from an empty organisation in a PostgreSQL database of its own (by
 default ``throughline_bench``, created if missing), with DEBUG off, then
 measures seeding a 10,000-person organisation and its ~50,000 goals (each app's
 ``seed_synthetic``, timed apart), importing a 10,000-row org chart, listing
-everyone visible to the top manager, and the cascade's pages and roll-up
-(bench/cascade_bench.py). Figures are merged into ``bench/results/latest.json``
+everyone visible to the top manager, the cascade's pages and roll-up
+(bench/cascade_bench.py), and launching a review cycle and the appraisal page
+(bench/appraisals_bench.py). Figures are merged into ``bench/results/latest.json``
 as ``{"name": {"value": number, "unit": "...", ...}}``.
 """
 
@@ -185,15 +186,16 @@ def main() -> None:
     django.setup()
     ensure_database()
     reset_database()
-    from bench import cascade_bench
+    from bench import appraisals_bench, cascade_bench
 
     figures, top = measure_seed()
     figures |= cascade_bench.seed_goals(SIZE)
     figures |= measure_import(top)
     figures |= measure_visible(top)
     figures |= cascade_bench.measure(top, SIZE)
+    figures |= appraisals_bench.measure(top, SIZE)
     save(figures)
-    report(figures, TARGETS | cascade_bench.TARGETS)
+    report(figures, TARGETS | cascade_bench.TARGETS | appraisals_bench.TARGETS)
     print(f"Written to {RESULTS}")
 
 

@@ -122,6 +122,9 @@ class GoalPeriod(models.Model):
     name = models.CharField(max_length=80, unique=True)
     start = models.DateField()
     end = models.DateField()
+    # False while a review cycle that owns the period is still being set up, so that
+    # nobody's "current" goals jump to a period that has not opened yet.
+    is_open = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-start"]

@@ -102,10 +102,11 @@ def get_visible_goal(*, user, pk: int) -> Goal:
 
 
 def current_period() -> GoalPeriod | None:
-    """The period that contains today, else the latest one."""
+    """The open period that contains today, else the latest open one."""
     today = timezone.localdate()
-    period = GoalPeriod.objects.filter(start__lte=today, end__gte=today).order_by("-start").first()
-    return period or GoalPeriod.objects.order_by("-start").first()
+    periods = GoalPeriod.objects.filter(is_open=True)
+    period = periods.filter(start__lte=today, end__gte=today).order_by("-start").first()
+    return period or periods.order_by("-start").first()
 
 
 # ---------------------------------------------------------------- trees and line of sight

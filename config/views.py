@@ -6,13 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from appraisals import dashboards as cycle_dashboards
+from appraisals.services import todos as cycle_todos
 from cascade import selectors as cascade
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus, PriorityStatus
 from people import selectors as people
 from people.models import OrgChartImport
 
 HOME_GOALS = 6
+HOME_TODOS = 5
 
 
 @login_required
@@ -32,14 +36,35 @@ def home(request: HttpRequest) -> HttpResponse:
             context["my_goal_count"] = len(goals)
             if context["direct_reports"] or employee.headed_departments.exists():
                 context["sets_to_approve"] = _sets_to_approve(employee, period)
+        context.update(_todos_card(employee))
     if people.is_hr_admin(user):
         context["headcount"] = people.employees_visible_to(user=user).count()
         context["recent_imports"] = OrgChartImport.objects.select_related("created_by").defer("content")[:3]
+        cycle = cycle_dashboards.current_cycle()
+        context["current_cycle"] = cycle_dashboards.cycle_card(cycle) if cycle is not None else None
     if people.is_quality_lead(user):
         context["priorities"] = list(
             cascade.priorities_visible_to(user=user).filter(status=PriorityStatus.ACTIVE).order_by("title")
         )
     return render(request, "home.html", context)
+
+
+def _todos_card(employee) -> dict[str, object]:
+    """The person's open to-dos in running cycles, soonest due first (at most two queries)."""
+    todos = list(cycle_todos.todos_for(employee)[: HOME_TODOS + 1])
+    count = len(todos) if len(todos) <= HOME_TODOS else cycle_todos.todos_for(employee).count()
+    today = timezone.localdate()
+    items = [
+        {
+            "title": cycle_todos.todo_title(todo),
+            "link": cycle_todos.todo_link(todo),
+            "due": todo.due,
+            "overdue": todo.due < today,
+            "cycle": todo.cycle.name,
+        }
+        for todo in todos[:HOME_TODOS]
+    ]
+    return {"todos": items, "todo_count": count}
 
 
 def _sets_to_approve(employee, period) -> int:

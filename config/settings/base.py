@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
 # Rows checked between two progress writes during an org-chart import.
 THROUGHLINE_IMPORT_PROGRESS_EVERY = env_int("THROUGHLINE_IMPORT_PROGRESS_EVERY", 250, minimum=1)
 THROUGHLINE_IMPORT_MAX_BYTES = env_int("THROUGHLINE_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Where links in emails point, e.g. https://throughline.example.org (no trailing slash).
+THROUGHLINE_SITE_URL = env.str("THROUGHLINE_SITE_URL", default="")
 # An appraisal form whose process share (competencies) is below this many percent
 # warns of over-emphasis on end results.
 THROUGHLINE_MIN_PROCESS_WEIGHT = env_int("THROUGHLINE_MIN_PROCESS_WEIGHT", 30, minimum=0)

@@ -1,0 +1,122 @@
+"""Who may read and change one person's records in a review cycle.
+
+Pages, the API and the services all ask ``access_for``, so the rules live here once:
+
+- the person appraised (the employee) reads their own records and writes the
+  self side while the self-assessment is open;
+- the reviewer (``Participant.reviewer``, normally the direct manager at launch)
+  reads them and writes the manager side during the manager review and dialogue;
+- anyone else above the employee in the reporting chain (a skip-level manager)
+  reads but never writes;
+- HR admins read everything and change records only through HR actions (lock);
+- anyone else (a peer, a stranger) has no access, which the selectors answer with 404.
+
+The employee sees the manager's ratings, comments and the score only once the
+reviewer has shared them; the others see the employee's self-assessment only
+once it has been submitted, so that a draft is the employee's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appraisals.models import Appraisal, AppraisalState, Participant
+from people import selectors as people
+
+# States in which each side of an appraisal is open for writing.
+SELF_STATES = frozenset({AppraisalState.SELF_ASSESSMENT})
+MANAGER_STATES = frozenset({AppraisalState.MANAGER_REVIEW, AppraisalState.DIALOGUE})
+# The dialogue answers are prepared by the employee during the self-assessment, by
+# the reviewer during the review, and written up together during the dialogue.
+EMPLOYEE_ANSWER_STATES = frozenset({AppraisalState.SELF_ASSESSMENT, AppraisalState.DIALOGUE})
+REVIEWER_ANSWER_STATES = frozenset({AppraisalState.MANAGER_REVIEW, AppraisalState.DIALOGUE})
+SHAREABLE_STATES = frozenset({AppraisalState.MANAGER_REVIEW, AppraisalState.DIALOGUE})
+
+
+@dataclass(frozen=True)
+class AppraisalAccess:
+    can_read: bool = False
+    is_employee: bool = False
+    is_reviewer: bool = False
+    is_hr: bool = False
+    is_skip_level: bool = False
+    # Writing the appraisal's two sides in its current state.
+    can_edit_self: bool = False
+    can_edit_manager: bool = False
+    sees_manager_ratings: bool = False
+    # Beyond the contract: what the page offers, in the same vocabulary.
+    sees_self_ratings: bool = False
+    can_edit_answers: bool = False
+    can_comment: bool = False  # the employee's comment on the appraisal, during the dialogue
+    can_submit_self: bool = False
+    can_submit_review: bool = False
+    can_share: bool = False
+    can_acknowledge: bool = False
+    can_lock: bool = False
+    sees_history: bool = False  # the full field-level history (HR); others see the last change only
+
+    @property
+    def can_write(self) -> bool:
+        """Whether the person and reviewer may write the check-in and development plan at all."""
+        return self.is_employee or self.is_reviewer
+
+
+NO_ACCESS = AppraisalAccess()
+
+
+def access_for(user, participant: Participant, appraisal: Appraisal | None = None) -> AppraisalAccess:
+    """What ``user`` may do with ``participant``'s records.
+
+    ``appraisal`` defaults to ``participant.appraisal`` (pass it, or load it with
+    ``select_related``, to avoid a query); without one, only the relationship
+    flags are set. Costs no query beyond the user's cached employee record.
+    """
+    if not user.is_authenticated:
+        return NO_ACCESS
+    me = people.employee_for_user(user)
+    is_hr = people.is_hr_admin(user)
+    is_employee = bool(me and participant.employee_id == me.pk)
+    is_reviewer = bool(me and participant.reviewer_id == me.pk and not is_employee)
+    is_skip_level = bool(
+        me
+        and not is_employee
+        and not is_reviewer
+        and bool(me.path)  # a record without its manager path is above nobody
+        and participant.employee.path.startswith(me.path)
+        and participant.employee.path != me.path
+    )
+    can_read = is_employee or is_reviewer or is_skip_level or is_hr
+    if not can_read:
+        return NO_ACCESS
+    if appraisal is None:
+        appraisal = _appraisal_of(participant)
+    state = appraisal.state if appraisal is not None else None
+    shared = bool(appraisal and appraisal.shared_at)
+    self_submitted = bool(appraisal and appraisal.self_submitted_at)
+    return AppraisalAccess(
+        can_read=True,
+        is_employee=is_employee,
+        is_reviewer=is_reviewer,
+        is_hr=is_hr,
+        is_skip_level=is_skip_level,
+        can_edit_self=is_employee and state in SELF_STATES,
+        can_edit_manager=is_reviewer and state in MANAGER_STATES,
+        sees_manager_ratings=shared or not is_employee,
+        sees_self_ratings=is_employee or self_submitted,
+        can_edit_answers=(is_employee and state in EMPLOYEE_ANSWER_STATES)
+        or (is_reviewer and state in REVIEWER_ANSWER_STATES),
+        can_comment=is_employee and state == AppraisalState.DIALOGUE,
+        can_submit_self=is_employee and state == AppraisalState.SELF_ASSESSMENT,
+        can_submit_review=is_reviewer and state == AppraisalState.MANAGER_REVIEW,
+        can_share=is_reviewer and state in SHAREABLE_STATES and not shared,
+        can_acknowledge=is_employee and state == AppraisalState.DIALOGUE and shared,
+        can_lock=is_hr and state is not None and state != AppraisalState.LOCKED,
+        sees_history=is_hr,
+    )
+
+
+def _appraisal_of(participant: Participant) -> Appraisal | None:
+    try:
+        return participant.appraisal
+    except Appraisal.DoesNotExist:
+        return None

@@ -1,0 +1,168 @@
+"""The review-cycle tasks through a real Celery worker and Redis broker, as in production, and their
+daily schedule in django-celery-beat.
+
+The worker tests need PostgreSQL (the worker is another process and must see the test database)
+and a reachable broker; where either is missing they are skipped with a message. CI provides both.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_celery_beat.models import PeriodicTask
+
+from appraisals import tasks
+from appraisals.models import CycleState, Participant, Phase, ReviewCycle, ToDo, ToDoKind
+from appraisals.services import cycles
+from competencies.models import AssignmentRule
+from config.celery_app import app as celery_app
+from tests.appraisals.factories import PublishedFormVersionFactory
+from tests.appraisals.test_launch import data_around_today
+from tests.people.test_import_worker import broker_reachable
+
+ROOT = Path(__file__).resolve().parents[2]
+on_a_worker = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL so the worker process can share the test database")
+    if not broker_reachable(settings.CELERY_BROKER_URL):
+        pytest.skip(f"no Celery broker reachable at {settings.CELERY_BROKER_URL}")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    queue = f"test-cycles-{os.getpid()}"  # a queue of our own, so no other worker steals the task
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(destination=[f"{queue}@{socket.gethostname()}"], timeout=1):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{process.stdout.read() if process.stdout else ''}")
+        yield process
+    finally:
+        celery_app.conf.task_always_eager = eager
+        celery_app.conf.task_default_queue = "celery"
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for(check, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def form():
+    version = PublishedFormVersionFactory()
+    AssignmentRule.objects.create(form=version.form, is_default=True)
+    return version
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_launch_runs_on_a_real_worker(cast, form, worker):
+    cycle = cycles.cycle_create(user=cast.hr.user, data=data_around_today(Phase.DO))
+    cycles.cycle_launch(user=cast.hr.user, cycle=cycle)  # no transaction around it: queued at once
+
+    assert wait_for(lambda: ReviewCycle.objects.get(pk=cycle.pk).state == CycleState.ACTIVE)
+    cycle.refresh_from_db()
+    assert (cycle.phase, cycle.launch_done, cycle.launch_total) == (Phase.DO, 5, 5)
+    assert Participant.objects.filter(cycle=cycle).count() == 5
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_phase_move_runs_on_a_real_worker(cast, form, worker):
+    # Running in Plan, though today lies in the Do window: the daily job's case.
+    cycle = cycles.cycle_create(user=cast.hr.user, data=data_around_today(Phase.DO))
+    Participant.objects.create(cycle=cycle, employee=cast.employee, form_version=form, reviewer=cast.manager)
+    ReviewCycle.objects.filter(pk=cycle.pk).update(state=CycleState.ACTIVE, phase=Phase.PLAN)
+
+    tasks.advance_phases.delay()
+
+    assert wait_for(lambda: ReviewCycle.objects.get(pk=cycle.pk).phase == Phase.DO)
+    assert set(ToDo.objects.filter(cycle=cycle, kind=ToDoKind.CHECK_IN).values_list("employee", flat=True)) == {
+        cast.employee.pk,
+        cast.manager.pk,
+    }
+
+
+# ---------------------------------------------------------------- the schedule (no worker needed)
+
+
+@pytest.mark.django_db
+def test_the_daily_jobs_are_in_the_beat_schedule():
+    scheduled = {
+        t.task: t for t in PeriodicTask.objects.select_related("crontab").filter(task__startswith="appraisals.")
+    }
+    assert set(scheduled) == {"appraisals.advance_phases", "appraisals.send_reminders"}
+    advance, remind = scheduled["appraisals.advance_phases"], scheduled["appraisals.send_reminders"]
+    assert (advance.crontab.hour, advance.crontab.minute, advance.enabled) == ("6", "0", True)
+    assert (remind.crontab.hour, remind.crontab.minute) == ("7", "0")
+
+
+@pytest.mark.django_db
+def test_registering_again_keeps_what_hr_changed():
+    task = PeriodicTask.objects.get(task="appraisals.send_reminders")
+    task.enabled = False
+    task.save()
+    tasks.register_periodic_tasks()
+    tasks.register_periodic_tasks()
+    assert PeriodicTask.objects.filter(task__startswith="appraisals.").count() == 2
+    assert PeriodicTask.objects.get(task="appraisals.send_reminders").enabled is False
+
+
+@pytest.mark.django_db
+def test_the_tasks_take_ids_and_call_the_services(cast, form):
+    cycle = cycles.cycle_create(user=cast.hr.user, data=data_around_today(Phase.DO))
+    ReviewCycle.objects.filter(pk=cycle.pk).update(state=CycleState.LAUNCHING)
+    assert tasks.launch_cycle.delay(cycle.pk).get() == CycleState.ACTIVE  # eager in tests
+    assert tasks.advance_phases.delay().get() == []
+    assert tasks.send_reminders.delay().get() == 0
