@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from people.models import Department, Employee, ImportStatus
+from people.models import Department, Employee, ImportRecord
 
 
 class Methodology(models.TextChoices):
@@ -306,42 +305,16 @@ class ImportKind(models.TextChoices):
     OBSERVATIONS = "observations", "Measure observations"
 
 
-class CascadeImport(models.Model):
-    """One uploaded file of goals or observations, checked and applied in the background.
-
-    Like the org-chart import: the bytes live on the record so that any worker can
-    read them, every row is checked before anything is written, and the whole file
-    is applied in one transaction or not at all.
-    """
+class CascadeImport(ImportRecord):
+    """One uploaded file of goals or observations, checked and applied in the background,
+    every row checked before anything is written and the file applied all or nothing."""
 
     kind = models.CharField(max_length=20, choices=ImportKind)
     measure = models.ForeignKey(QualityMeasure, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     period = models.ForeignKey(GoalPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    file_name = models.CharField(max_length=255)
-    content = models.BinaryField()
-    status = models.CharField(max_length=20, choices=ImportStatus, default=ImportStatus.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)  # [{"row": 3, "field": "weight", "message": "..."}]
-    summary = models.JSONField(default=dict, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ImportRecord.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.file_name} ({self.get_status_display()})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED}
-
-    @property
-    def percent(self) -> int:
-        if self.status == ImportStatus.SUCCEEDED:
-            return 100
-        if not self.total_rows:
-            return 0
-        return 90 * self.processed_rows // self.total_rows + (5 if self.status == ImportStatus.APPLYING else 0)

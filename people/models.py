@@ -85,8 +85,9 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed: nothing was changed"
 
 
-class OrgChartImport(models.Model):
-    """One upload of the org chart and what became of it.
+class ImportRecord(models.Model):
+    """One uploaded file and what became of it; the org-chart import and the cascade's
+    imports share this shape, the progress rule and the finished states.
 
     The file's bytes are kept on the record rather than in media storage so
     that a worker on another machine can read it without shared disks.
@@ -96,7 +97,6 @@ class OrgChartImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     file_name = models.CharField(max_length=255)
     content = models.BinaryField()
-    deactivate_missing = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=ImportStatus, default=ImportStatus.QUEUED)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
@@ -106,6 +106,7 @@ class OrgChartImport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -124,3 +125,12 @@ class OrgChartImport(models.Model):
         # Checking rows is most of the work; saving takes the last tenth.
         checked = 90 * self.processed_rows // self.total_rows
         return checked + (5 if self.status == ImportStatus.APPLYING else 0)
+
+
+class OrgChartImport(ImportRecord):
+    """An upload of the org chart."""
+
+    deactivate_missing = models.BooleanField(default=False)
+
+    class Meta(ImportRecord.Meta):
+        pass

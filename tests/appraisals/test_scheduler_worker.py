@@ -7,86 +7,19 @@ and a reachable broker; where either is missing they are skipped with a message.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from appraisals import tasks
 from appraisals.models import CycleState, Participant, Phase, ReviewCycle, ToDo, ToDoKind
 from appraisals.services import cycles
 from competencies.models import AssignmentRule
-from config.celery_app import app as celery_app
 from tests.appraisals.factories import PublishedFormVersionFactory
 from tests.appraisals.test_launch import data_around_today
-from tests.people.test_import_worker import broker_reachable
 
-ROOT = Path(__file__).resolve().parents[2]
 on_a_worker = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: set DATABASE_URL so the worker process can share the test database")
-    if not broker_reachable(settings.CELERY_BROKER_URL):
-        pytest.skip(f"no Celery broker reachable at {settings.CELERY_BROKER_URL}")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    queue = f"test-cycles-{os.getpid()}"  # a queue of our own, so no other worker steals the task
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    try:
-        deadline = time.monotonic() + 60
-        while not celery_app.control.ping(destination=[f"{queue}@{socket.gethostname()}"], timeout=1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{process.stdout.read() if process.stdout else ''}")
-        yield process
-    finally:
-        celery_app.conf.task_always_eager = eager
-        celery_app.conf.task_default_queue = "celery"
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def wait_for(check, seconds: float = 60) -> bool:
@@ -107,7 +40,7 @@ def form():
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_the_launch_runs_on_a_real_worker(cast, form, worker):
+def test_the_launch_runs_on_a_real_worker(cast, form, real_worker):
     cycle = cycles.cycle_create(user=cast.hr.user, data=data_around_today(Phase.DO))
     cycles.cycle_launch(user=cast.hr.user, cycle=cycle)  # no transaction around it: queued at once
 
@@ -119,7 +52,7 @@ def test_the_launch_runs_on_a_real_worker(cast, form, worker):
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_the_daily_phase_move_runs_on_a_real_worker(cast, form, worker):
+def test_the_daily_phase_move_runs_on_a_real_worker(cast, form, real_worker):
     # Running in Plan, though today lies in the Do window: the daily job's case.
     cycle = cycles.cycle_create(user=cast.hr.user, data=data_around_today(Phase.DO))
     Participant.objects.create(cycle=cycle, employee=cast.employee, form_version=form, reviewer=cast.manager)
