@@ -190,6 +190,6 @@ def _update_rollup() -> Figures:
             continue
         times.append(_median_ms(update, 1))
     return {
-        "update_rollup_ms": figure(statistics.median(times), "ms", runs=len(times)),
+        "update_rollup_ms": figure(round(statistics.median(times), 2), "ms", runs=len(times)),
         "update_rollup_queries": figure(queries, "queries"),
     }

@@ -32,6 +32,9 @@ SHOTS = [
     ("quality", "/cascade/matrix/", "matrix.png", 1200),
     ("quality", "/cascade/priorities/1/", "priority.png", 1200),
     ("quality", "/cascade/measures/1/", "measure.png", 1200),
+    ("employee", "/reviews/appraisals/31/", "appraisal.png", 1200),
+    ("hradmin", "/reviews/cycles/2/", "cycle.png", 1200),
+    ("hradmin", "/competencies/forms/", "forms.png", 1200),
     ("hradmin", "/people/import/", "import.png", 1200),
     ("employee", "/cascade/goals/mine/", "my-goals-phone.png", 390),
 ]
