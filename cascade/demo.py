@@ -36,7 +36,6 @@ from cascade.models import (
     GoalLevel,
     GoalPeriod,
     GoalSetEvent,
-    GoalStatus,
     GoalUpdate,
     MeasureType,
     Methodology,
@@ -902,14 +901,14 @@ def rollup_in_bulk(priorities: Sequence[QualityPriority]) -> None:
     The same weighted mean as cascade.progress.rollup_from, grouped by parent rather than
     one parent at a time: individual goals into department goals, then roots into priorities.
     """
-    counted = Goal.objects.filter(approval=Approval.APPROVED).exclude(status=GoalStatus.CANCELLED).order_by()
+    counted = progress.counted_goals().order_by()
     totals = {"weighted": Sum(F("progress") * F("weight")), "weights": Sum("weight")}
     children = counted.filter(priority__in=priorities, parent_goal__isnull=False).values("parent_goal_id")
     parents = [Goal(pk=row["parent_goal_id"], progress=_mean(row)) for row in children.annotate(**totals)]
     Goal.objects.bulk_update(parents, ["progress"], batch_size=BATCH_SIZE)
     roots = {
         row["priority_id"]: _mean(row)
-        for row in counted.filter(priority__in=priorities, parent_goal__isnull=True)
+        for row in counted.filter(progress.IN_PRIORITY_PERIOD, priority__in=priorities, parent_goal__isnull=True)
         .values("priority_id")
         .annotate(**totals)
     }

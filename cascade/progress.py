@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from cascade import access
 from cascade.models import (
@@ -55,12 +55,20 @@ def weighted_mean(pairs: Iterable[tuple[Decimal, int]]) -> Decimal:
     return clamp_percent(total / weights) if weights else Decimal("0.00")
 
 
+# A priority rolls up the goals of periods that overlap its own, not every year's goals.
+IN_PRIORITY_PERIOD = Q(period__start__lte=F("priority__period_end"), period__end__gte=F("priority__period_start"))
+
+
+def counted_goals():
+    """Goals whose progress counts in a roll-up: approved and not cancelled."""
+    return Goal.objects.filter(approval=Approval.APPROVED).exclude(status=GoalStatus.CANCELLED)
+
+
 def counted_children(parent: Goal | None = None, *, priority: QualityPriority | None = None):
-    """The goals whose progress feeds a parent's: approved and not cancelled."""
-    queryset = Goal.objects.filter(approval=Approval.APPROVED).exclude(status=GoalStatus.CANCELLED)
+    """The goals whose progress feeds a parent goal's, or a priority's top-level goals."""
     if parent is not None:
-        return queryset.filter(parent_goal=parent)
-    return queryset.filter(priority=priority, parent_goal__isnull=True)
+        return counted_goals().filter(parent_goal=parent)
+    return counted_goals().filter(IN_PRIORITY_PERIOD, priority=priority, parent_goal__isnull=True)
 
 
 def _rolled_up(queryset) -> Decimal:

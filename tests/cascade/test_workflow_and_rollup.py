@@ -337,3 +337,22 @@ def test_an_individual_goal_cannot_hang_under_another_periods_department_goal(ca
             owner=cast.employee,
         )
     assert "belongs to 2026" in excinfo.value.message_dict["parent_goal"][0]
+
+
+def test_a_priority_rolls_up_only_goals_of_periods_that_overlap_its_own(cast, period, priority, ward_goal):
+    from cascade.models import GoalPeriod
+
+    Goal.objects.filter(pk=ward_goal.pk).update(progress=Decimal("40"))
+    long_ago = GoalPeriod.objects.create(name="2019", start=datetime.date(2019, 1, 1), end=datetime.date(2019, 12, 31))
+    old = make(
+        cast.hr.user,
+        GoalLevel.FUNCTIONAL,
+        long_ago,
+        title="Old aim",
+        priority=priority,
+        weight=100,
+        department=cast.stranger.department,
+    )
+    Goal.objects.filter(pk=old.pk).update(approval=Approval.APPROVED, progress=Decimal("100"))
+    progress.rollup_from([ward_goal])
+    assert QualityPriority.objects.get(pk=priority.pk).progress == Decimal("40.00")
