@@ -193,4 +193,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(levelname)s %(asctime)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"level": "INFO", "handlers": ["console"]},
+    # One line per finished task drowns the output of seed_demo and make run; failures still show.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
