@@ -5,8 +5,9 @@ default ``throughline_bench``, created if missing), with DEBUG off, then
 measures seeding a 10,000-person organisation and its ~50,000 goals (each app's
 ``seed_synthetic``, timed apart), importing a 10,000-row org chart, listing
 everyone visible to the top manager, the cascade's pages and roll-up
-(bench/cascade_bench.py), and launching a review cycle and the appraisal page
-(bench/appraisals_bench.py). Figures are merged into ``bench/results/latest.json``
+(bench/cascade_bench.py), launching a review cycle and the appraisal page
+(bench/appraisals_bench.py), and computing an incentive plan's payouts
+(bench/incentives_bench.py). Figures are merged into ``bench/results/latest.json``
 as ``{"name": {"value": number, "unit": "...", ...}}``.
 """
 
@@ -186,7 +187,7 @@ def main() -> None:
     django.setup()
     ensure_database()
     reset_database()
-    from bench import appraisals_bench, cascade_bench
+    from bench import appraisals_bench, cascade_bench, incentives_bench
 
     figures, top = measure_seed()
     figures |= cascade_bench.seed_goals(SIZE)
@@ -194,8 +195,9 @@ def main() -> None:
     figures |= measure_visible(top)
     figures |= cascade_bench.measure(top, SIZE)
     figures |= appraisals_bench.measure(top, SIZE)
+    figures |= incentives_bench.measure(top, SIZE)
     save(figures)
-    report(figures, TARGETS | cascade_bench.TARGETS | appraisals_bench.TARGETS)
+    report(figures, TARGETS | cascade_bench.TARGETS | appraisals_bench.TARGETS | incentives_bench.TARGETS)
     print(f"Written to {RESULTS}")
 
 

@@ -1,6 +1,21 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _register_periodic_tasks(**kwargs: object) -> None:
+    from incentives.pathway_tasks import register_periodic_tasks  # the tasks import the services and models
+
+    register_periodic_tasks(**kwargs)
 
 
 class IncentivesConfig(AppConfig):
     name = "incentives"
     verbose_name = "Incentives and recognition"
+
+    def ready(self) -> None:
+        # Celery autodiscovers incentives.tasks only: import the pathway tasks so the worker knows them.
+        from incentives import pathway_tasks  # noqa: F401
+
+        # The nightly pathway search goes into django-celery-beat's schedule after each migrate;
+        # an entry HR has edited in the admin is left as it is.
+        post_migrate.connect(_register_periodic_tasks, sender=self, dispatch_uid="incentives.pathway_periodic_tasks")

@@ -186,6 +186,8 @@ THROUGHLINE_SITE_URL = env.str("THROUGHLINE_SITE_URL", default="")
 # An appraisal form whose process share (competencies) is below this many percent
 # warns of over-emphasis on end results.
 THROUGHLINE_MIN_PROCESS_WEIGHT = env_int("THROUGHLINE_MIN_PROCESS_WEIGHT", 30, minimum=0)
+# An incentive plan whose QI-linked components weigh less than this (in %) warns of reward misalignment.
+THROUGHLINE_MIN_QI_WEIGHT = env_int("THROUGHLINE_MIN_QI_WEIGHT", 40, minimum=0)
 
 LOGGING = {
     "version": 1,

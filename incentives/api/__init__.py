@@ -1,0 +1,1 @@
+"""The incentives API: plans and payouts (plans.py), recognition and pathways (recognition.py)."""

@@ -1,0 +1,108 @@
+"""Telling people about recognition: an in-app ``Notification`` row and an email.
+
+Who hears about a post: the people thanked and their managers (each once; never
+the author). The rows are written in the caller's transaction; the emails go out
+once it commits (``queue_recognition_emails``), so nobody is emailed about a post
+that was rolled back. Plain text, rendered from ``templates/incentives/email/``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from appraisals.notifications import site_url
+from incentives.models.recognition import Notification, Recognition, RecognitionKind
+from people.models import Employee
+
+logger = logging.getLogger(__name__)
+
+
+def audience(post: Recognition) -> tuple[list[Employee], list[Employee]]:
+    """(the people thanked, their managers who are not themselves thanked), the author left out."""
+    recipients = [e for e in post.recipients.select_related("user", "manager__user") if e.is_active]
+    recipient_ids = {e.pk for e in recipients}
+    managers: dict[int, Employee] = {}
+    for person in recipients:
+        manager = person.manager
+        if manager is not None and manager.is_active and manager.pk not in recipient_ids:
+            managers.setdefault(manager.pk, manager)
+    author_id = post.author_id
+    return (
+        [e for e in recipients if e.pk != author_id],
+        [m for m in managers.values() if m.pk != author_id],
+    )
+
+
+def _thanked(post: Recognition) -> str:
+    names = [e.full_name for e in post.recipients.all()]
+    if post.department is not None and len(names) != 1:
+        return post.department.name
+    if len(names) > 3:
+        return f"{', '.join(names[:3])} and {len(names) - 3} others"
+    return ", ".join(names)
+
+
+def _in_app_text(post: Recognition, *, is_recipient: bool) -> str:
+    author = post.author.full_name if post.author else "Throughline"
+    if post.kind == RecognitionKind.AWARD:
+        text = f"{_thanked(post)} was awarded the title “{post.pathway.name if post.pathway else ''}”."
+    elif is_recipient:
+        text = f"{author} thanked you: {post.message}"
+    else:
+        text = f"{author} thanked {_thanked(post)}: {post.message}"
+    return text[:300]
+
+
+def notify(post: Recognition, *, send_email: bool = True) -> int:
+    """Write the in-app notifications for a new post and queue its emails. Returns how many people were told."""
+    recipients, managers = audience(post)
+    rows = [Notification(recipient=e, recognition=post, text=_in_app_text(post, is_recipient=True)) for e in recipients]
+    rows += [Notification(recipient=m, recognition=post, text=_in_app_text(post, is_recipient=False)) for m in managers]
+    Notification.objects.bulk_create(rows)
+    if send_email and rows:
+        pairs = [(e.pk, True) for e in recipients] + [(m.pk, False) for m in managers]
+        post_id = post.pk
+
+        def queue() -> None:
+            from incentives.pathway_tasks import send_recognition_emails as task  # the tasks import this module
+
+            task.delay(post_id, [list(pair) for pair in pairs])
+
+        transaction.on_commit(queue, robust=True)
+    return len(rows)
+
+
+def send_recognition_emails(post_id: int, people: Iterable[tuple[int, bool]]) -> int:
+    """Email each (employee id, is a recipient) about the post. Returns emails sent."""
+    post = (
+        Recognition.objects.select_related("author", "department", "goal", "measure", "priority", "pathway")
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None or post.is_hidden:
+        return 0
+    people = list(people)
+    by_id = Employee.objects.select_related("user").in_bulk([pk for pk, _ in people])
+    context = {
+        "post": post,
+        "author": post.author.full_name if post.author else "Throughline",
+        "thanked": _thanked(post),
+        "feed_url": site_url() + "/",
+    }
+    messages = []
+    for pk, is_recipient in people:
+        person = by_id.get(pk)
+        if person is None or not person.user.email:
+            continue
+        ctx = {**context, "person": person, "is_recipient": is_recipient}
+        subject = " ".join(render_to_string("incentives/email/recognition_subject.txt", ctx).split())
+        body = render_to_string("incentives/email/recognition.txt", ctx)
+        messages.append(EmailMessage(subject=subject, body=body, to=[person.user.email]))
+    if messages:
+        get_connection().send_messages(messages)
+    return len(messages)

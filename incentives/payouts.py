@@ -1,0 +1,118 @@
+"""The payout rules, as pure functions over plain values (no database).
+
+For each component of a plan, a person's achievement % is:
+
+- **QI goals**: the mean progress of their approved individual goals in the
+  cycle's goal period, weighted by goal weight (an achieved goal counts 100 %);
+  every goal hangs under a quality priority, so every such goal is QI-linked.
+  No such goals: 0 %.
+- **Appraisal score**: the appraisal's stored score (0–100); none: 0 %.
+- **Organisation measure**: the achievement % HR entered on the component.
+
+Then: below the component's threshold it pays nothing; above its cap it counts
+as the cap. Component payout = target bonus × weight % × achievement %.
+
+**Rounding rule**: everything is ``Decimal``, never floating point; the
+component amounts are summed unrounded and the total is rounded **once**, at
+the end, to the penny (0.01) with ROUND_HALF_UP. The breakdown lines show each
+component rounded for reading only. The same inputs always give the same
+result, so recomputing an unchanged plan gives identical payouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+HUNDRED = Decimal("100")
+PENNY = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class GoalFigure:
+    weight: int
+    progress: Decimal
+    achieved: bool = False
+
+
+@dataclass(frozen=True)
+class ComponentRule:
+    kind: str  # "qi_goals" | "appraisal_score" | "org_measure"
+    name: str
+    weight: int
+    threshold: Decimal
+    cap: Decimal
+    achievement: Decimal | None = None  # org_measure only
+
+
+@dataclass(frozen=True)
+class Result:
+    amount: Decimal
+    breakdown: list[str]
+
+
+def round_money(value: Decimal) -> Decimal:
+    return value.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def qi_goal_achievement(goals: Iterable[GoalFigure]) -> Decimal:
+    """Weighted mean progress (an achieved goal counts 100 %), unrounded; 0 with no goals."""
+    total_weight = ZERO
+    weighted = ZERO
+    for goal in goals:
+        progress = HUNDRED if goal.achieved else Decimal(goal.progress)
+        weighted += Decimal(goal.weight) * progress
+        total_weight += Decimal(goal.weight)
+    return weighted / total_weight if total_weight else ZERO
+
+
+def money(value: Decimal) -> str:
+    return f"£{round_money(value):,.2f}"
+
+
+def pct(value: Decimal) -> str:
+    shown = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{shown.normalize():f}" if shown == shown.to_integral() else f"{shown:f}"
+
+
+def compute_payout(
+    *,
+    target: Decimal,
+    components: Sequence[ComponentRule],
+    goals: Iterable[GoalFigure] = (),
+    appraisal_score: Decimal | None = None,
+) -> Result:
+    """One person's payout and its plain-language breakdown."""
+    target = Decimal(target)
+    goals = list(goals)
+    total = ZERO
+    lines: list[str] = []
+    for component in components:
+        if component.kind == "qi_goals":
+            achievement = qi_goal_achievement(goals)
+            source = f"{len(goals)} approved QI-linked goal{'s' if len(goals) != 1 else ''}"
+        elif component.kind == "appraisal_score":
+            achievement = Decimal(appraisal_score) if appraisal_score is not None else ZERO
+            source = "appraisal score" if appraisal_score is not None else "no appraisal score"
+        else:
+            achievement = Decimal(component.achievement) if component.achievement is not None else ZERO
+            source = "entered by HR"
+        counted = achievement
+        note = ""
+        if achievement < component.threshold:
+            counted = ZERO
+            note = f" (below the {pct(component.threshold)} % threshold: pays nothing)"
+        elif achievement > component.cap:
+            counted = component.cap
+            note = f" (capped at {pct(component.cap)} %)"
+        amount = target * Decimal(component.weight) / HUNDRED * counted / HUNDRED
+        total += amount
+        lines.append(
+            f"{component.name}: {pct(achievement)} % achieved ({source}){note} × {component.weight} % weight × "
+            f"{money(target)} target = {money(amount)}"
+        )
+    final = round_money(total)
+    lines.append(f"Total: {money(final)} (components added unrounded, rounded once to the penny, half up)")
+    return Result(amount=final, breakdown=lines)

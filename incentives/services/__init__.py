@@ -1,0 +1,1 @@
+"""Writes for incentives: plans and payouts (plans.py), recognition and pathways (their modules)."""

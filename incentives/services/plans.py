@@ -1,0 +1,596 @@
+"""Writes for incentive plans and payouts. HR only; every function validates and writes in one transaction.
+
+- Set-up (``plan_create``/``plan_update``, ``components_set``, ``target_bonuses_set``/``_import``)
+  is allowed while the plan is a draft or computed; a change sends a computed plan back to draft
+  (its payouts no longer follow from its set-up, so it must be computed again before approval).
+- ``compute_start`` marks the plan ``computing`` and queues ``incentives.compute_plan`` on commit;
+  its body ``run_compute`` writes payouts in batches with progress on the plan, and running it again
+  gives the same payouts (an HR adjustment is kept over a recomputation, with the new computed amount).
+- ``payout_adjust`` needs a reason, kept in the history. ``plan_approve`` locks the plan (the models
+  refuse any later write, by any path). ``plan_publish`` lets people see their own payouts.
+
+Eligibility (``eligible_employees``): active; a participant of the plan's cycle; in the plan's
+departments or below them, judged by the department the person is in **at computation time**
+(someone who moved mid-cycle counts where they are now); with one of the plan's job titles if any
+are given; hired at least ``minimum_tenure_months`` before the cycle's end (a person with no hire
+date on record has no known tenure and is left out when a minimum applies).
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from appraisals.models import Appraisal, Participant, ReviewCycle
+from appraisals.services.cycles import department_ids_under
+from cascade.models import Approval, Goal, GoalLevel, GoalStatus
+from config.errors import ConflictError
+from incentives import payouts as rules
+from incentives.models.plans import (
+    ComponentKind,
+    IncentivePlan,
+    Payout,
+    PayoutAdjustment,
+    PlanComponent,
+    PlanState,
+    TargetBonus,
+)
+from people import selectors as people
+from people.models import Department, Employee
+
+BATCH_SIZE = 2000
+PLAN_FIELDS = frozenset({"name", "job_titles", "minimum_tenure_months"})
+SETUP_STATES = frozenset({PlanState.DRAFT, PlanState.COMPUTED})
+
+
+def _require_hr(user, action: str) -> None:
+    if not people.is_hr_admin(user):
+        raise PermissionDenied(f"Only HR can {action}.")
+
+
+def _locked_plan(plan: IncentivePlan, expected_version: int | None = None) -> IncentivePlan:
+    current = IncentivePlan.objects.select_for_update().get(pk=plan.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise ConflictError()
+    return current
+
+
+def _require_setup(plan: IncentivePlan) -> None:
+    if plan.is_locked:
+        raise ValidationError("This incentive plan is approved and locked: nothing in it can change.")
+    if plan.state not in SETUP_STATES:
+        raise ValidationError("The payouts are being computed; wait until it finishes.")
+
+
+def _bump(plan: IncentivePlan, fields: set[str]) -> IncentivePlan:
+    plan.version = F("version") + 1
+    plan.save(update_fields=sorted(fields | {"version"}))
+    plan.refresh_from_db()
+    return plan
+
+
+def _back_to_draft(plan: IncentivePlan, fields: set[str]) -> set[str]:
+    if plan.state == PlanState.COMPUTED:
+        plan.state = PlanState.DRAFT
+        return fields | {"state"}
+    return fields
+
+
+def _clean_titles(value: object) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        raise ValidationError({"job_titles": "Give a list of job titles."})
+    return sorted({str(v).strip() for v in value if str(v).strip()})
+
+
+def _apply(plan: IncentivePlan, data: Mapping[str, object]) -> None:
+    unknown = set(data) - PLAN_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(plan, name, _clean_titles(value) if name == "job_titles" else value)
+    if not (plan.name or "").strip():
+        raise ValidationError({"name": "Give the plan a name."})
+    if plan.minimum_tenure_months is None or int(plan.minimum_tenure_months) < 0:
+        raise ValidationError({"minimum_tenure_months": "The minimum tenure is a number of months, 0 or more."})
+
+
+def plan_create(
+    *, user, cycle: ReviewCycle, data: Mapping[str, object], departments: Iterable[Department] = ()
+) -> IncentivePlan:
+    _require_hr(user, "create incentive plans")
+    plan = IncentivePlan(cycle=cycle)
+    _apply(plan, data)
+    with transaction.atomic():
+        if IncentivePlan.objects.filter(cycle=cycle, name=plan.name).exists():
+            raise ValidationError({"name": f"“{cycle}” already has a plan called “{plan.name}”."})
+        plan.save()
+        plan.departments.set(list(departments))
+    return plan
+
+
+def plan_update(
+    *,
+    user,
+    plan: IncentivePlan,
+    expected_version: int | None,
+    data: Mapping[str, object],
+    departments: Iterable[Department] | None = None,
+) -> IncentivePlan:
+    _require_hr(user, "change incentive plans")
+    with transaction.atomic():
+        current = _locked_plan(plan, expected_version)
+        _require_setup(current)
+        _apply(current, data)
+        if IncentivePlan.objects.filter(cycle_id=current.cycle_id, name=current.name).exclude(pk=current.pk).exists():
+            raise ValidationError({"name": f"This cycle already has a plan called “{current.name}”."})
+        if departments is not None:
+            current.departments.set(list(departments))
+        return _bump(current, _back_to_draft(current, set(data)))
+
+
+# ---------------------------------------------------------------- components and target bonuses
+
+
+def _component(plan: IncentivePlan, index: int, data: Mapping[str, object]) -> PlanComponent:
+    errors: dict[str, str] = {}
+    kind = data.get("kind")
+    if kind not in ComponentKind.values:
+        errors["kind"] = "Choose QI-linked goals, appraisal score or an organisation measure."
+    try:
+        weight = int(data.get("weight"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        weight = 0
+    if not 1 <= weight <= 100:
+        errors["weight"] = "A weight is a whole number from 1 to 100."
+
+    def number(name: str, default: str | None) -> Decimal | None:
+        value = data.get(name, default)
+        if value in (None, ""):
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            errors[name] = "Enter a number."
+            return None
+        if number < 0 or not number.is_finite():
+            errors[name] = "Enter a percentage of 0 or more."
+        return number
+
+    threshold = number("threshold", "0")
+    cap = number("cap", "100")
+    achievement = number("achievement", None)
+    if threshold is not None and cap is not None and cap < threshold:
+        errors["cap"] = f"The cap ({cap} %) is below the threshold ({threshold} %)."
+    if cap is not None and cap <= 0:
+        errors["cap"] = "The cap must be above 0 %."
+    if errors:
+        raise ValidationError({f"components[{index}].{k}": v for k, v in errors.items()})
+    name = str(data.get("name") or ComponentKind(kind).label).strip()
+    return PlanComponent(
+        plan=plan,
+        kind=kind,
+        name=name,
+        weight=weight,
+        threshold=threshold if threshold is not None else Decimal("0"),
+        cap=cap if cap is not None else Decimal("100"),
+        achievement=achievement if kind == ComponentKind.ORG_MEASURE else None,
+        position=index,
+    )
+
+
+def weights_problem(components: Sequence[PlanComponent]) -> str:
+    total = sum(c.weight for c in components)
+    if total == 100:
+        return ""
+    parts = " + ".join(f"{c.name} {c.weight}" for c in components) or "no components"
+    return f"The component weights total {total} ({parts}); they must total 100."
+
+
+def components_set(
+    *, user, plan: IncentivePlan, expected_version: int | None, components: Sequence[Mapping[str, object]]
+) -> IncentivePlan:
+    """Replace the plan's components; their weights must total 100."""
+    _require_hr(user, "change incentive plans")
+    with transaction.atomic():
+        current = _locked_plan(plan, expected_version)
+        _require_setup(current)
+        rows = [_component(current, i, c) for i, c in enumerate(components)]
+        problem = weights_problem(rows)
+        if problem:
+            raise ValidationError({"components": problem})
+        current.components.all().delete()
+        PlanComponent.objects.bulk_create(rows)
+        return _bump(current, _back_to_draft(current, set()))
+
+
+def _amount(value: object) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("£", "").strip())
+    except InvalidOperation:
+        raise ValidationError("Enter an amount such as 2000 or 2000.00.") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError("The amount must be 0 or more.")
+    if amount != amount.quantize(rules.PENNY):
+        raise ValidationError("The amount has more than two decimal places.")
+    return amount
+
+
+def target_bonuses_set(
+    *, user, plan: IncentivePlan, amounts: Mapping[int, object], expected_version: int | None = None
+) -> int:
+    """Set (create or replace) target bonuses by employee id; all or nothing."""
+    _require_hr(user, "set target bonuses")
+    errors: dict[str, str] = {}
+    clean: dict[int, Decimal] = {}
+    known = set(Employee.objects.filter(pk__in=list(amounts)).values_list("pk", flat=True))
+    for employee_id, value in amounts.items():
+        if employee_id not in known:
+            errors[str(employee_id)] = "No such employee."
+            continue
+        try:
+            clean[employee_id] = _amount(value)
+        except ValidationError as error:
+            errors[str(employee_id)] = error.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    return _write_targets(plan, clean, expected_version)
+
+
+def _write_targets(plan: IncentivePlan, clean: Mapping[int, Decimal], expected_version: int | None) -> int:
+    with transaction.atomic():
+        current = _locked_plan(plan, expected_version)
+        _require_setup(current)
+        TargetBonus.objects.bulk_create(
+            [TargetBonus(plan=current, employee_id=pk, amount=amount) for pk, amount in clean.items()],
+            update_conflicts=True,
+            unique_fields=["plan", "employee"],
+            update_fields=["amount"],
+            batch_size=BATCH_SIZE,
+        )
+        _bump(current, _back_to_draft(current, set()))
+    return len(clean)
+
+
+def read_target_file(file_name: str, content: bytes) -> list[tuple[int, str, str]]:
+    """(row number, employee_id, amount) from a CSV or XLSX with those two headers."""
+    lower = file_name.lower()
+    if lower.endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError({"file": "The CSV file is not UTF-8 text."}) from None
+        raw = list(csv.reader(io.StringIO(text)))
+    elif lower.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            raw = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+            workbook.close()
+        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+            raise ValidationError({"file": "The file is not a readable .xlsx workbook."}) from None
+    else:
+        raise ValidationError({"file": "Upload a .csv or .xlsx file."})
+    if not raw:
+        raise ValidationError({"file": "The file is empty."})
+    header = [" ".join(str(h or "").strip().lower().replace("_", " ").split()) for h in raw[0]]
+    if "employee id" not in header or "amount" not in header:
+        raise ValidationError({"file": "The file needs the columns employee_id and amount."})
+    id_at, amount_at = header.index("employee id"), header.index("amount")
+    rows = []
+    for number, cells in enumerate(raw[1:], start=2):
+        cells = [*cells, None, None]
+        employee_id = str(cells[id_at] if cells[id_at] is not None else "").strip()
+        amount = str(cells[amount_at] if cells[amount_at] is not None else "").strip()
+        if employee_id or amount:
+            rows.append((number, employee_id, amount))
+    return rows
+
+
+def target_bonuses_import(*, user, plan: IncentivePlan, file_name: str, content: bytes) -> int:
+    """Import target bonuses from a file: every row checked first, then all written or none."""
+    _require_hr(user, "import target bonuses")
+    rows = read_target_file(file_name, content)
+    ids = dict(Employee.objects.filter(employee_id__in=[r[1] for r in rows]).values_list("employee_id", "pk"))
+    problems: list[dict[str, object]] = []
+    clean: dict[int, Decimal] = {}
+    seen: dict[str, int] = {}
+    for number, employee_id, amount in rows:
+        if not employee_id:
+            problems.append({"row": number, "field": "employee_id", "message": "The employee ID is missing."})
+        elif employee_id not in ids:
+            problems.append({"row": number, "field": "employee_id", "message": f"No employee has ID {employee_id}."})
+        elif employee_id in seen:
+            problems.append(
+                {
+                    "row": number,
+                    "field": "employee_id",
+                    "message": f"{employee_id} is already on row {seen[employee_id]}.",
+                }
+            )
+        try:
+            value = _amount(amount)
+        except ValidationError as error:
+            problems.append({"row": number, "field": "amount", "message": error.messages[0]})
+            continue
+        if employee_id in ids and employee_id not in seen:
+            clean[ids[employee_id]] = value
+        seen.setdefault(employee_id, number)
+    if problems:
+        raise ValidationError(
+            {"file": [f"Row {p['row']}, {p['field']}: {p['message']}" for p in problems] + ["Nothing was imported."]}
+        )
+    if not clean:
+        raise ValidationError({"file": "The file has no rows."})
+    return _write_targets(plan, clean, None)
+
+
+# ---------------------------------------------------------------- eligibility and computation
+
+
+def months_before(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def eligible_employees(plan: IncentivePlan) -> QuerySet[Employee]:
+    """Who the plan pays (see the module docstring): department judged at computation time."""
+    cycle = plan.cycle
+    participants = Participant.objects.filter(cycle_id=plan.cycle_id).values("employee_id")
+    employees = Employee.objects.filter(is_active=True, pk__in=participants)
+    chosen = list(plan.departments.values_list("pk", flat=True))
+    if chosen:
+        employees = employees.filter(department_id__in=department_ids_under(chosen))
+    if plan.job_titles:
+        employees = employees.filter(job_title__in=plan.job_titles)
+    if plan.minimum_tenure_months:
+        employees = employees.filter(hire_date__lte=months_before(cycle.end, plan.minimum_tenure_months))
+    return employees.order_by("pk")
+
+
+def compute_problems(plan: IncentivePlan) -> list[str]:
+    components = list(plan.components.all())
+    problems = []
+    if not components:
+        problems.append("Add the plan's components before computing.")
+    elif weights_problem(components):
+        problems.append(weights_problem(components))
+    for c in components:
+        if c.kind == ComponentKind.ORG_MEASURE and c.achievement is None:
+            problems.append(f"Enter the achievement % of “{c.name}” before computing.")
+    return problems
+
+
+def compute_start(*, user, plan: IncentivePlan, queue: bool = True) -> IncentivePlan:
+    """Mark the plan computing and queue the task once this commits (``queue=False``: the caller
+    runs ``run_compute`` itself, as the demo data and the benchmark do)."""
+    _require_hr(user, "compute payouts")
+    from incentives.tasks import compute_plan  # the task module imports this one
+
+    with transaction.atomic():
+        current = _locked_plan(plan)
+        if current.is_locked:
+            raise ValidationError("This incentive plan is approved and locked: its payouts cannot be recomputed.")
+        problems = compute_problems(current)
+        if problems:
+            raise ValidationError(problems)
+        if current.state != PlanState.COMPUTING:
+            current.state = PlanState.COMPUTING
+            current.compute_total = eligible_employees(current).count()
+            current.compute_done = 0
+            current.compute_error = ""
+            current = _bump(current, {"state", "compute_total", "compute_done", "compute_error"})
+        if queue:
+            transaction.on_commit(lambda: compute_plan.delay(current.pk))
+    return current
+
+
+def _rules(plan: IncentivePlan) -> list[rules.ComponentRule]:
+    return [
+        rules.ComponentRule(
+            kind=c.kind, name=c.name, weight=c.weight, threshold=c.threshold, cap=c.cap, achievement=c.achievement
+        )
+        for c in plan.components.all()
+    ]
+
+
+def _compute_batch(plan: IncentivePlan, components, employee_ids: list[int], targets, existing) -> None:
+    goals: dict[int, list[rules.GoalFigure]] = {}
+    for owner_id, weight, progress, status in (
+        Goal.objects.filter(
+            period_id=plan.cycle.period_id,
+            level=GoalLevel.INDIVIDUAL,
+            approval=Approval.APPROVED,
+            owner_id__in=employee_ids,
+        )
+        .exclude(status=GoalStatus.CANCELLED)
+        .order_by("pk")
+        .values_list("owner_id", "weight", "progress", "status")
+    ):
+        goals.setdefault(owner_id, []).append(rules.GoalFigure(weight, progress, status == GoalStatus.ACHIEVED))
+    scores = dict(
+        Appraisal.objects.filter(
+            participant__cycle_id=plan.cycle_id, participant__employee_id__in=employee_ids
+        ).values_list("participant__employee_id", "score")
+    )
+    new, changed = [], []
+    for pk in employee_ids:
+        target = targets.get(pk, Decimal("0.00"))
+        result = rules.compute_payout(
+            target=target, components=components, goals=goals.get(pk, ()), appraisal_score=scores.get(pk)
+        )
+        breakdown = (
+            result.breakdown
+            if pk in targets
+            else ["No target bonus was entered for this person: £0.00.", *result.breakdown]
+        )
+        payout = existing.get(pk)
+        if payout is None:
+            new.append(
+                Payout(
+                    plan=plan,
+                    employee_id=pk,
+                    target_bonus=target,
+                    computed_amount=result.amount,
+                    amount=result.amount,
+                    breakdown=breakdown,
+                )
+            )
+            continue
+        amount = payout.amount if payout.adjusted else result.amount
+        if (payout.target_bonus, payout.computed_amount, payout.amount, payout.breakdown) != (
+            target,
+            result.amount,
+            amount,
+            breakdown,
+        ):
+            payout.target_bonus, payout.computed_amount, payout.amount, payout.breakdown = (
+                target,
+                result.amount,
+                amount,
+                breakdown,
+            )
+            payout.version += 1
+            changed.append(payout)
+    Payout.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    if changed:
+        Payout.objects.bulk_update(
+            changed, ["target_bonus", "computed_amount", "amount", "breakdown", "version"], batch_size=500
+        )
+
+
+def run_compute(plan_id: int) -> IncentivePlan:
+    """The compute task's body: nothing unless the plan is ``computing``; then every eligible person's
+    payout, a batch per transaction with progress on the plan; payouts of people no longer eligible are
+    removed. Running it again (or after it died half-way) gives the same payouts."""
+    plan = IncentivePlan.objects.select_related("cycle").get(pk=plan_id)
+    if plan.state != PlanState.COMPUTING:
+        return plan
+
+    def mark(**fields: object) -> None:
+        IncentivePlan.objects.filter(pk=plan_id).update(**fields)
+
+    try:
+        components = _rules(plan)
+        employee_ids = list(eligible_employees(plan).values_list("pk", flat=True))
+        targets = dict(TargetBonus.objects.filter(plan=plan).values_list("employee_id", "amount"))
+        mark(compute_total=len(employee_ids), compute_done=0, compute_error="")
+        with transaction.atomic():
+            Payout.objects.filter(plan=plan).exclude(employee_id__in=employee_ids).delete()
+        existing = {p.employee_id: p for p in Payout.objects.filter(plan=plan)}
+        for start in range(0, len(employee_ids), BATCH_SIZE):
+            with transaction.atomic():
+                _compute_batch(plan, components, employee_ids[start : start + BATCH_SIZE], targets, existing)
+            mark(compute_done=min(start + BATCH_SIZE, len(employee_ids)))
+        mark(state=PlanState.COMPUTED, computed_at=timezone.now(), version=F("version") + 1)
+    except Exception as error:  # the page shows what went wrong; the plan goes back to draft
+        mark(state=PlanState.DRAFT, compute_error=f"Computing the payouts failed: {error}")
+        raise
+    return IncentivePlan.objects.get(pk=plan_id)
+
+
+# ---------------------------------------------------------------- review, approval, publication
+
+
+def payout_adjust(*, user, payout: Payout, amount: object, reason: str, expected_version: int | None) -> Payout:
+    _require_hr(user, "adjust payouts")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"adjustment_reason": "Say why the payout is adjusted: the reason is kept in its history."}
+        )
+    try:
+        new_amount = _amount(amount)
+    except ValidationError as error:
+        raise ValidationError({"amount": error.messages}) from None
+    with transaction.atomic():
+        plan = _locked_plan(payout.plan)
+        if plan.is_locked:
+            raise ValidationError("This incentive plan is approved and locked: its payouts cannot change.")
+        if plan.state != PlanState.COMPUTED:
+            raise ValidationError("Payouts can be adjusted once computed, and not while being recomputed.")
+        current = Payout.objects.select_for_update().get(pk=payout.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise ConflictError()
+        PayoutAdjustment.objects.create(
+            payout=current, old_amount=current.amount, new_amount=new_amount, reason=reason, by=user
+        )
+        current.amount = new_amount
+        current.adjusted = new_amount != current.computed_amount or current.adjusted
+        current.adjustment_reason = reason
+        current.version = F("version") + 1
+        current.save(update_fields=["amount", "adjusted", "adjustment_reason", "version"])
+        current.refresh_from_db()
+        return current
+
+
+def plan_approve(*, user, plan: IncentivePlan, expected_version: int | None = None) -> IncentivePlan:
+    _require_hr(user, "approve incentive plans")
+    with transaction.atomic():
+        current = _locked_plan(plan, expected_version)
+        if current.is_locked:
+            raise ValidationError("This incentive plan is already approved.")
+        if current.state != PlanState.COMPUTED:
+            raise ValidationError("Compute the payouts (again, after any change to the plan) before approving.")
+        current.state = PlanState.APPROVED
+        current.approved_by = people.employee_for_user(user)
+        current.approved_at = timezone.now()
+        return _bump(current, {"state", "approved_by", "approved_at"})
+
+
+def plan_publish(*, user, plan: IncentivePlan, expected_version: int | None = None) -> IncentivePlan:
+    _require_hr(user, "publish incentive plans")
+    with transaction.atomic():
+        current = _locked_plan(plan, expected_version)
+        if current.state == PlanState.PUBLISHED:
+            raise ValidationError("This incentive plan is already published.")
+        if current.state != PlanState.APPROVED:
+            raise ValidationError("Approve the plan before publishing its payouts.")
+        current.state = PlanState.PUBLISHED
+        current.published_at = timezone.now()
+        return _bump(current, {"state", "published_at"})
+
+
+def export_rows(plan: IncentivePlan) -> list[list[object]]:
+    """Rows for payroll: a header, then one row per payout (amounts as exact decimals)."""
+    rows: list[list[object]] = [
+        [
+            "employee_id",
+            "name",
+            "department",
+            "target_bonus",
+            "computed_amount",
+            "amount",
+            "adjusted",
+            "adjustment_reason",
+        ]
+    ]
+    for p in Payout.objects.filter(plan=plan).select_related("employee__department").order_by("employee__employee_id"):
+        rows.append(
+            [
+                p.employee.employee_id,
+                p.employee.full_name,
+                p.employee.department.name,
+                p.target_bonus,
+                p.computed_amount,
+                p.amount,
+                "yes" if p.adjusted else "no",
+                p.adjustment_reason,
+            ]
+        )
+    return rows
