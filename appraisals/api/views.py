@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
@@ -45,6 +45,7 @@ from appraisals.api.serializers import (
 from appraisals.models import Appraisal, CheckIn, DevelopmentAction, DevelopmentPlan, ReviewCycle
 from appraisals.services import appraisals as workflow
 from appraisals.services import checkins, development
+from config.api import validated
 
 BAD_REQUEST = OpenApiResponse(
     description="Invalid input, or not allowed in the record's current state; the body says why."
@@ -53,12 +54,6 @@ FORBIDDEN = OpenApiResponse(description="You can see this record, but you may no
 NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.")
 CONFLICT = OpenApiResponse(description="Someone saved this record after you read it; nothing was changed.")
 WRITE_RESPONSES = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # ---------------------------------------------------------------- cycles
@@ -79,7 +74,7 @@ class CycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def filter_queryset(self, queryset: QuerySet[ReviewCycle]) -> QuerySet[ReviewCycle]:
         if self.action != "list":
             return queryset
-        filters = _validated(CycleFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(CycleFilterSerializer, self.request.query_params.dict(), self.request)
         if "state" in filters:
             queryset = queryset.filter(state=filters["state"])
         return queryset
@@ -117,7 +112,7 @@ class AppraisalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def filter_queryset(self, queryset: QuerySet[Appraisal]) -> QuerySet[Appraisal]:
         if self.action != "list":
             return queryset
-        filters = _validated(AppraisalFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(AppraisalFilterSerializer, self.request.query_params.dict(), self.request)
         if "state" in filters:
             queryset = queryset.filter(state=filters["state"])
         return _filter_records(queryset, filters)
@@ -139,7 +134,7 @@ class AppraisalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         appraisal = self.get_object()
-        data = _validated(AppraisalDraftSerializer, request.data, request)
+        data = validated(AppraisalDraftSerializer, request.data, request)
         workflow.appraisal_save_draft(
             user=request.user,
             appraisal=appraisal,
@@ -153,7 +148,7 @@ class AppraisalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def _step(self, request: Request, step, serializer_class=VersionSerializer) -> Response:  # type: ignore[no-untyped-def]
         appraisal = self.get_object()
-        data = _validated(serializer_class, request.data, request)
+        data = validated(serializer_class, request.data, request)
         step(user=request.user, appraisal=appraisal, expected_version=data.pop("version"), **data)
         return Response(self._detail(appraisal))
 
@@ -225,13 +220,13 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if self.action != "list":
             return queryset
         return _filter_records(
-            queryset, _validated(RecordFilterSerializer, self.request.query_params.dict(), self.request)
+            queryset, validated(RecordFilterSerializer, self.request.query_params.dict(), self.request)
         )
 
     @extend_schema(request=CheckInUpdateSerializer, responses={200: CheckInSerializer, **WRITE_RESPONSES})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         check_in = self.get_object()
-        data = _validated(CheckInUpdateSerializer, request.data, request)
+        data = validated(CheckInUpdateSerializer, request.data, request)
         version = data.pop("version")
         checkins.checkin_save(user=request.user, check_in=check_in, expected_version=version, data=data)
         return Response(self._read(check_in.pk))
@@ -244,7 +239,7 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         check_in = self.get_object()
-        data = _validated(VersionSerializer, request.data, request)
+        data = validated(VersionSerializer, request.data, request)
         checkins.checkin_complete(user=request.user, check_in=check_in, expected_version=data["version"])
         return Response(self._read(check_in.pk))
 
@@ -276,13 +271,13 @@ class DevelopmentPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         if self.action != "list":
             return queryset
         return _filter_records(
-            queryset, _validated(RecordFilterSerializer, self.request.query_params.dict(), self.request)
+            queryset, validated(RecordFilterSerializer, self.request.query_params.dict(), self.request)
         )
 
     @extend_schema(request=PlanUpdateSerializer, responses={200: DevelopmentPlanSerializer, **WRITE_RESPONSES})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        data = _validated(PlanUpdateSerializer, request.data, request)
+        data = validated(PlanUpdateSerializer, request.data, request)
         development.plan_save(user=request.user, plan=plan, expected_version=data["version"], summary=data["summary"])
         return Response(self._read(plan.pk))
 
@@ -294,7 +289,7 @@ class DevelopmentPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @action(detail=True, methods=["post"])
     def agree(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        data = _validated(VersionSerializer, request.data, request)
+        data = validated(VersionSerializer, request.data, request)
         development.plan_agree(user=request.user, plan=plan, expected_version=data["version"])
         return Response(self._read(plan.pk))
 
@@ -306,7 +301,7 @@ class DevelopmentPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @action(detail=True, methods=["post"], url_path="add-action")
     def add_action(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        data = _validated(ActionCreateSerializer, request.data, request)
+        data = validated(ActionCreateSerializer, request.data, request)
         created = development.action_add(user=request.user, plan=plan, **data)
         body = DevelopmentActionSerializer(DevelopmentAction.objects.select_related("competency").get(pk=created.pk))
         return Response(body.data, status=status.HTTP_201_CREATED)
@@ -330,7 +325,7 @@ class DevelopmentPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
             target = plan.actions.get(pk=action_pk)
         except DevelopmentAction.DoesNotExist:
             raise NotFound("No such action in this plan.") from None
-        data = _validated(ActionUpdateSerializer, request.data, request)
+        data = validated(ActionUpdateSerializer, request.data, request)
         development.action_update(user=request.user, action=target, data=data)
         return Response(
             DevelopmentActionSerializer(DevelopmentAction.objects.select_related("competency").get(pk=target.pk)).data

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -46,18 +46,13 @@ from cascade.api.serializers import (
     PriorityUpdateSerializer,
 )
 from cascade.models import Goal, GoalUpdate, Observation, QualityMeasure, QualityPriority
+from config.api import validated
 from people import selectors as people
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")
 FORBIDDEN = OpenApiResponse(description="You can see this, but you may not make this change.")
 NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.")
 CONFLICT = OpenApiResponse(description="Someone saved this record after you read it; nothing was changed.")
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # ---------------------------------------------------------------- priorities
@@ -91,7 +86,7 @@ class PriorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=PriorityCreateSerializer, responses={201: PrioritySerializer, 400: BAD_REQUEST, 403: FORBIDDEN}
     )
     def create(self, request: Request) -> Response:
-        data = _validated(PriorityCreateSerializer, request.data, request)
+        data = validated(PriorityCreateSerializer, request.data, request)
         priority = services.priority_create(user=request.user, data=data)
         return Response(self._read(priority.pk), status=status.HTTP_201_CREATED)
 
@@ -102,7 +97,7 @@ class PriorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         priority = self.get_object()
-        data = _validated(PriorityUpdateSerializer, request.data, request)
+        data = validated(PriorityUpdateSerializer, request.data, request)
         version = data.pop("version")
         services.priority_update(user=request.user, priority=priority, expected_version=version, data=data)
         return Response(self._read(priority.pk))
@@ -134,7 +129,7 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def filter_queryset(self, queryset: QuerySet[QualityMeasure]) -> QuerySet[QualityMeasure]:
         if self.action != "list":
             return queryset
-        filters = _validated(MeasureFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(MeasureFilterSerializer, self.request.query_params.dict(), self.request)
         if "priority" in filters:
             queryset = queryset.filter(priority_id=filters["priority"])
         if "department" in filters:
@@ -145,7 +140,7 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=MeasureCreateSerializer, responses={201: MeasureSerializer, 400: BAD_REQUEST, 403: FORBIDDEN}
     )
     def create(self, request: Request) -> Response:
-        data = _validated(MeasureCreateSerializer, request.data, request)
+        data = validated(MeasureCreateSerializer, request.data, request)
         measure = services.measure_create(user=request.user, data=data)
         return Response(self._read(measure.pk), status=status.HTTP_201_CREATED)
 
@@ -156,7 +151,7 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         measure = self.get_object()
-        data = _validated(MeasureUpdateSerializer, request.data, request)
+        data = validated(MeasureUpdateSerializer, request.data, request)
         version = data.pop("version")
         services.measure_update(user=request.user, measure=measure, expected_version=version, data=data)
         return Response(self._read(measure.pk))
@@ -174,7 +169,7 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         measure = self.get_object()  # 404 for no such measure; for POST, 403 unless they may record
         if request.method == "GET":
             return Response(ObservationSerializer(selectors.observations_for(measure), many=True).data)
-        data = _validated(ObservationCreateSerializer, request.data, request)
+        data = validated(ObservationCreateSerializer, request.data, request)
         observation = services.observation_add(user=request.user, measure=measure, **data)
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
@@ -205,7 +200,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def filter_queryset(self, queryset: QuerySet[Goal]) -> QuerySet[Goal]:
         if self.action != "list":
             return queryset
-        filters = _validated(GoalFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(GoalFilterSerializer, self.request.query_params.dict(), self.request)
         for name in ("priority", "department", "owner", "period"):
             if name in filters:
                 queryset = queryset.filter(**{f"{name}_id": filters[name]})
@@ -217,7 +212,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=GoalCreateSerializer, responses={201: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN})
     def create(self, request: Request) -> Response:
         """A draft goal: `individual` with an `owner`, or `functional` with a `department`."""
-        data = _validated(GoalCreateSerializer, request.data, request)
+        data = validated(GoalCreateSerializer, request.data, request)
         level, period = data.pop("level"), data.pop("period")
         contributing = data.pop("contributing_departments", None)
         goal = services.goal_create(
@@ -232,7 +227,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         goal = self.get_object()  # 404 out of scope, then 403 for those who may not edit it
-        data = _validated(GoalEditSerializer, request.data, request)
+        data = validated(GoalEditSerializer, request.data, request)
         version = data.pop("version")
         contributing = data.pop("contributing_departments", None)
         services.goal_update(
@@ -248,7 +243,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         goal = self.get_object()
-        data = _validated(GoalReopenSerializer, request.data, request)
+        data = validated(GoalReopenSerializer, request.data, request)
         workflow.reopen(user=request.user, goal=goal, comment=data["comment"])
         return Response(self._read(goal.pk))
 
@@ -259,7 +254,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=False, methods=["post"], url_path="submit-set", pagination_class=None)
     def submit_set(self, request: Request) -> Response:
-        goal_set = self._goal_set(_validated(GoalSetSerializer, request.data, request))
+        goal_set = self._goal_set(validated(GoalSetSerializer, request.data, request))
         return self._read_set(workflow.submit(user=request.user, goal_set=goal_set))
 
     @extend_schema(
@@ -269,7 +264,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=False, methods=["post"], url_path="approve-set", pagination_class=None)
     def approve_set(self, request: Request) -> Response:
-        data = _validated(GoalSetReviewSerializer, request.data, request)
+        data = validated(GoalSetReviewSerializer, request.data, request)
         goals = workflow.approve(user=request.user, goal_set=self._goal_set(data), comment=data["comment"])
         return self._read_set(goals)
 
@@ -280,7 +275,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=False, methods=["post"], url_path="return-set", pagination_class=None)
     def return_set(self, request: Request) -> Response:
-        data = _validated(GoalSetReviewSerializer, request.data, request)
+        data = validated(GoalSetReviewSerializer, request.data, request)
         goals = workflow.return_for_changes(user=request.user, goal_set=self._goal_set(data), comment=data["comment"])
         return self._read_set(goals)
 
@@ -318,7 +313,7 @@ class GoalUpdateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     def filter_queryset(self, queryset: QuerySet[GoalUpdate]) -> QuerySet[GoalUpdate]:
-        filters = _validated(GoalUpdateFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(GoalUpdateFilterSerializer, self.request.query_params.dict(), self.request)
         if "goal" in filters:
             queryset = queryset.filter(goal_id=filters["goal"])
         return queryset
@@ -329,7 +324,7 @@ class GoalUpdateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="Give a percentage or a value (not both) for a goal tracked by hand, or a comment.",
     )
     def create(self, request: Request) -> Response:
-        data = _validated(GoalUpdateCreateSerializer, request.data, request)
+        data = validated(GoalUpdateCreateSerializer, request.data, request)
         goal = selectors.get_visible_goal(user=request.user, pk=data.pop("goal"))
         update = progress.record_update(user=request.user, goal=goal, **data)
         body = self.get_serializer(self.get_queryset().get(pk=update.pk)).data
@@ -347,7 +342,7 @@ class MatrixViewSet(viewsets.ViewSet):
 
     @extend_schema(parameters=[MatrixFilterSerializer], responses={200: MatrixSerializer, 400: BAD_REQUEST})
     def list(self, request: Request) -> Response:
-        filters = _validated(MatrixFilterSerializer, request.query_params.dict(), request)
+        filters = validated(MatrixFilterSerializer, request.query_params.dict(), request)
         matrix = selectors.linkage_matrix(user=request.user, period=filters.get("period"))
         order = {p.pk: index for index, p in enumerate(matrix.priorities)}
         columns = {d.pk: index for index, d in enumerate(matrix.departments)}
@@ -367,7 +362,7 @@ class MatrixViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"])
     def cell(self, request: Request) -> Response:
         """The goals (and so the people) behind one cell of the matrix."""
-        filters = _validated(MatrixCellFilterSerializer, request.query_params.dict(), request)
+        filters = validated(MatrixCellFilterSerializer, request.query_params.dict(), request)
         goals = selectors.matrix_cell_goals(
             user=request.user,
             priority=filters["priority"],

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -49,18 +49,13 @@ from competencies.models import (
     RatingScale,
     VersionStatus,
 )
+from config.api import validated
 from people.api.permissions import HRAdminWrites
 from people.selectors import is_hr_admin
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")
 FORBIDDEN = OpenApiResponse(description="You can see this, but only HR admins may change it.")
 CONFLICT = OpenApiResponse(description="Someone saved this after you read it; nothing was changed.")
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # ---------------------------------------------------------------- competencies
@@ -80,7 +75,7 @@ class CompetencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def filter_queryset(self, queryset: QuerySet[Competency]) -> QuerySet[Competency]:
         if self.action != "list":
             return queryset
-        filters = _validated(CompetencyFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(CompetencyFilterSerializer, self.request.query_params.dict(), self.request)
         if "status" in filters:
             queryset = queryset.filter(status=filters["status"])
         if filters.get("category"):
@@ -89,7 +84,7 @@ class CompetencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=CompetencyCreateSerializer, responses={201: CompetencySerializer, 400: BAD_REQUEST})
     def create(self, request: Request) -> Response:
-        data = _validated(CompetencyCreateSerializer, request.data, request)
+        data = validated(CompetencyCreateSerializer, request.data, request)
         competency = services.competency_create(user=request.user, **data)
         return Response(self._read(competency.pk), status=status.HTTP_201_CREATED)
 
@@ -100,7 +95,7 @@ class CompetencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         competency = self.get_object()
-        data = _validated(CompetencyUpdateSerializer, request.data, request)
+        data = validated(CompetencyUpdateSerializer, request.data, request)
         version, indicators = data.pop("version"), data.pop("indicators", None)
         services.competency_update(
             user=request.user, competency=competency, expected_version=version, data=data, indicators=indicators
@@ -137,14 +132,14 @@ class RatingScaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def filter_queryset(self, queryset: QuerySet[RatingScale]) -> QuerySet[RatingScale]:
         if self.action != "list":
             return queryset
-        filters = _validated(MethodologyFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(MethodologyFilterSerializer, self.request.query_params.dict(), self.request)
         if "methodology" in filters:
             queryset = queryset.filter(methodology=filters["methodology"])
         return queryset
 
     @extend_schema(request=RatingScaleCreateSerializer, responses={201: RatingScaleSerializer, 400: BAD_REQUEST})
     def create(self, request: Request) -> Response:
-        data = _validated(RatingScaleCreateSerializer, request.data, request)
+        data = validated(RatingScaleCreateSerializer, request.data, request)
         scale = services.scale_create(user=request.user, **data)
         return Response(self._read(scale.pk), status=status.HTTP_201_CREATED)
 
@@ -156,7 +151,7 @@ class RatingScaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         scale = self.get_object()
-        data = _validated(RatingScaleUpdateSerializer, request.data, request)
+        data = validated(RatingScaleUpdateSerializer, request.data, request)
         version, levels = data.pop("version"), data.pop("levels", None)
         services.scale_update(user=request.user, scale=scale, expected_version=version, data=data, levels=levels)
         return Response(self._read(scale.pk))
@@ -197,7 +192,7 @@ class AppraisalFormViewSet(
     def filter_queryset(self, queryset: QuerySet[AppraisalForm]) -> QuerySet[AppraisalForm]:
         if self.action != "list":
             return queryset
-        filters = _validated(MethodologyFilterSerializer, self.request.query_params.dict(), self.request)
+        filters = validated(MethodologyFilterSerializer, self.request.query_params.dict(), self.request)
         if "methodology" in filters:
             queryset = queryset.filter(methodology=filters["methodology"])
         return queryset
@@ -208,7 +203,7 @@ class AppraisalFormViewSet(
         description="HR admins only. The new form has a first draft with the four seeded dialogue questions.",
     )
     def create(self, request: Request) -> Response:
-        data = _validated(FormCreateSerializer, request.data, request)
+        data = validated(FormCreateSerializer, request.data, request)
         form = services.form_create(user=request.user, **data)
         return Response(self._read(form.pk), status=status.HTTP_201_CREATED)
 
@@ -219,7 +214,7 @@ class AppraisalFormViewSet(
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         form = self.get_object()
-        data = _validated(FormUpdateSerializer, request.data, request)
+        data = validated(FormUpdateSerializer, request.data, request)
         services.form_update(user=request.user, form=form, expected_version=data.pop("version"), data=data)
         return Response(self._read(form.pk))
 
@@ -275,7 +270,7 @@ class FormVersionViewSet(
     )
     def partial_update(self, request: Request, form_pk: str | None = None, number: str | None = None) -> Response:
         version = self.get_object()
-        data = _validated(FormVersionUpdateSerializer, request.data, request)
+        data = validated(FormVersionUpdateSerializer, request.data, request)
         expected = data.pop("version")
         if "competencies" in data:
             data["competencies"] = [services.CompetencySpec(**row) for row in data["competencies"]]
@@ -291,7 +286,7 @@ class FormVersionViewSet(
     )
     def destroy(self, request: Request, form_pk: str | None = None, number: str | None = None) -> Response:
         version = self.get_object()
-        expected = _validated(VersionQuerySerializer, request.query_params.dict(), request).get("version")
+        expected = validated(VersionQuerySerializer, request.query_params.dict(), request).get("version")
         services.draft_discard(user=request.user, version=version, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -305,7 +300,7 @@ class FormVersionViewSet(
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, form_pk: str | None = None, number: str | None = None) -> Response:
         version = self.get_object()
-        expected = _validated(VersionActionSerializer, request.data, request)["version"]
+        expected = validated(VersionActionSerializer, request.data, request)["version"]
         services.form_publish(user=request.user, version=version, expected_version=expected)
         return Response(_version_detail(version))
 
@@ -317,7 +312,7 @@ class FormVersionViewSet(
     @action(detail=True, methods=["post"])
     def retire(self, request: Request, form_pk: str | None = None, number: str | None = None) -> Response:
         version = self.get_object()
-        expected = _validated(VersionActionSerializer, request.data, request)["version"]
+        expected = validated(VersionActionSerializer, request.data, request)["version"]
         services.version_retire(user=request.user, version=version, expected_version=expected)
         return Response(_version_detail(version))
 
@@ -329,5 +324,5 @@ class FormVersionViewSet(
     @action(detail=True, methods=["get"])
     def preview(self, request: Request, form_pk: str | None = None, number: str | None = None) -> Response:
         version = self.get_object()
-        audience = _validated(PreviewQuerySerializer, request.query_params.dict(), request)["audience"]
+        audience = validated(PreviewQuerySerializer, request.query_params.dict(), request)["audience"]
         return Response(FormPreviewSerializer(preview.preview(version, audience=audience)).data)

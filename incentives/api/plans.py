@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.http import HttpResponse
@@ -24,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appraisals.models import ReviewCycle
+from config.api import validated
 from incentives import selectors
 from incentives.models.plans import (
     ComponentKind,
@@ -43,12 +43,6 @@ NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.
 CONFLICT = OpenApiResponse(description="Someone saved this record after you read it; nothing was changed.")
 WRITE_RESPONSES = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 VERSION_HELP = "The version you read; a stale one answers 409 and changes nothing."
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # ---------------------------------------------------------------- serializers
@@ -280,7 +274,7 @@ class IncentivePlanViewSet(
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        data = _validated(IncentivePlanUpdateSerializer, request.data)
+        data = validated(IncentivePlanUpdateSerializer, request.data)
         version, departments = data.pop("version"), data.pop("departments", None)
         services.plan_update(user=request.user, plan=plan, expected_version=version, data=data, departments=departments)
         return self._read(plan.pk)
@@ -293,7 +287,7 @@ class IncentivePlanViewSet(
     @action(detail=True, methods=["put"])
     def components(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        data = _validated(PlanComponentsSetSerializer, request.data)
+        data = validated(PlanComponentsSetSerializer, request.data)
         services.components_set(
             user=request.user, plan=plan, expected_version=data["version"], components=data["components"]
         )
@@ -310,7 +304,7 @@ class IncentivePlanViewSet(
     def target_bonuses(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
         if request.method == "PUT":
-            data = _validated(TargetBonusesSetSerializer, request.data)
+            data = validated(TargetBonusesSetSerializer, request.data)
             services.target_bonuses_set(
                 user=request.user,
                 plan=plan,
@@ -327,7 +321,7 @@ class IncentivePlanViewSet(
     @action(detail=True, methods=["post"], url_path="target-bonuses/import", parser_classes=[MultiPartParser])
     def import_target_bonuses(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        upload = _validated(TargetImportSerializer, request.data)["file"]
+        upload = validated(TargetImportSerializer, request.data)["file"]
         count = services.target_bonuses_import(
             user=request.user, plan=plan, file_name=upload.name, content=upload.read()
         )
@@ -354,7 +348,7 @@ class IncentivePlanViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        data = _validated(PlanVersionSerializer, request.data)
+        data = validated(PlanVersionSerializer, request.data)
         services.plan_approve(user=request.user, plan=plan, expected_version=data.get("version"))
         return self._read(plan.pk)
 
@@ -366,7 +360,7 @@ class IncentivePlanViewSet(
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        data = _validated(PlanVersionSerializer, request.data)
+        data = validated(PlanVersionSerializer, request.data)
         services.plan_publish(user=request.user, plan=plan, expected_version=data.get("version"))
         return self._read(plan.pk)
 
@@ -416,7 +410,7 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def filter_queryset(self, queryset: QuerySet[Payout]) -> QuerySet[Payout]:
         if self.action != "list":
             return queryset
-        filters = _validated(PayoutFilterSerializer, self.request.query_params.dict())
+        filters = validated(PayoutFilterSerializer, self.request.query_params.dict())
         if "plan" in filters:
             queryset = queryset.filter(plan_id=filters["plan"])
         if "employee" in filters:
@@ -425,7 +419,7 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         payout = self.get_object()
-        data = _validated(PayoutAdjustSerializer, request.data)
+        data = validated(PayoutAdjustSerializer, request.data)
         services.payout_adjust(
             user=request.user,
             payout=payout,

@@ -8,8 +8,6 @@ the project's API router.
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -21,6 +19,7 @@ from rest_framework.routers import DefaultRouter
 
 from cascade.api.serializers import NamedChoiceField
 from competencies.models import Competency
+from config.api import validated
 from incentives import recognition_selectors as selectors
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, Recognition, RecognitionKind
 from incentives.services import pathways as pathway_service
@@ -35,12 +34,6 @@ BAD_REQUEST = OpenApiResponse(
 FORBIDDEN = OpenApiResponse(description="You can see this record, but you may not make this change.")
 NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.")
 WRITE_RESPONSES = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # ---------------------------------------------------------------- shapes
@@ -189,13 +182,13 @@ class RecognitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if self.action == "list":
-            filters = _validated(RecognitionFilterSerializer, self.request.query_params, self.request)
+            filters = validated(RecognitionFilterSerializer, self.request.query_params, self.request)
             return selectors.feed(user=self.request.user, **filters)
         return selectors.recognitions_visible_to(user=self.request.user)
 
     @extend_schema(request=RecognitionCreateSerializer, responses={201: RecognitionSerializer, **WRITE_RESPONSES})
     def create(self, request: Request) -> Response:
-        data = _validated(RecognitionCreateSerializer, request.data, request)
+        data = validated(RecognitionCreateSerializer, request.data, request)
         post = recognition_service.post_recognition(
             user=request.user,
             message=data["message"],
@@ -211,7 +204,7 @@ class RecognitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def hide(self, request: Request, pk: str | None = None) -> Response:
         post = self.get_object()
-        data = _validated(HideSerializer, request.data, request)
+        data = validated(HideSerializer, request.data, request)
         recognition_service.hide_recognition(user=request.user, post=post, reason=data["reason"])
         return Response(RecognitionSerializer(selectors.get_recognition(user=request.user, pk=post.pk)).data)
 
@@ -269,7 +262,7 @@ class PathwayViewSet(viewsets.ModelViewSet):
     def candidates(self, request: Request, pk: str | None = None) -> Response:
         pathway = self.get_object()
         self._require_hr(request)
-        filters = _validated(CandidateFilterSerializer, request.query_params, request)
+        filters = validated(CandidateFilterSerializer, request.query_params, request)
         rows = selectors.candidates_for(pathway, status=filters.get("status"))
         return Response(CandidateSerializer(rows, many=True).data)
 
@@ -284,7 +277,7 @@ class PathwayViewSet(viewsets.ModelViewSet):
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         pathway = self.get_object()
         self._require_hr(request)
-        data = _validated(ConfirmSerializer, request.data, request)
+        data = validated(ConfirmSerializer, request.data, request)
         candidate = pathway_service.confirm(user=request.user, candidate=self._candidate(pathway, data["candidate"]))
         return Response(CandidateSerializer(candidate).data)
 
@@ -293,7 +286,7 @@ class PathwayViewSet(viewsets.ModelViewSet):
     def decline(self, request: Request, pk: str | None = None) -> Response:
         pathway = self.get_object()
         self._require_hr(request)
-        data = _validated(DeclineSerializer, request.data, request)
+        data = validated(DeclineSerializer, request.data, request)
         candidate = pathway_service.decline(
             user=request.user, candidate=self._candidate(pathway, data["candidate"]), reason=data["reason"]
         )

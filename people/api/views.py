@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -20,6 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import validated
 from people import org_import, selectors, services
 from people.api.permissions import HRAdminOnly, HRAdminWrites
 from people.api.serializers import (
@@ -40,12 +41,6 @@ FORBIDDEN = OpenApiResponse(description="You can see this, but only HR admins ma
 CONFLICT = OpenApiResponse(description="Someone saved this record after you read it; nothing was changed.")
 
 
-def _validated(serializer_class: type[serializers.Serializer], data: Any, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Departments are not secret: everyone signed in reads the whole tree; HR admins change it."""
 
@@ -64,7 +59,7 @@ class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=DepartmentCreateSerializer, responses={201: DepartmentSerializer, 400: BAD_REQUEST})
     def create(self, request: Request) -> Response:
-        data = _validated(DepartmentCreateSerializer, request.data, request)
+        data = validated(DepartmentCreateSerializer, request.data, request)
         department = services.department_create(**data)
         return Response(self._read(department), status=status.HTTP_201_CREATED)
 
@@ -75,7 +70,7 @@ class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         department = self.get_object()
-        data = _validated(DepartmentMoveSerializer, request.data, request)
+        data = validated(DepartmentMoveSerializer, request.data, request)
         services.department_set_parent(department=department, parent=data["parent"])
         return Response(self._read(department))
 
@@ -105,7 +100,7 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if self.action != "list":
             return queryset
         return _filter_employees(
-            queryset, _validated(EmployeeFilterSerializer, self.request.query_params.dict(), self.request)
+            queryset, validated(EmployeeFilterSerializer, self.request.query_params.dict(), self.request)
         )
 
     @extend_schema(
@@ -115,7 +110,7 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         employee = self.get_object()  # 404 out of scope, then 403 for anyone but HR
-        data = _validated(EmployeeUpdateSerializer, request.data, request)
+        data = validated(EmployeeUpdateSerializer, request.data, request)
         version = data.pop("version")
         services.employee_update(employee=employee, expected_version=version, data=data)
         return Response(self._read(employee.pk))
@@ -169,7 +164,7 @@ class OrgImportViewSet(
     @extend_schema(request=OrgImportCreateSerializer, responses={202: OrgImportSerializer, 400: BAD_REQUEST})
     def create(self, request: Request) -> Response:
         """Upload a file; it is checked and applied in the background. Poll `url` for progress."""
-        data = _validated(OrgImportCreateSerializer, request.data, request)
+        data = validated(OrgImportCreateSerializer, request.data, request)
         upload = data["file"]
         # One byte past the limit is enough for start_import to refuse an oversized file
         # in its own words, without reading all of it into memory.
