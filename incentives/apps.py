@@ -16,6 +16,13 @@ class IncentivesConfig(AppConfig):
         # Celery autodiscovers incentives.tasks only: import the pathway tasks so the worker knows them.
         from incentives import pathway_tasks  # noqa: F401
 
+        # The "Titles" panel on a person's profile: people sits below incentives and cannot
+        # import it, so incentives hands the profile its panel (people/profile.py).
+        from incentives.views.pathways import titles_panel
+        from people.profile import register_panel
+
+        register_panel(titles_panel)
+
         # The nightly pathway search goes into django-celery-beat's schedule after each migrate;
         # an entry HR has edited in the admin is left as it is.
         post_migrate.connect(_register_periodic_tasks, sender=self, dispatch_uid="incentives.pathway_periodic_tasks")

@@ -13,8 +13,6 @@ Safe to run again: plans already there are left alone.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +21,7 @@ from django.utils import timezone
 
 from appraisals.demo import cycle_names
 from appraisals.models import ReviewCycle
+from incentives import recognition_demo
 from incentives.models.plans import IncentivePlan, Payout
 from incentives.services import plans as services
 from people import demo as people_demo
@@ -108,8 +107,7 @@ def seed_hospital() -> SeedResult:
         if messages
         else ("The demo incentive plans are already loaded; nothing was changed.")
     )
-    if importlib.util.find_spec("incentives.recognition_demo") is not None:
-        other = importlib.import_module("incentives.recognition_demo").seed_hospital()
-        created = created or other.created
-        message = f"{message} {other.message}"
+    other = recognition_demo.seed_hospital()
+    created = created or other.created
+    message = f"{message} {other.message}"
     return SeedResult(created, message)

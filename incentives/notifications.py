@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from appraisals.notifications import site_url
 from incentives.models.recognition import Notification, Recognition, RecognitionKind
@@ -106,3 +107,8 @@ def send_recognition_emails(post_id: int, people: Iterable[tuple[int, bool]]) ->
     if messages:
         get_connection().send_messages(messages)
     return len(messages)
+
+
+def mark_all_read(employee: Employee) -> int:
+    """Mark the person's unread notifications read (one UPDATE); how many were."""
+    return Notification.objects.filter(recipient=employee, read_at__isnull=True).update(read_at=timezone.now())

@@ -17,6 +17,7 @@ from people import selectors
 from people.forms import OrgChartUploadForm
 from people.models import OrgChartImport
 from people.org_import import COLUMNS, start_import
+from people.profile import render_panels
 
 
 def _require_hr(request: HttpRequest) -> None:
@@ -49,6 +50,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "chain": selectors.reporting_chain(employee=person),
             # Only the reports this viewer may open are links; the chain above is shown as names.
             "reports": list(visible.filter(manager=person)),
+            # What higher apps add to the profile (people.profile), e.g. titles awarded.
+            "panels": render_panels(request, person),
         },
     )
 

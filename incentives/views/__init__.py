@@ -1,0 +1,1 @@
+"""Incentive pages: plans and payouts (plans.py), recognition and notifications (recognition.py), pathways (pathways.py)."""
