@@ -187,7 +187,7 @@ def main() -> None:
     django.setup()
     ensure_database()
     reset_database()
-    from bench import appraisals_bench, cascade_bench, incentives_bench
+    from bench import appraisals_bench, audits_bench, cascade_bench, incentives_bench
 
     figures, top = measure_seed()
     figures |= cascade_bench.seed_goals(SIZE)
@@ -196,8 +196,12 @@ def main() -> None:
     figures |= cascade_bench.measure(top, SIZE)
     figures |= appraisals_bench.measure(top, SIZE)
     figures |= incentives_bench.measure(top, SIZE)
+    audits_bench.bench_audit(figures)
     save(figures)
-    report(figures, TARGETS | cascade_bench.TARGETS | appraisals_bench.TARGETS | incentives_bench.TARGETS)
+    report(
+        figures,
+        TARGETS | cascade_bench.TARGETS | appraisals_bench.TARGETS | incentives_bench.TARGETS | audits_bench.TARGETS,
+    )
     print(f"Written to {RESULTS}")
 
 

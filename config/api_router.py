@@ -9,13 +9,14 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from appraisals.api import urls as appraisals_api
+from audits.api import urls as audits_api
 from cascade.api import urls as cascade_api
 from competencies.api import urls as competencies_api
 from incentives.api import urls as incentives_api
 from people.api import urls as people_api
 
 router = DefaultRouter()
-for app in (people_api, cascade_api, competencies_api, appraisals_api, incentives_api):
+for app in (people_api, cascade_api, competencies_api, appraisals_api, incentives_api, audits_api):
     app.register(router)
 
 urlpatterns = [

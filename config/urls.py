@@ -14,6 +14,8 @@ urlpatterns = [
     path("cascade/", include("cascade.urls")),
     path("competencies/", include("competencies.urls")),
     path("reviews/", include("appraisals.urls")),
+    path("incentives/", include("incentives.urls")),
+    path("alignment/", include("audits.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from appraisals import dashboards as cycle_dashboards
 from appraisals.services import todos as cycle_todos
+from audits import selectors as audits
+from audits import survey_selectors as surveys
+from audits.models import ACTIVE_STATUSES, Finding
 from cascade import selectors as cascade
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus, PriorityStatus
 from people import selectors as people
@@ -37,6 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
             if context["direct_reports"] or employee.headed_departments.exists():
                 context["sets_to_approve"] = _sets_to_approve(employee, period)
         context.update(_todos_card(employee))
+        context["surveys_to_answer"] = [i for i in surveys.invitations_of(user=user) if not i.answered]
     if people.is_hr_admin(user):
         context["headcount"] = people.employees_visible_to(user=user).count()
         context["recent_imports"] = OrgChartImport.objects.select_related("created_by").defer("content")[:3]
@@ -46,7 +50,26 @@ def home(request: HttpRequest) -> HttpResponse:
         context["priorities"] = list(
             cascade.priorities_visible_to(user=user).filter(status=PriorityStatus.ACTIVE).order_by("title")
         )
+    if audits.can_read_audits(user):
+        context["alignment"] = _alignment_card()
     return render(request, "home.html", context)
+
+
+def _alignment_card() -> dict[str, object]:
+    """The latest audit's score, its change, and the open findings by severity (three queries)."""
+    latest = audits.latest_run()
+    previous = audits.previous_run(latest) if latest is not None else None
+    change = None
+    if latest is not None and previous is not None and None not in (latest.alignment_score, previous.alignment_score):
+        change = latest.alignment_score - previous.alignment_score
+    open_by_severity = dict(
+        Finding.objects.filter(status__in=ACTIVE_STATUSES)
+        .values("severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("severity", "n")
+    )
+    return {"run": latest, "change": change, "open": open_by_severity, "open_total": sum(open_by_severity.values())}
 
 
 def _todos_card(employee) -> dict[str, object]:

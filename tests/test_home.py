@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audits.models import AuditRun, Finding, RunState, Severity, SubjectType, Survey, SurveyInvitation, SurveyState
 from cascade.models import Approval, PriorityStatus
 from people.models import Employee
 from tests.cascade.factories import (
@@ -138,3 +140,45 @@ def test_the_home_page_issues_the_same_number_of_queries_for_2_or_10_goals(cast,
     IndividualGoalFactory.create_batch(8, owner=cast.manager, priority=priority, period=period, weight=10)
     IndividualGoalFactory.create_batch(3, owner=cast.employee, priority=priority, period=period)
     assert cost() == few
+
+
+def test_hr_and_the_quality_lead_see_the_latest_alignment_score_and_open_findings(cast, quality_lead):
+    earlier = AuditRun.objects.create(state=RunState.SUCCEEDED, alignment_score=Decimal("60.00"))
+    AuditRun.objects.filter(pk=earlier.pk).update(finished_at="2026-10-01T05:00Z")
+    latest = AuditRun.objects.create(state=RunState.SUCCEEDED, alignment_score=Decimal("72.50"))
+    AuditRun.objects.filter(pk=latest.pk).update(finished_at="2026-11-01T05:00Z")
+    for n, severity in enumerate([Severity.HIGH, Severity.MEDIUM, Severity.MEDIUM]):
+        Finding.objects.create(
+            rule="unaligned_goals",
+            fingerprint=f"unaligned_goals:department:{n}",
+            severity=severity,
+            subject_type=SubjectType.DEPARTMENT,
+            subject_label=f"Department {n}",
+            message="Few people aligned.",
+            mitigation="Re-link the goals.",
+            first_seen_run=latest,
+            last_seen_run=latest,
+            first_seen_at="2026-11-01T05:00Z",
+            last_seen_at="2026-11-01T05:00Z",
+        )
+    for person in (cast.hr, quality_lead):
+        page = client_for(person).get(reverse("home")).content.decode()
+        assert "72.50 %" in page and "+12.50 points since the audit before" in page
+        assert "3 open findings: 1 high, 2 medium, 0 low" in page
+    assert "Open the alignment dashboard" not in client_for(cast.employee).get(reverse("home")).content.decode()
+
+
+def test_an_employee_sees_the_open_surveys_they_have_not_answered_yet(cast):
+    today = datetime.date(2026, 11, 1)
+    pulse = Survey.objects.create(
+        title="Ward pulse", state=SurveyState.OPEN, opens_on=today, closes_on=today + datetime.timedelta(days=14)
+    )
+    done = Survey.objects.create(
+        title="Spring survey", state=SurveyState.OPEN, opens_on=today, closes_on=today + datetime.timedelta(days=14)
+    )
+    SurveyInvitation.objects.create(survey=pulse, employee=cast.employee)
+    SurveyInvitation.objects.create(survey=done, employee=cast.employee, answered=True)
+    page = client_for(cast.employee).get(reverse("home")).content.decode()
+    assert "Surveys for you" in page and reverse("audits:survey_answer", args=[pulse.pk]) in page
+    assert "Spring survey" not in page
+    assert "Surveys for you" not in client_for(cast.stranger).get(reverse("home")).content.decode()

@@ -174,6 +174,8 @@ SPECTACULAR_SETTINGS = {
         "FormVersionStatusEnum": "competencies.models.VersionStatus",
         # Priorities and competencies share these choices, so one name serves both.
         "ActiveRetiredStatusEnum": "competencies.models.CompetencyStatus",
+        "FindingStatusEnum": "audits.models.FindingStatus",
+        "AuditRunStateEnum": "audits.models.RunState",
     },
 }
 

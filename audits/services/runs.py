@@ -1,0 +1,422 @@
+"""Audit runs: starting one (HR's "Run now", the schedule, a rerun) and running it.
+
+``run_audit`` is the body of the Celery task. It steps through the enabled rules in run
+order; for each it evaluates the rule (rules only read) and then *applies* the rule's
+drafts in one transaction, so that a run that dies half-way leaves every rule either fully
+applied or not touched:
+
+- a draft whose fingerprint (``"<rule key>:<draft key>"``) has an active (open or
+  acknowledged) finding refreshes it (severity, message, details, department, subject,
+  last seen); HR's status and comment stay;
+- a draft with none opens a new finding; if HR had resolved an earlier finding with the same
+  fingerprint, the new one's history says so ("found again");
+- the rule's active findings that no draft confirms close themselves (the problem no longer
+  holds).
+
+Progress (``done_steps``, ``current_step``) is committed after each rule, so the page polling
+the run sees it move. The last step stores the organisation and department alignment scores
+(audits.rules.alignment). Running the same run again after a failure (``rerun``) gives the
+result a clean run would: applying is idempotent, and the database allows one active finding
+per fingerprint.
+
+Only one run is under way at a time: starting one while another is queued or running
+returns that one. A run that has been "under way" for longer than a task may live is taken
+to have died with its worker and is marked failed, so that it can be run again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import dateformat, timezone
+
+from audits.models import (
+    ACTIVE_STATUSES,
+    AuditRun,
+    Finding,
+    FindingAction,
+    FindingEvent,
+    FindingStatus,
+    RunState,
+    RunTrigger,
+)
+from audits.rules import all_rules
+from audits.rules.alignment import alignment_scores
+from audits.rules.base import AuditContext, FindingDraft, Rule
+from audits.services.settings import rule_settings
+from people import selectors as people
+from people.models import Employee
+
+logger = logging.getLogger(__name__)
+
+IN_PROGRESS = (RunState.QUEUED, RunState.RUNNING)
+SCORE_STEP = "Alignment score"
+BATCH = 500
+# Any number unique to this lock among the app's PostgreSQL advisory locks.
+START_LOCK = 7_468_726_001
+FINGERPRINT_MAX = Finding._meta.get_field("fingerprint").max_length
+LABEL_MAX = Finding._meta.get_field("subject_label").max_length
+REFRESHED_FIELDS = [
+    "severity",
+    "subject_type",
+    "subject_id",
+    "subject_label",
+    "department",
+    "message",
+    "mitigation",
+    "details",
+    "last_seen_run",
+    "last_seen_at",
+]
+
+
+# ---------------------------------------------------------------- starting
+
+
+def _require_hr(user, what: str) -> None:
+    if not people.is_hr_admin(user):
+        raise PermissionDenied(f"Only HR admins can {what}.")
+
+
+def stale_after() -> datetime.timedelta:
+    """How long a run may look under way before it is taken to have died: longer than a task may live."""
+    return datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + datetime.timedelta(minutes=10)
+
+
+def _serialise_starts() -> None:
+    """Two HR admins pressing "Run now" together must not start two runs: on PostgreSQL, starts
+    take turns through an advisory lock held until the transaction ends (SQLite already writes
+    one transaction at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [START_LOCK])
+
+
+def _fail_stale_runs() -> None:
+    now = timezone.now()
+    limit = now - stale_after()
+    AuditRun.objects.filter(state__in=IN_PROGRESS).filter(
+        Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit)
+    ).update(
+        state=RunState.FAILED,
+        finished_at=now,
+        current_step="",
+        error="The audit stopped without finishing (its background worker may have restarted). Run it again.",
+    )
+
+
+def run_in_progress() -> AuditRun | None:
+    return AuditRun.objects.filter(state__in=IN_PROGRESS).order_by("-created_at", "-pk").first()
+
+
+def _total_steps() -> int:
+    return sum(1 for setting in rule_settings() if setting.enabled) + 1
+
+
+def _queue(run_id: int) -> None:
+    """Queue the run's task once the transaction commits. A broker that cannot be reached fails the
+    run with a message instead of leaving it queued for ever."""
+    from audits.tasks import run_audit as task  # the task module imports this one
+
+    def send() -> None:
+        try:
+            task.delay(run_id)
+        except Exception:
+            logger.exception("Could not queue audit run %s", run_id)
+            AuditRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+                state=RunState.FAILED,
+                finished_at=timezone.now(),
+                error="The background worker could not be reached, so the audit did not start. Try again shortly.",
+            )
+
+    transaction.on_commit(send)
+
+
+def _open(*, trigger: str, requested_by: Employee | None, queue: bool) -> tuple[AuditRun, bool]:
+    """(the run, whether it is new): a new queued run (its task queued on commit when ``queue``), or
+    the one already under way."""
+    with transaction.atomic():
+        _serialise_starts()
+        _fail_stale_runs()
+        existing = run_in_progress()
+        if existing is not None:
+            return existing, False
+        run = AuditRun.objects.create(
+            trigger=trigger, state=RunState.QUEUED, requested_by=requested_by, total_steps=_total_steps()
+        )
+        if queue:
+            _queue(run.pk)
+    return run, True
+
+
+def start_run(*, user, trigger: str = RunTrigger.MANUAL, queue: bool = True) -> AuditRun:
+    """HR's "Run now": a new run queued for the worker (``queue=False``: run here and now, for tests
+    and demo data), or the run already under way."""
+    _require_hr(user, "start an audit")
+    run, new = _open(trigger=trigger, requested_by=people.employee_for_user(user), queue=queue)
+    if new and not queue:
+        run = run_audit(run.pk)
+    return run
+
+
+def start_scheduled_run() -> AuditRun | None:
+    """A queued run for the schedule, which the caller (the scheduled task) runs itself; None when
+    an audit is already under way (that one's findings are as fresh as this one's would be)."""
+    run, new = _open(trigger=RunTrigger.SCHEDULED, requested_by=None, queue=False)
+    return run if new else None
+
+
+def rerun(*, user, run: AuditRun, queue: bool = True) -> AuditRun:
+    """Run a failed run again, as the same run: what it applied before it failed is confirmed, not
+    duplicated, and the rest is done."""
+    _require_hr(user, "run an audit again")
+    with transaction.atomic():
+        _serialise_starts()
+        _fail_stale_runs()
+        current = AuditRun.objects.select_for_update().get(pk=run.pk)
+        if current.state != RunState.FAILED:
+            raise ValidationError(
+                f"Only an audit that failed can run again; this one is {current.get_state_display().lower()}."
+            )
+        other = run_in_progress()
+        if other is not None:
+            raise ValidationError(f"Audit run {other.pk} is under way: wait for it to finish, then try again.")
+        current.state = RunState.QUEUED
+        current.total_steps = _total_steps()
+        current.done_steps = 0
+        current.current_step = ""
+        current.error = ""
+        current.finished_at = None
+        current.save(update_fields=["state", "total_steps", "done_steps", "current_step", "error", "finished_at"])
+        if queue:
+            _queue(current.pk)
+    if not queue:
+        return run_audit(current.pk)
+    return current
+
+
+# ---------------------------------------------------------------- running
+
+
+def _mark(run_id: int, **fields: object) -> None:
+    AuditRun.objects.filter(pk=run_id).update(**fields)
+
+
+def run_audit(run_id: int) -> AuditRun:
+    """The audit task's body. Nothing happens unless the run is queued or running (a task delivered
+    twice, or a finished run); a failure is recorded on the run (``state`` failed, ``error`` a short
+    message, the traceback in the log) and the run is returned, not raised."""
+    with transaction.atomic():
+        run = AuditRun.objects.select_for_update().get(pk=run_id)
+        if run.state not in IN_PROGRESS:
+            return run
+        settings_ = rule_settings()
+        enabled = [(s.rule, s.limits) for s in settings_ if s.enabled]
+        switched_off = [s.rule for s in settings_ if not s.enabled]
+        run.state = RunState.RUNNING
+        run.attempts += 1
+        run.started_at = timezone.now()
+        run.finished_at = None
+        run.total_steps = len(enabled) + 1
+        run.done_steps = 0
+        run.current_step = ""
+        run.error = ""
+        run.save(
+            update_fields=[
+                "state",
+                "attempts",
+                "started_at",
+                "finished_at",
+                "total_steps",
+                "done_steps",
+                "current_step",
+                "error",
+            ]
+        )
+
+    ctx = AuditContext(today=timezone.localdate(), run=run)
+    step = ""
+    try:
+        with transaction.atomic():
+            _close_without_rule(run, switched_off)
+        for rule, limits in enabled:
+            step = rule.title
+            _mark(run_id, current_step=step[:120])
+            # One transaction per rule: what it reads, anything it writes itself (the correlation rule's
+            # results) and its findings stand or fall together, and a database error in it does not
+            # break the transaction of a caller that runs the audit inline.
+            with transaction.atomic():
+                apply_drafts(run, rule, list(rule().evaluate(ctx, limits)))
+            _mark(run_id, done_steps=F("done_steps") + 1)
+        step = SCORE_STEP
+        _mark(run_id, current_step=step)
+        with transaction.atomic():
+            scores = alignment_scores(ctx.today, ctx=ctx)
+            counts = Finding.objects.filter(
+                Q(first_seen_run=run) | Q(last_seen_run=run) | Q(closed_by_run=run)
+            ).aggregate(
+                new=Count("pk", filter=Q(first_seen_run=run)),
+                seen=Count("pk", filter=Q(last_seen_run=run) & ~Q(first_seen_run=run)),
+                closed=Count("pk", filter=Q(closed_by_run=run)),
+            )
+            _mark(
+                run_id,
+                state=RunState.SUCCEEDED,
+                finished_at=timezone.now(),
+                done_steps=F("total_steps"),
+                current_step="",
+                alignment_score=scores.organisation,
+                department_scores=[
+                    {
+                        "department": d.department_id,
+                        "name": d.name,
+                        "people": d.people,
+                        "aligned": d.aligned,
+                        "score": None if d.score is None else str(d.score),
+                    }
+                    for d in scores.departments
+                ],
+                findings_new=counts["new"],
+                findings_seen=counts["seen"],
+                findings_closed=counts["closed"],
+            )
+    except Exception as exc:
+        logger.exception("Audit run %s failed during %r", run_id, step or "its start")
+        _mark(run_id, state=RunState.FAILED, finished_at=timezone.now(), error=failure_message(step, exc))
+    return AuditRun.objects.get(pk=run_id)
+
+
+def failure_message(step: str, exc: BaseException) -> str:
+    """A short message for the run's page; the traceback is in the log."""
+    first_line = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    what = f"{type(exc).__name__}: {first_line[:200]}" if first_line else type(exc).__name__
+    where = f"at “{step}”" if step else "before its first check"
+    return f"The audit stopped {where} ({what}). What it had applied up to then is kept; run it again."
+
+
+# ---------------------------------------------------------------- applying a rule's drafts
+
+
+def apply_drafts(run: AuditRun, rule: type[Rule], drafts: Sequence[FindingDraft]) -> None:
+    """Turn one rule's drafts into findings (see the module docstring). Call inside a transaction:
+    the rule's active findings are locked until it ends, so HR's action on one of them waits."""
+    now = timezone.now()
+    wanted: dict[str, FindingDraft] = {}
+    for draft in drafts:
+        fingerprint = f"{rule.key}:{draft.key}"
+        if len(fingerprint) > FINGERPRINT_MAX:
+            raise ValueError(f"The finding key {fingerprint[:60]}… is longer than {FINGERPRINT_MAX} characters.")
+        if fingerprint in wanted:
+            logger.warning("Audit rule %s returned the key %s twice; the first is kept.", rule.key, draft.key)
+            continue
+        wanted[fingerprint] = draft
+
+    active = {
+        f.fingerprint: f
+        for f in Finding.objects.select_for_update().filter(rule=rule.key, status__in=ACTIVE_STATUSES).order_by("pk")
+    }
+    refreshed: list[Finding] = []
+    opened: list[Finding] = []
+    for fingerprint, draft in wanted.items():
+        finding = active.get(fingerprint)
+        if finding is None:
+            finding = Finding(
+                rule=rule.key,
+                fingerprint=fingerprint,
+                status=FindingStatus.OPEN,
+                first_seen_run=run,
+                first_seen_at=now,
+            )
+            opened.append(finding)
+        else:
+            refreshed.append(finding)
+        _fill(finding, rule, draft, run, now)
+
+    Finding.objects.bulk_update(refreshed, REFRESHED_FIELDS, batch_size=BATCH)
+    Finding.objects.bulk_create(opened, batch_size=BATCH)
+    events = _opening_events(run, opened)
+
+    gone = [f for fingerprint, f in active.items() if fingerprint not in wanted]
+    events += _close(run, gone, now, comment=f"No longer found by audit run {run.pk}.")
+    FindingEvent.objects.bulk_create(events, batch_size=BATCH)
+
+
+def _fill(finding: Finding, rule: type[Rule], draft: FindingDraft, run: AuditRun, now: datetime.datetime) -> None:
+    finding.severity = str(draft.severity)
+    finding.subject_type = str(draft.subject_type)
+    finding.subject_id = draft.subject_id
+    finding.subject_label = str(draft.subject_label)[:LABEL_MAX]
+    finding.department_id = draft.department_id
+    finding.message = draft.message
+    finding.mitigation = rule.mitigation
+    finding.details = draft.details or {}
+    finding.last_seen_run = run
+    finding.last_seen_at = now
+
+
+def _opening_events(run: AuditRun, opened: list[Finding]) -> list[FindingEvent]:
+    """ "Found" for each new finding, or "found again" when HR had resolved the same problem before."""
+    if not opened:
+        return []
+    resolved: dict[str, Finding] = {}
+    for earlier in (
+        Finding.objects.filter(fingerprint__in=[f.fingerprint for f in opened], status=FindingStatus.RESOLVED)
+        .select_related("acted_by")
+        .order_by("fingerprint", "acted_at", "pk")
+    ):
+        resolved[earlier.fingerprint] = earlier  # the latest resolution wins
+    events = []
+    for finding in opened:
+        earlier = resolved.get(finding.fingerprint)
+        if earlier is None:
+            events.append(FindingEvent(finding=finding, action=FindingAction.OPENED, run=run))
+            continue
+        who = f" by {earlier.acted_by.full_name}" if earlier.acted_by else ""
+        when = f" on {dateformat.format(timezone.localtime(earlier.acted_at), 'j F Y')}" if earlier.acted_at else ""
+        said = f" (“{earlier.comment}”)" if earlier.comment else ""
+        events.append(
+            FindingEvent(
+                finding=finding,
+                action=FindingAction.REOPENED,
+                run=run,
+                comment=f"Finding {earlier.pk} was resolved{who}{when}{said}, but audit run {run.pk} finds the "
+                "problem again.",
+            )
+        )
+    return events
+
+
+def _close(run: AuditRun, findings: Iterable[Finding], now: datetime.datetime, *, comment: str) -> list[FindingEvent]:
+    findings = list(findings)
+    if not findings:
+        return []
+    Finding.objects.filter(pk__in=[f.pk for f in findings]).update(
+        status=FindingStatus.CLOSED, closed_at=now, closed_by_run=run, version=F("version") + 1
+    )
+    return [FindingEvent(finding=f, action=FindingAction.CLOSED, run=run, comment=comment) for f in findings]
+
+
+def _close_without_rule(run: AuditRun, switched_off: Iterable[type[Rule]]) -> None:
+    """Close the active findings of rules HR switched off, and of rules that no longer exist."""
+    now = timezone.now()
+    titles = {rule.key: rule.title for rule in switched_off}
+    registered = {rule.key for rule in all_rules()}
+    orphans = Finding.objects.select_for_update().filter(status__in=ACTIVE_STATUSES)
+    orphans = orphans.filter(Q(rule__in=list(titles)) | ~Q(rule__in=list(registered)))
+    events: list[FindingEvent] = []
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in orphans.order_by("pk"):
+        by_rule.setdefault(finding.rule, []).append(finding)
+    for key, findings in by_rule.items():
+        if key in titles:
+            comment = f"The check “{titles[key]}” was switched off in the audit settings."
+        else:
+            comment = "The check that found this no longer exists."
+        events += _close(run, findings, now, comment=comment)
+    FindingEvent.objects.bulk_create(events, batch_size=BATCH)

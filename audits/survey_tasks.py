@@ -1,0 +1,63 @@
+"""Background work for feedback surveys: thin tasks that call audits.services.surveys.
+
+``audits.surveys_daily`` runs every morning through django-celery-beat: it closes the open
+surveys whose closing date has passed, opens the scheduled ones whose opening date has come
+(inviting their population), and reminds those who have not answered when a survey's
+reminder interval has passed. ``audits.send_survey_emails`` sends one chunk of invitation or
+reminder emails; the services queue it after their transaction commits.
+
+``register_periodic_tasks`` puts the daily entry in the database schedule after ``migrate``;
+HR may change its time or switch it off in the admin, and a later ``migrate`` leaves that alone.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from audits.services import surveys
+
+# name → (task, hour, minute, description); the time is in CELERY_TIMEZONE.
+DAILY_TASKS = {
+    "Feedback surveys: open, remind and close by date": (
+        "audits.surveys_daily",
+        8,
+        0,
+        "Opens each scheduled survey on its opening date and invites its people, reminds those who have "
+        "not answered every few days (as each survey sets), and closes each survey after its closing date.",
+    ),
+}
+
+
+@shared_task(name="audits.surveys_daily")
+def surveys_daily() -> dict[str, object]:
+    outcome = surveys.run_daily(today=timezone.localdate())
+    return {"closed": outcome.closed, "opened": outcome.opened, "reminded": outcome.reminded}
+
+
+@shared_task(name="audits.send_survey_emails")
+def send_survey_emails(kind: str, invitation_ids: list[int]) -> int:
+    return surveys.send_emails(kind, invitation_ids)
+
+
+def register_periodic_tasks(**kwargs: object) -> None:
+    """Create the daily schedule entry if it is missing (post_migrate). An existing one, as HR may
+    have edited it, is left exactly as it is."""
+    from django.conf import settings
+    from django.db import connection
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    if PeriodicTask._meta.db_table not in connection.introspection.table_names():
+        return  # a partial migrate that has not reached django-celery-beat's tables yet
+    for name, (task, hour, minute, description) in DAILY_TASKS.items():
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        schedule, _ = CrontabSchedule.objects.get_or_create(
+            minute=str(minute),
+            hour=str(hour),
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.CELERY_TIMEZONE,
+        )
+        PeriodicTask.objects.create(name=name, task=task, crontab=schedule, description=description)

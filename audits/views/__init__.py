@@ -1,0 +1,1 @@
+"""Alignment pages: dashboard.py (dashboard, findings, runs, settings), surveys.py, correlation.py."""

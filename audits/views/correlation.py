@@ -1,0 +1,245 @@
+"""The metric correlation analysis page: what the latest audit found about QI outcomes and scores.
+
+HR admins and quality leads read it (audits.selectors.can_read_audits); everyone else gets 403.
+It shows the ``CorrelationResult`` rows of the latest succeeded audit run, or of ``?run=<id>``
+(404 for an unknown run, 400 for something that is not a run number): the organisation first
+(by person, then by department), then each department. Every shown result states n, ρ, its 95 %
+interval, the unit of analysis and the outcome, in words that describe an association and never a
+cause, with a scatter plot (static/js/scatter.js, from ``json_script`` data) and a table of the
+same numbers for anyone who cannot see it. Results on too few pairs say "not shown".
+
+The page reads a fixed number of queries however many departments there are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from audits import selectors
+from audits.correlation import MIN_N
+from audits.models import (
+    AnalysisUnit,
+    AuditRun,
+    CorrelationResult,
+    CorrelationScope,
+    Finding,
+    RunState,
+)
+from audits.rules.correlation import WeakQILink, finding_key
+
+RECENT_RUNS = 20
+# How audits/correlation.py words a result under the floor.
+FLOOR_NOTE = re.compile(r"Fewer than (\d+) ")
+# Lower bounds of the achievement bands in the table that stands in for a large scatter plot.
+BANDS = (0, 20, 40, 60, 80)
+# Up to this many points, the table lists every department; people are always grouped in bands.
+LISTED_POINTS = 200
+
+AXES = {
+    AnalysisUnit.PERSON: {
+        "heading": "QI goal achievement and appraisal scores, by person",
+        "unit": "Each point is one person.",
+        "x": "Achievement of QI-linked goals (%)",
+        "y": "Appraisal score",
+        "x_short": "QI goal achievement",
+        "y_short": "appraisal scores",
+        "who": "people",
+        "outcome": "Achievement of their QI-linked goals in the cycle (mean progress, weighted by goal weight; "
+        "an achieved goal counts 100 %).",
+    },
+    AnalysisUnit.DEPARTMENT: {
+        "heading": "Improvement of linked measures and mean appraisal scores, by department",
+        "unit": "Each point is one department.",
+        "x": "Improvement of linked measures (% of the way to target)",
+        "y": "Mean appraisal score",
+        "x_short": "measure improvement",
+        "y_short": "mean appraisal scores",
+        "who": "departments",
+        "outcome": "Improvement of the quality measures linked to the department's goals (progress from "
+        "baseline towards target, honouring the direction of improvement), averaged over its measures.",
+    },
+}
+
+
+@dataclass
+class Band:
+    label: str
+    count: int
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass
+class Panel:
+    result: CorrelationResult
+    title: str
+    axes: dict[str, str]
+    chart_id: str
+    reading: list[str] = field(default_factory=list)
+    chart: dict | None = None
+    bands: list[Band] = field(default_factory=list)
+    rows: list[tuple[str, float, float]] = field(default_factory=list)
+    finding: Finding | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.result.rho is not None
+
+    @property
+    def rho_text(self) -> str:
+        return _signed(self.result.rho) if self.result.rho is not None else ""
+
+    @property
+    def interval_text(self) -> str:
+        if self.result.ci_low is None or self.result.ci_high is None:
+            return "none"
+        return f"{_signed(self.result.ci_low)} to {_signed(self.result.ci_high)}"
+
+    @property
+    def too_small(self) -> bool:
+        return self.result.rho is None and self.floor is not None
+
+    @property
+    def floor(self) -> int | None:
+        """The floor the result fell under ("Fewer than 10 people …" in its note), None if it did not."""
+        found = FLOOR_NOTE.search(self.result.note)
+        return int(found.group(1)) if found and self.result.n < int(found.group(1)) else None
+
+
+def _signed(value: float) -> str:
+    return f"{value:.2f}".replace("-", "\u2212")
+
+
+def reading(result: CorrelationResult, axes: dict[str, str]) -> list[str]:
+    """The result in plain words: how strong, which way, and what the interval allows."""
+    rho = result.rho or 0.0
+    size = abs(rho)
+    if size < 0.1:
+        lines = [f"Practically no association between {axes['x_short']} and {axes['y_short']}."]
+    else:
+        strength = "A weak" if size < 0.3 else "A moderate" if size < 0.5 else "A strong"
+        way = "higher" if rho > 0 else "lower"
+        lines = [
+            f"{strength} {'positive' if rho > 0 else 'negative'} association: {axes['who']} with higher "
+            f"{axes['x_short']} tend to have {way} {axes['y_short']}."
+        ]
+    if result.ci_low is None or result.ci_high is None:
+        lines.append("No interval could be given (see the note).")
+    elif result.ci_low > 0:
+        lines.append("The whole interval lies above zero.")
+    elif result.ci_high < 0:
+        lines.append("The whole interval lies below zero.")
+    else:
+        lines.append("The interval includes zero: the data are also consistent with no association at all.")
+    return lines
+
+
+def _bands(points: list[list]) -> list[Band]:
+    bands = []
+    for index, low in enumerate(BANDS):
+        last = index == len(BANDS) - 1
+        high = 100 if last else BANDS[index + 1]
+        ys = [p[1] for p in points if low <= p[0] < high or (last and p[0] >= high)]
+        label = f"{low}–{high} %" if last else f"{low}–under {high} %"
+        if ys:
+            bands.append(Band(label, len(ys), sum(ys) / len(ys), min(ys), max(ys)))
+        else:
+            bands.append(Band(label, 0, None, None, None))
+    return bands
+
+
+def _panel(result: CorrelationResult, findings: dict[str, Finding]) -> Panel:
+    axes = AXES[AnalysisUnit(result.unit)]
+    title = result.department.name if result.department_id else "Organisation"
+    slug = f"dept-{result.department_id}" if result.department_id else "org"
+    panel = Panel(result=result, title=title, axes=axes, chart_id=f"scatter-{slug}-{result.unit}")
+    key = finding_key(department_id=result.department_id, unit=result.unit, outcome=result.outcome)
+    panel.finding = findings.get(f"{WeakQILink.key}:{key}")
+    if not panel.shown:
+        return panel
+    points = [p for p in result.points if isinstance(p, list) and len(p) >= 2]
+    panel.reading = reading(result, axes)
+    by_department = result.unit == AnalysisUnit.DEPARTMENT
+    panel.chart = {
+        "title": f"{title}: {axes['heading']}",
+        "x_label": axes["x"],
+        "y_label": axes["y"],
+        "unit": result.unit,
+        "summary": (
+            f"Scatter plot of {len(points)} {axes['who']}: {axes['x'].lower()} across, {axes['y'].lower()} up. "
+            f"Spearman's ρ = {_signed(result.rho or 0)}."
+        ),
+        "points": points,
+    }
+    if by_department and len(points) <= LISTED_POINTS:
+        panel.rows = sorted(((str(p[2]) if len(p) > 2 else "", p[0], p[1]) for p in points), key=lambda r: r[0])
+    else:
+        panel.bands = _bands(points)
+    return panel
+
+
+def _order(result: CorrelationResult) -> tuple:
+    organisation = result.scope == CorrelationScope.ORGANISATION
+    return (not organisation, result.unit != AnalysisUnit.PERSON, result.department.name if result.department else "")
+
+
+@login_required
+@require_GET
+def correlation(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_read_audits(request.user):
+        raise PermissionDenied("Only HR admins and quality leads can see the correlation analysis.")
+    status = 200
+    error = ""
+    wanted = request.GET.get("run", "").strip()
+    run: AuditRun | None
+    if wanted and not wanted.isdigit():
+        status, error = 400, "“run” must be the number of an audit run; the latest audit is shown instead."
+        run = selectors.latest_run()
+    elif wanted:
+        run = selectors.get_run(user=request.user, pk=int(wanted))
+    else:
+        run = selectors.latest_run()
+
+    panels: list[Panel] = []
+    if run is not None:
+        # The findings this run found (first seen by it or before, last seen by it or after), whatever
+        # became of them since; the latest per result if HR resolved one and it was found again.
+        findings: dict[str, Finding] = {}
+        for f in Finding.objects.filter(
+            rule=WeakQILink.key, first_seen_run_id__lte=run.pk, last_seen_run_id__gte=run.pk
+        ).order_by("pk"):
+            findings[f.fingerprint] = f
+        results = sorted(CorrelationResult.objects.filter(run=run).select_related("department"), key=_order)
+        panels = [_panel(r, findings) for r in results]
+    organisation = [p for p in panels if p.result.scope == CorrelationScope.ORGANISATION]
+    departments = [p for p in panels if p.result.scope == CorrelationScope.DEPARTMENT]
+    recent = list(
+        selectors.runs_visible_to(user=request.user)
+        .filter(state=RunState.SUCCEEDED, finished_at__isnull=False)
+        .order_by("-finished_at", "-pk")[:RECENT_RUNS]
+    )
+    if run is not None and run not in recent:
+        recent.insert(0, run)
+    return render(
+        request,
+        "audits/correlation.html",
+        {
+            "run": run,
+            "error": error,
+            "organisation": organisation,
+            "shown_departments": [p for p in departments if p.shown],
+            "hidden_departments": [p for p in departments if not p.shown],
+            "recent_runs": recent,
+            "min_n": MIN_N,
+            "rule": WeakQILink,
+        },
+        status=status,
+    )

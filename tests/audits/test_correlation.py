@@ -1,0 +1,281 @@
+"""The correlation analysis: Spearman's ρ and its bootstrap interval (audits/correlation.py), and the
+pairs read from the database (audits/correlation_data.py).
+
+Every ρ asserted here was worked out by hand from ranks, as written beside it, not by calling SciPy.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from appraisals.models import Appraisal
+from audits.correlation import MIN_N, spearman, spearman_along
+from audits.correlation_data import collect
+from audits.models import AnalysisUnit, CorrelationScope, QIOutcome
+from cascade.models import Approval, Direction, GoalStatus
+from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
+from tests.audits.rules.helpers import queries_of
+from tests.cascade.factories import (
+    FunctionalGoalFactory,
+    IndividualGoalFactory,
+    ObservationFactory,
+    QualityMeasureFactory,
+    QualityPriorityFactory,
+)
+from tests.factories import DepartmentFactory, EmployeeFactory
+
+# Ten people, no ties. QI goal achievement (%) and appraisal score:
+#   x      12  25  31  40  48  55  63  70  82  95     ranks 1..10
+#   y      48  41  60  52  77  80  66  70  91  85     ranks 2 1 4 3 7 8 5 6 10 9
+#   d      −1   1  −1   1  −2  −2   2   2  −1   1     Σd² = 22
+#   ρ = 1 − 6·22 / (10·(10² − 1)) = 1 − 132/990 = 13/15 ≈ 0.8667
+UNTIED_X = [12, 25, 31, 40, 48, 55, 63, 70, 82, 95]
+UNTIED_Y = [48, 41, 60, 52, 77, 80, 66, 70, 91, 85]
+UNTIED_RHO = 13 / 15
+
+# Ten people with ties in x, so ρ is Pearson's r of the average ranks:
+#   x      0    0    50  50  50  75  100  100  100  100
+#   rank   1.5  1.5  4   4   4   6   8.5  8.5  8.5  8.5     (mean 5.5)
+#   y      40   55   45  60  50  70  65   80   75   90
+#   rank   1    4    2   5   3   7   6    9    8    10      (mean 5.5)
+#   Σ(rx − 5.5)(ry − 5.5) = 18 + 6 + 5.25 + 0.75 + 3.75 + 0.75 + 1.5 + 10.5 + 7.5 + 13.5 = 67.5
+#   Σ(rx − 5.5)² = 16 + 16 + 3·2.25 + 0.25 + 4·9 = 75;   Σ(ry − 5.5)² = 10·99/12 = 82.5
+#   ρ = 67.5 / √(75 · 82.5) = 67.5 / 78.6607 ≈ 0.85812
+# (The untied formula would say 1 − 6·22.5/990 ≈ 0.8636: ties need the Pearson form.)
+TIED_X = [0, 0, 50, 50, 50, 75, 100, 100, 100, 100]
+TIED_Y = [40, 55, 45, 60, 50, 70, 65, 80, 75, 90]
+TIED_RHO = 67.5 / math.sqrt(75 * 82.5)
+
+# A link close to nothing: y ranks 3 9 1 7 10 2 5 8 4 6 against x ranks 1..10.
+#   d²: 4 49 4 9 25 16 4 0 25 16 → Σd² = 152;  ρ = 1 − 912/990 = 13/165 ≈ 0.0788
+WEAK_X = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+WEAK_Y = [53, 59, 51, 57, 60, 52, 55, 58, 54, 56]
+WEAK_RHO = 13 / 165
+
+
+def test_rho_without_ties_is_the_textbook_formula():
+    result = spearman(UNTIED_X, UNTIED_Y)
+    assert result.n == 10
+    assert result.rho == pytest.approx(UNTIED_RHO, abs=1e-9)
+    assert spearman(WEAK_X, WEAK_Y).rho == pytest.approx(WEAK_RHO, abs=1e-9)
+
+
+def test_rho_with_ties_is_pearson_on_average_ranks():
+    result = spearman(TIED_X, TIED_Y)
+    assert result.rho == pytest.approx(TIED_RHO, abs=1e-9)
+    assert result.rho == pytest.approx(0.85812, abs=1e-5)
+
+
+def test_the_interval_is_reproducible_contains_rho_and_stays_within_minus_one_and_one():
+    for x, y in ((UNTIED_X, UNTIED_Y), (TIED_X, TIED_Y), (WEAK_X, WEAK_Y)):
+        first, again = spearman(x, y), spearman(x, y)
+        assert (first.ci_low, first.ci_high) == (again.ci_low, again.ci_high)  # same seed, same numbers
+        assert first.ci_low is not None and first.ci_high is not None
+        assert -1 <= first.ci_low <= first.rho <= first.ci_high <= 1
+    # A different seed resamples differently: the interval is the bootstrap's, not a formula's.
+    other = spearman(WEAK_X, WEAK_Y, seed=7)
+    assert (other.ci_low, other.ci_high) != (spearman(WEAK_X, WEAK_Y).ci_low, spearman(WEAK_X, WEAK_Y).ci_high)
+
+
+def test_a_weak_link_has_an_interval_that_includes_zero_and_a_reversed_one_lies_below_it():
+    weak = spearman(WEAK_X, WEAK_Y)
+    assert weak.ci_low < 0 < weak.ci_high
+    reversed_ = spearman(UNTIED_X, list(reversed(UNTIED_Y)))
+    assert reversed_.rho < 0
+    assert reversed_.ci_high < 0
+
+
+def test_the_bootstraps_statistic_is_spearmanr_itself():
+    rng = np.random.default_rng(3)
+    samples_x = rng.integers(0, 101, size=(5, 30)).astype(float)  # ties on purpose
+    samples_y = rng.normal(60, 15, size=(5, 30))
+    vectorised = spearman_along(samples_x, samples_y, axis=-1)
+    for row in range(5):
+        assert vectorised[row] == pytest.approx(stats.spearmanr(samples_x[row], samples_y[row]).statistic, abs=1e-12)
+
+
+def test_fewer_than_ten_pairs_are_not_shown():
+    result = spearman(UNTIED_X[:9], UNTIED_Y[:9], noun="people")
+    assert result.n == 9
+    assert (result.rho, result.ci_low, result.ci_high) == (None, None, None)
+    assert not result.shown
+    assert result.note.startswith("Fewer than 10 people (n = 9): not shown")
+
+
+def test_the_floor_can_be_raised_but_never_lowered_below_ten():
+    assert not spearman(UNTIED_X, UNTIED_Y, min_n=12).shown
+    assert "Fewer than 12" in spearman(UNTIED_X, UNTIED_Y, min_n=12).note
+    assert not spearman(UNTIED_X[:9], UNTIED_Y[:9], min_n=5).shown
+    assert MIN_N == 10
+
+
+def test_a_constant_variable_has_no_rho_and_says_why():
+    result = spearman(UNTIED_X, [70] * 10, noun="people", y_name="the appraisal score")
+    assert result.n == 10
+    assert result.rho is None and result.ci_low is None and result.ci_high is None
+    assert result.note == "The appraisal score has the same value for all 10 people, so ρ is not defined."
+
+
+def test_pairs_with_a_missing_value_are_left_out_before_counting():
+    result = spearman([*UNTIED_X, None, 5], [*UNTIED_Y, 70, math.nan])
+    assert result.n == 10
+    assert result.rho == pytest.approx(UNTIED_RHO, abs=1e-9)
+    assert "Left out for a missing value: 2." in result.note
+
+
+def test_decimals_are_accepted_and_unpaired_input_is_refused():
+    assert spearman([Decimal(v) for v in UNTIED_X], [Decimal(v) for v in UNTIED_Y]).rho == pytest.approx(UNTIED_RHO)
+    with pytest.raises(ValueError, match="paired"):
+        spearman([1, 2, 3], [1, 2])
+
+
+def test_heavy_ties_give_an_interval_from_the_resamples_where_rho_is_defined_or_none_at_all():
+    # Eight of ten people at 100 %: about one resample in ten draws only them, and ρ is undefined there.
+    y = [60, 72, 65, 80, 58, 75, 70, 68, 55, 50]
+    result = spearman([100] * 8 + [20, 40], y)
+    assert result.shown
+    assert -1 <= result.ci_low <= result.rho <= result.ci_high <= 1
+    assert re.fullmatch(
+        r"Percentile interval over the \d+ resamples in which ρ is defined \(\d+ left out\)\.", result.note
+    )
+    assert result == spearman([100] * 8 + [20, 40], y)
+    # Nine of ten: a third of the resamples are degenerate, too many for an honest interval.
+    worse = spearman([100] * 9 + [40], y)
+    assert worse.shown and worse.ci_low is None and worse.ci_high is None
+    assert worse.note.startswith("No interval: in ")
+
+
+# ---------------------------------------------------------------- the pairs from the database
+
+
+@pytest.fixture
+def cycle():
+    return ReviewCycleFactory(name="Review 2026")
+
+
+@pytest.fixture
+def form():
+    return PublishedFormVersionFactory(competencies=1)
+
+
+def person(cycle, form, department, *, score, goals=(), name="") -> Appraisal:
+    """Someone with an appraisal score in the cycle and ``goals`` = [(weight, progress, status), …]."""
+    employee = EmployeeFactory(department=department, **({"full_name": name} if name else {}))
+    participant = ParticipantFactory(cycle=cycle, employee=employee, form_version=form, reviewer=None)
+    priority = QualityPriorityFactory()
+    for weight, progress, status in goals:
+        IndividualGoalFactory(
+            owner=employee,
+            priority=priority,
+            period=cycle.period,
+            weight=weight,
+            progress=Decimal(progress),
+            status=status,
+            approval=Approval.APPROVED,
+        )
+    return Appraisal.objects.create(participant=participant, score=None if score is None else Decimal(score))
+
+
+@pytest.mark.django_db
+def test_a_persons_x_is_their_weighted_goal_achievement_with_achieved_goals_counting_in_full(cycle, form):
+    nursing = DepartmentFactory(name="Nursing")
+    open_ = GoalStatus.OPEN
+    # 60 × 40 % + 40 × 100 % (achieved, whatever its progress says) = 64 %
+    person(cycle, form, nursing, score="71.5", goals=[(60, "40", open_), (40, "10", GoalStatus.ACHIEVED)])
+    # Cancelled goals and goals not yet approved do not count: 100 × 30 % = 30 %
+    someone = person(cycle, form, nursing, score="55", goals=[(100, "30", open_)])
+    IndividualGoalFactory(
+        owner=someone.participant.employee, period=cycle.period, weight=50, progress=Decimal(90),
+        status=GoalStatus.CANCELLED, approval=Approval.APPROVED,
+    )  # fmt: skip
+    IndividualGoalFactory(
+        owner=someone.participant.employee, period=cycle.period, weight=50, progress=Decimal(90),
+        approval=Approval.SUBMITTED,
+    )  # fmt: skip
+    # A score but no approved goals: left out, and counted in the note.
+    person(cycle, form, nursing, score="80")
+    # No score: not in the analysis at all.
+    person(cycle, form, nursing, score=None, goals=[(100, "99", open_)])
+
+    data = collect()
+    assert data.cycle == cycle
+    organisation, by_department, nursing_people = data.pair_sets
+    assert (organisation.scope, organisation.unit, organisation.outcome) == (
+        CorrelationScope.ORGANISATION, AnalysisUnit.PERSON, QIOutcome.QI_GOALS,
+    )  # fmt: skip
+    assert organisation.note == (
+        "Appraisal scores from “Review 2026”. 1 person with a score but no approved goals in its goal period left out."
+    )
+    assert organisation.points() == [[64.0, 71.5], [30.0, 55.0]]  # by person, no names
+    assert (by_department.unit, by_department.outcome) == (AnalysisUnit.DEPARTMENT, QIOutcome.MEASURES)
+    assert (nursing_people.scope, nursing_people.department_id, nursing_people.label) == (
+        CorrelationScope.DEPARTMENT, nursing.pk, "Nursing",
+    )  # fmt: skip
+    assert sorted(nursing_people.x) == [30.0, 64.0]
+
+
+@pytest.mark.django_db
+def test_the_latest_cycle_with_scores_is_used(cycle, form):
+    older = ReviewCycleFactory(name="Review 2025", year=2025)
+    person(older, form, DepartmentFactory(name="Nursing"), score="60", goals=[(100, "50", GoalStatus.OPEN)])
+    assert collect().cycle == older  # the 2026 cycle has no score yet
+    person(cycle, form, DepartmentFactory(name="Nursing"), score="70", goals=[(100, "50", GoalStatus.OPEN)])
+    assert collect().cycle == cycle
+
+
+@pytest.mark.django_db
+def test_nothing_to_analyse_without_a_scored_cycle():
+    data = collect()
+    assert data.cycle is None and data.pair_sets == []
+
+
+@pytest.mark.django_db
+def test_a_departments_x_is_the_mean_improvement_of_the_measures_linked_to_its_goals(cycle, form):
+    """Improvement = (latest − baseline) / (target − baseline), clamped, whichever way is better:
+    - up, 50 → 80, latest 65: 15/30 = 50 %;   - down, 20 → 10, latest 12: −8/−10 = 80 %
+    - up, 50 → 80, latest 95 (beyond the target): 100 %;   - an observation after the period: ignored."""
+    flow, pharmacy, estates = (DepartmentFactory(name=n) for n in ("Patient flow", "Pharmacy", "Estates"))
+    priority = QualityPriorityFactory()
+    up = QualityMeasureFactory(priority=priority, direction=Direction.UP, baseline=Decimal(50), target=Decimal(80))
+    down = QualityMeasureFactory(priority=priority, direction=Direction.DOWN, baseline=Decimal(20), target=Decimal(10))
+    beyond = QualityMeasureFactory(priority=priority, baseline=Decimal(50), target=Decimal(80))
+    ObservationFactory(measure=up, date=datetime.date(2026, 3, 1), value=Decimal(55))
+    ObservationFactory(measure=up, date=datetime.date(2026, 6, 1), value=Decimal(65))
+    ObservationFactory(measure=up, date=datetime.date(2027, 2, 1), value=Decimal(80))  # after the period's end
+    ObservationFactory(measure=down, date=datetime.date(2026, 6, 1), value=Decimal(12))
+    ObservationFactory(measure=beyond, date=datetime.date(2026, 6, 1), value=Decimal(95))
+    approved = {"approval": Approval.APPROVED, "period": cycle.period, "priority": priority}
+    FunctionalGoalFactory(department=flow, measure=up, **approved)
+    FunctionalGoalFactory(department=flow, measure=down, **approved)
+    FunctionalGoalFactory(department=pharmacy, measure=beyond, **approved)
+    FunctionalGoalFactory(department=estates, measure=beyond, approval=Approval.DRAFT, period=cycle.period)
+    for department, scores in ((flow, ["60", "70"]), (pharmacy, ["90"]), (estates, ["50"])):
+        for score in scores:
+            person(cycle, form, department, score=score, goals=[(100, "50", GoalStatus.OPEN)])
+
+    departments = collect().pair_sets[1]
+    assert departments.point_labels == ["Patient flow", "Pharmacy"]  # Estates' only link is a draft
+    assert departments.x == [pytest.approx(65.0), pytest.approx(100.0)]  # (50 + 80) / 2, and 100
+    assert departments.y == [pytest.approx(65.0), pytest.approx(90.0)]  # mean scores
+    assert departments.points() == [[65.0, 65.0, "Patient flow"], [100.0, 90.0, "Pharmacy"]]
+    assert "1 department with scores but no linked measure with data left out." in departments.note
+
+
+@pytest.mark.django_db
+def test_reading_the_pairs_takes_the_same_queries_whatever_the_size(cycle, form):
+    def populate(count: int) -> None:
+        for i in range(count):
+            department = DepartmentFactory(name=f"Department {i % 4}")
+            person(cycle, form, department, score=str(50 + i), goals=[(100, str(i * 3), GoalStatus.OPEN)])
+
+    populate(4)
+    small = queries_of(collect)
+    populate(12)
+    assert queries_of(collect) == small <= 7

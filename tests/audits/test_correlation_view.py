@@ -1,0 +1,194 @@
+"""The correlation analysis page: who may open it, what it shows of a run's results, and its bounds."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from appraisals.models import ReviewCycle
+from audits.models import AuditRun, CorrelationResult, CorrelationScope, Finding, RunState
+from audits.rules.base import AuditContext
+from audits.rules.correlation import WeakQILink
+from audits.services.runs import apply_drafts
+from people.models import Employee
+from tests.appraisals.factories import ReviewCycleFactory
+from tests.audits.rules.helpers import TODAY
+from tests.audits.rules.test_correlation_rule import people
+from tests.audits.test_correlation import UNTIED_X, UNTIED_Y, WEAK_X, WEAK_Y
+from tests.factories import DepartmentFactory, EmployeeFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("audits:correlation")
+
+
+@pytest.fixture
+def quality(cast) -> Employee:
+    return EmployeeFactory(
+        user__username="quality", full_name="Director of Quality", department=cast.hr.department, is_quality_lead=True
+    )
+
+
+@pytest.fixture
+def users(cast, quality) -> dict[str, Employee]:
+    return {
+        "employee": cast.employee,
+        "manager": cast.manager,
+        "stranger": cast.stranger,
+        "hr": cast.hr,
+        "quality": quality,
+    }
+
+
+def client_for(employee: Employee) -> Client:
+    client = Client()
+    client.force_login(employee.user)
+    return client
+
+
+def audit() -> AuditRun:
+    """A finished run whose correlation step ran (results and findings written as the engine would)."""
+    run = AuditRun.objects.create(state=RunState.RUNNING)
+    drafts = list(WeakQILink().evaluate(AuditContext(today=TODAY, run=run), WeakQILink.defaults()))
+    with transaction.atomic():
+        apply_drafts(run, WeakQILink, drafts)
+    AuditRun.objects.filter(pk=run.pk).update(state=RunState.SUCCEEDED, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def analysed(cast) -> AuditRun:
+    """Nursing: ten people with a weak link (ρ = 13/165 ≈ 0.08); Pharmacy: two people, too few."""
+    cycle = ReviewCycleFactory(name="Review 2026")
+    people(cycle, DepartmentFactory(name="Nursing"), WEAK_X, WEAK_Y)
+    people(cycle, DepartmentFactory(name="Pharmacy"), [20, 80], [55, 75])
+    return audit()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("hr", 200), ("quality", 200), ("employee", 403), ("manager", 403), ("stranger", 403)]
+)
+def test_only_hr_admins_and_quality_leads_can_read_it(users, analysed, who, status):
+    response = client_for(users[who]).get(URL)
+    assert response.status_code == status
+    if status == 403:
+        assert "0.08" not in response.content.decode()
+
+
+def test_it_asks_anonymous_visitors_to_sign_in(analysed):
+    response = Client().get(URL)
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+def test_it_shows_the_organisation_first_then_departments_with_n_rho_interval_and_unit(users, analysed):
+    response = client_for(users["quality"]).get(URL)
+    page = response.content.decode()
+    nursing = CorrelationResult.objects.get(run=analysed, department__name="Nursing")
+    organisation = CorrelationResult.objects.get(run=analysed, scope=CorrelationScope.ORGANISATION, unit="person")
+    assert page.index('<h2 id="org-title">Organisation</h2>') < page.index('<h2 id="dept-title">Departments</h2>')
+    assert page.index("QI goal achievement and appraisal scores, by person") < page.index(">Nursing</h3>")
+    assert "Each point is one person." in page
+    assert "Each point is one department." in page
+    assert "Achievement of their QI-linked goals in the cycle" in page  # the outcome, named
+    assert f"{nursing.rho:.2f}" == "0.08" and ">0.08</dd>" in page
+    low, high = (f"{v:.2f}".replace("-", "\u2212") for v in (nursing.ci_low, nursing.ci_high))
+    assert f">{low} to {high}</dd>" in page
+    assert "10 people" in page and f"{organisation.n} people" in page
+    assert "The interval includes zero" in page
+    # Pharmacy has two people: named, counted, not shown.
+    assert re.search(r">Pharmacy</th><td class=\"num\">2</td><td>Not shown: n below 10", page)
+    # The department unit had no measures to compare: not shown either, and it says so.
+    assert "Not shown: n below 10</strong> (n = 0)" in page
+
+
+def test_it_explains_how_to_read_rho_without_claiming_a_cause(users, analysed):
+    page = client_for(users["hr"]).get(URL).content.decode()
+    assert "Association, not cause." in page
+    assert "The 95 % interval" in page
+    assert "does not show that one causes the other" in page
+    for claim in ("because", "leads to", "results in", "drives"):
+        assert claim not in page
+
+
+def test_the_scatter_plot_gets_its_points_as_json_and_a_table_stands_in_for_it(users, analysed):
+    page = client_for(users["hr"]).get(URL).content.decode()
+    found = re.search(r'<script id="scatter-org-person" type="application/json">(.*?)</script>', page, re.S)
+    data = json.loads(found.group(1))
+    assert data["unit"] == "person"
+    assert data["x_label"] == "Achievement of QI-linked goals (%)" and data["y_label"] == "Appraisal score"
+    assert len(data["points"]) == 12
+    assert all(len(p) == 2 for p in data["points"])  # people are never named
+    assert 'data-scatter data-scatter-source="scatter-org-person"' in page
+    assert "The numbers behind the plot" in page
+    assert "0–under 20 %" in page
+
+
+def test_a_result_that_is_a_finding_links_to_it(users, analysed):
+    nursing = DepartmentFactory(name="Nursing")
+    finding = Finding.objects.get(fingerprint=f"{WeakQILink.key}:department:{nursing.pk}:person:qi_goals")
+    page = client_for(users["hr"]).get(URL).content.decode()
+    assert reverse("audits:finding_detail", args=[finding.pk]) in page
+    assert "The audit reports this as a finding" in page
+
+
+def test_it_reads_the_latest_succeeded_run_or_the_one_asked_for(users, analysed):
+    cycle_people = CorrelationResult.objects.filter(run=analysed).count()
+    AuditRun.objects.create(state=RunState.FAILED, finished_at=timezone.now())  # later, but failed
+    client = client_for(users["hr"])
+    assert client.get(URL).context["run"] == analysed
+
+    people(ReviewCycle.objects.get(name="Review 2026"), DepartmentFactory(name="Nursing"), UNTIED_X, UNTIED_Y)
+    newer = audit()
+    assert client.get(URL).context["run"] == newer
+    older = client.get(URL, {"run": analysed.pk})
+    assert older.status_code == 200 and older.context["run"] == analysed
+    assert (
+        len(older.context["organisation"])
+        + len(older.context["shown_departments"])
+        + len(older.context["hidden_departments"])
+        == cycle_people
+    )
+    assert client.get(URL, {"run": 999_999}).status_code == 404
+    bad = client.get(URL, {"run": "latest"})
+    assert bad.status_code == 400
+    assert "must be the number of an audit run" in bad.content.decode()
+
+
+def test_without_a_finished_audit_it_says_so(users):
+    page = client_for(users["hr"]).get(URL).content.decode()
+    assert "No finished audit yet" in page
+
+
+def test_no_inline_styles_or_scripts(users, analysed):
+    page = client_for(users["hr"]).get(URL).content.decode()
+    assert "style=" not in page
+    for tag in re.findall(r"<script[^>]*>", page):
+        assert "src=" in tag or 'type="application/json"' in tag, tag
+
+
+def test_it_reads_a_fixed_number_of_queries_however_many_departments(users, django_assert_max_num_queries):
+    cycle = ReviewCycleFactory(name="Review 2026")
+    people(cycle, DepartmentFactory(name="Nursing"), WEAK_X, WEAK_Y)
+    audit()
+    client = client_for(users["quality"])
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(URL).status_code == 200
+    for i in range(6):
+        people(cycle, DepartmentFactory(name=f"Ward {i}"), UNTIED_X, UNTIED_Y)
+    audit()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(URL)
+    assert len(response.context["shown_departments"]) == 7
+
+
+def test_it_only_answers_get(users, analysed):
+    assert client_for(users["hr"]).post(URL).status_code == 405
