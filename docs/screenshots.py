@@ -36,6 +36,10 @@ SHOTS = [
     ("hradmin", "/reviews/cycles/2/", "cycle.png", 1200),
     ("hradmin", "/competencies/forms/", "forms.png", 1200),
     ("hradmin", "/people/import/", "import.png", 1200),
+    ("hradmin", "/alignment/", "alignment.png", 1200),
+    ("hradmin", "/alignment/findings/5/", "finding.png", 1200),
+    ("hradmin", "/incentives/plans/2/", "plan.png", 1200),
+    ("employee", "/incentives/recognition/", "recognition.png", 1200),
     ("employee", "/cascade/goals/mine/", "my-goals-phone.png", 390),
 ]
 
