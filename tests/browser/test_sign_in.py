@@ -21,7 +21,7 @@ def sign_in(page, username: str) -> None:
     ("username", "sees", "does_not_see"),
     [
         ("hradmin", ["HR administration", "Import or update the org chart"], ["Quality priorities"]),
-        ("quality", ["Quality priorities", "Alignment findings"], ["HR administration"]),
+        ("quality", ["Quality priorities", "Alignment audits"], ["HR administration"]),
         ("manager", ["Your team", "Team goals to approve", "My goals"], ["HR administration", "Import org chart"]),
         ("employee", ["My goals", "Where you sit"], ["Your team", "HR administration", "Import org chart"]),
     ],
