@@ -3,6 +3,7 @@ HR's acknowledgement and resolution, and the pitfalls the issue names."""
 
 from __future__ import annotations
 
+import itertools
 from io import StringIO
 
 import pytest
@@ -23,7 +24,7 @@ def hospital() -> str:
 def test_three_runs_four_weeks_apart_with_a_trend_and_a_closed_finding(hospital: str) -> None:
     runs = list(AuditRun.objects.order_by("finished_at"))
     assert [r.state for r in runs] == [RunState.SUCCEEDED] * 3
-    gaps = {(b.finished_at - a.finished_at).days for a, b in zip(runs, runs[1:], strict=False)}
+    gaps = {(b.finished_at - a.finished_at).days for a, b in itertools.pairwise(runs)}
     assert gaps == {28}
     # The department whose goals waited for approval eight weeks ago is aligned since: its finding closed.
     assert runs[0].alignment_score < runs[1].alignment_score
