@@ -16,6 +16,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from audits.services import surveys
+from config import schedules
 
 # name → (task, hour, minute, description); the time is in CELERY_TIMEZONE.
 DAILY_TASKS = {
@@ -41,23 +42,5 @@ def send_survey_emails(kind: str, invitation_ids: list[int]) -> int:
 
 
 def register_periodic_tasks(**kwargs: object) -> None:
-    """Create the daily schedule entry if it is missing (post_migrate). An existing one, as HR may
-    have edited it, is left exactly as it is."""
-    from django.conf import settings
-    from django.db import connection
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    if PeriodicTask._meta.db_table not in connection.introspection.table_names():
-        return  # a partial migrate that has not reached django-celery-beat's tables yet
-    for name, (task, hour, minute, description) in DAILY_TASKS.items():
-        if PeriodicTask.objects.filter(name=name).exists():
-            continue
-        schedule, _ = CrontabSchedule.objects.get_or_create(
-            minute=str(minute),
-            hour=str(hour),
-            day_of_week="*",
-            day_of_month="*",
-            month_of_year="*",
-            timezone=settings.CELERY_TIMEZONE,
-        )
-        PeriodicTask.objects.create(name=name, task=task, crontab=schedule, description=description)
+    """Put the missing schedule entries into django-celery-beat (post_migrate); edited ones stay."""
+    schedules.register_daily(DAILY_TASKS)

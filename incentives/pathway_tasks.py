@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from config import schedules
 from incentives.services import pathways
 
 # name → (task, hour, minute, description); the time is in CELERY_TIMEZONE.
@@ -35,23 +36,5 @@ def send_recognition_emails(post_id: int, people: list[list]) -> int:
 
 
 def register_periodic_tasks(**kwargs: object) -> None:
-    """Create the nightly schedule entries that are missing (post_migrate). Existing ones, as HR
-    may have edited them, are left exactly as they are."""
-    from django.conf import settings
-    from django.db import connection
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    if PeriodicTask._meta.db_table not in connection.introspection.table_names():
-        return  # a partial migrate that has not reached django-celery-beat's tables yet
-    for name, (task, hour, minute, description) in NIGHTLY_TASKS.items():
-        if PeriodicTask.objects.filter(name=name).exists():
-            continue
-        schedule, _ = CrontabSchedule.objects.get_or_create(
-            minute=str(minute),
-            hour=str(hour),
-            day_of_week="*",
-            day_of_month="*",
-            month_of_year="*",
-            timezone=settings.CELERY_TIMEZONE,
-        )
-        PeriodicTask.objects.create(name=name, task=task, crontab=schedule, description=description)
+    """Put the missing schedule entries into django-celery-beat (post_migrate); edited ones stay."""
+    schedules.register_daily(NIGHTLY_TASKS)
