@@ -14,10 +14,20 @@ record carries its history and every to-do its state:
   (who shared the ratings) and, all but a few, acknowledged it; each agreed a
   development plan with actions linked to a competency and a target level; HR
   closed the cycle, which locked every appraisal with its score. The records are
-  dated inside last year's windows. Last year had no goals in the cascade (its
-  goal period is empty, and the cascade's roll-up counts a priority's goals of
-  every period), so those appraisals rate competencies and the score is theirs.
-  A few people wrote next-cycle QI goals in the dialogue.
+  dated inside last year's windows. Last year's goal period holds last year's
+  quality priorities (the same three, over last year, retired at its end: the
+  cascade rolls a priority up from the goals of periods overlapping its own, so
+  this year's priorities keep this year's progress) and everyone's one to three
+  approved individual goals under them, weights totalling 100, achieved or left
+  open with their progress, stored in bulk with the goal-setting events and two
+  progress updates each (about halfway at the check-ins, which snapshot that,
+  and the year-end figure as Do closed); both sides rated them. How far
+  each person got follows a hidden "knack for improvement" plus noise (a seeded
+  draw of its own), and their reviewer's goal ratings follow how far they got,
+  again with noise; so the score (goals and competencies, by the form's weights)
+  moves with QI goal achievement, moderately — what the correlation page and
+  last year's incentive plan read. A few people wrote next-cycle QI goals in the
+  dialogue.
 - **this year's PDSA cycle, in the Do phase**, over the cascade's current goal
   period: launched, about half the check-ins completed and some under way, the
   rest on the to-do lists (the ``employee`` login's among them; the ``manager``
@@ -34,6 +44,7 @@ import random
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,6 +59,7 @@ from appraisals.models import (
     DevelopmentAction,
     DevelopmentPlan,
     DialogueAnswer,
+    GoalRating,
     HistoryEntry,
     Participant,
     Phase,
@@ -57,7 +69,20 @@ from appraisals.models import (
 from appraisals.services import appraisals as workflow
 from appraisals.services import checkins, cycles, development, todos
 from cascade import demo as cascade_demo
-from cascade.models import Goal, GoalPeriod
+from cascade import services as cascade_services
+from cascade.models import (
+    Approval,
+    Goal,
+    GoalKind,
+    GoalLevel,
+    GoalPeriod,
+    GoalSetEvent,
+    GoalStatus,
+    GoalUpdate,
+    PriorityStatus,
+    QualityPriority,
+    ReviewAction,
+)
 from competencies.models import AssignmentRule, DialogueQuestion, FormCompetency, QuestionKey, ScaleLevel
 from people import demo as people_demo
 from people.models import Employee
@@ -283,17 +308,20 @@ def _rating(rng: random.Random, values: Sequence, shift: int = 0):
 def _previous_cycle(hr: Employee, period: GoalPeriod, chief: Employee, rng: random.Random) -> ReviewCycle:
     name, _ = cycle_names(period.start.year + 1)
     data = {"name": name, "methodology": "pdsa", **_year_windows(period.start.year)}
-    # Launched as the Do window opened: last year's goals were not set in Throughline.
+    # Launched as the Do window opened; the goals were set and approved in the Plan window.
     cycle = _launch(hr, data, period, chief, today=data["do_start"])
     people = _participants(cycle)
-    writers = _next_cycle_goal_writers(people)
+    writers = _next_cycle_goal_writers(people)  # before last year's goals: "no goals of their own" means this year
+    goals, year_end = _last_years_goals(cycle, people)
     _write_check_in_notes(cycle, people, {p.pk for p in people})
     for participant in people:
         _complete_check_in(participant)
+    _finish_last_years_goals(cycle, year_end)
     cycles.advance_by_date(today=cycle.study_start, notify=False)
     people = _participants(cycle)
     rows = _form_rows({p.form_version_id for p in people})
     ratings = _write_ratings(cycle, people, rows, rng, writers)
+    _write_goal_ratings(cycle, people, goals)
     for index, participant in enumerate(people):
         _move_appraisal_on(participant, index)
     cycles.advance_by_date(today=cycle.act_start, notify=False)
@@ -323,6 +351,213 @@ def _clock(moment: datetime.datetime) -> Iterator[None]:
         yield
     finally:
         timezone.now = real
+
+
+# Last year's individual goals: titles under each of last year's priorities, which department works
+# on which priority (others take them in turn), and weights totalling 100 for one, two or three goals.
+LAST_YEAR_GOALS = {
+    "claims": (
+        "Use the intake checklist on every claim",
+        "Cut rework on claims returned by the insurer",
+        "Bring the claims queue's run chart to the weekly huddle",
+    ),
+    "medication": (
+        "Scan the wristband before every medicine round",
+        "Reconcile admitted patients' medicines within 24 hours",
+        "Report every medication near miss within a shift",
+    ),
+    "flow": (
+        "Plan one discharge a day before noon",
+        "Cut the wait for imaging reports on my list",
+        "Test a daily board round with the team",
+    ),
+}
+PRIORITY_OF = {
+    "Claims processing": "claims",
+    "Pharmacy": "medication",
+    "Nursing": "medication",
+    "Emergency": "flow",
+    "Radiology": "flow",
+}
+WEIGHTS = ((100,), (60, 40), (50, 50), (40, 30, 30), (50, 30, 20))
+ACHIEVED_FROM = 90  # progress at or above this was marked achieved at the year's end
+GOAL_COMMENTS = ("Year-end position, agreed with my manager.", "Where it stood when the Do window closed.")
+MIDYEAR_COMMENT = "Midsummer position, ahead of the check-in."
+# Each goal with the progress it reached by the end of last year's Do window.
+YearEnd = list[tuple[Goal, Decimal]]
+
+
+def _last_years_priorities(period: GoalPeriod) -> dict[str, QualityPriority]:
+    """The demo's three priorities as they were set for last year, retired when it ended."""
+    quality = Employee.objects.select_related("user").get(user__username=cascade_demo.QUALITY_LOGIN)
+    priorities = {
+        spec.key: cascade_services.priority_create(
+            user=quality.user,
+            data={
+                "title": spec.title,
+                "aim": spec.aim.format(year=period.start.year),
+                "methodology": spec.methodology,
+                "owner": quality,
+                "period_start": period.start,
+                "period_end": period.end,
+                "status": PriorityStatus.RETIRED,
+            },
+        )
+        for spec in cascade_demo.PRIORITIES
+    }
+    QualityPriority.objects.filter(pk__in=[p.pk for p in priorities.values()]).update(
+        created_at=_at(period.start - datetime.timedelta(days=30))
+    )
+    return priorities
+
+
+def _last_years_goals(cycle: ReviewCycle, people: Sequence[Participant]) -> tuple[dict[int, list[Goal]], YearEnd]:
+    """Everyone's approved individual goals in last year's period, set in its Plan window and about
+    halfway by midsummer (what the check-ins' snapshots keep); returns them by participant, and where
+    each got to by the year's end (``_finish_last_years_goals``).
+
+    How far a person got is a hidden knack plus noise per goal, from a random draw of its own (so
+    the other records draw as before); the reviewer's goal ratings then follow it
+    (``_write_goal_ratings``)."""
+    period = cycle.period
+    priorities = _last_years_priorities(period)
+    keys = list(LAST_YEAR_GOALS)
+    rng = random.Random(f"{RANDOM_SEED}:last-year-goals")
+    goals, owners, reached = [], [], []
+    for index, participant in enumerate(people):
+        employee = participant.employee
+        knack = rng.gauss(0, 1)
+        first = PRIORITY_OF.get(employee.department.name, keys[index % len(keys)])
+        order = [first] + [k for k in keys if k != first]
+        for number, weight in enumerate(WEIGHTS[index % len(WEIGHTS)]):
+            key = order[number % len(order)]
+            final = min(max(55 + 22 * knack + rng.gauss(0, 18), 0), 100)
+            reached.append(Decimal(100) if final >= ACHIEVED_FROM else Decimal(round(final)))
+            goals.append(
+                Goal(
+                    level=GoalLevel.INDIVIDUAL,
+                    title=LAST_YEAR_GOALS[key][(index + number) % len(LAST_YEAR_GOALS[key])],
+                    description="Last year's individual QI goal, agreed with my manager in the Plan window.",
+                    priority=priorities[key],
+                    department=employee.department,
+                    owner=employee,
+                    period=period,
+                    weight=weight,
+                    kind=GoalKind.PROCESS if number else GoalKind.RESULT,
+                    progress=Decimal(round(final * rng.uniform(0.4, 0.6))),
+                    approval=Approval.APPROVED,
+                    status=GoalStatus.OPEN,
+                    due_date=period.end,
+                    created_by=employee,
+                )
+            )
+            owners.append(participant.pk)
+    Goal.objects.bulk_create(goals)
+    by_participant: dict[int, list[Goal]] = {}
+    for participant_id, goal in zip(owners, goals, strict=True):
+        by_participant.setdefault(participant_id, []).append(goal)
+    _record_goal_setting(cycle, people)
+    _write_goal_updates(cycle, goals, rng, at=_within(cycle.do_start, cycle.do_end, 0.5, 16))
+    return by_participant, list(zip(goals, reached, strict=True))
+
+
+def _finish_last_years_goals(cycle: ReviewCycle, year_end: YearEnd) -> None:
+    """Where each goal stood at the end of Do (achieved from ACHIEVED_FROM %), with its update, and
+    the roll-up of last year's priorities."""
+    goals = []
+    for goal, reached in year_end:
+        goal.progress = reached
+        goal.status = GoalStatus.ACHIEVED if reached == 100 else GoalStatus.OPEN
+        goal.version += 1
+        goals.append(goal)
+    Goal.objects.bulk_update(goals, ["progress", "status", "version"], batch_size=BATCH)
+    rng = random.Random(f"{RANDOM_SEED}:last-year-goal-updates")
+    _write_goal_updates(cycle, goals, rng, at=_at(cycle.do_end, 16))
+    Goal.objects.filter(pk__in=[g.pk for g in goals]).update(updated_at=_at(cycle.do_end, 16))
+    cascade_demo.rollup_in_bulk(list({g.priority_id: g.priority for g in goals}.values()))
+
+
+def _write_goal_updates(
+    cycle: ReviewCycle, goals: Sequence[Goal], rng: random.Random, *, at: datetime.datetime
+) -> None:
+    """One progress update per goal, by its owner, at ``at`` (the bulk write stamps "now")."""
+    updates = [
+        GoalUpdate(
+            goal=goal,
+            author=goal.owner,
+            percent=goal.progress,
+            confidence=3 if goal.status == GoalStatus.ACHIEVED else rng.choice((1, 2, 2, 3)),
+            comment=rng.choice(GOAL_COMMENTS) if at.date() >= cycle.do_end else MIDYEAR_COMMENT,
+            progress_after=goal.progress,
+        )
+        for goal in goals
+    ]
+    GoalUpdate.objects.bulk_create(updates)
+    GoalUpdate.objects.filter(pk__in=[u.pk for u in updates]).update(created_at=at)
+
+
+def _record_goal_setting(cycle: ReviewCycle, people: Sequence[Participant]) -> None:
+    """Each set submitted by its owner and approved by their reviewer (HR for anyone without one)
+    over the Plan window, as the goal-setting workflow would log it; the goals dated with them."""
+    period, count = cycle.period, max(len(people), 1)
+    hr = Employee.objects.get(user__username=HR_LOGIN)
+    events, moments = [], []
+    for index, participant in enumerate(people):
+        owner = participant.employee
+        submitted = _within(cycle.plan_start, cycle.plan_end, 0.8 * index / count)
+        events.append(GoalSetEvent(period=period, owner=owner, action=ReviewAction.SUBMITTED, actor=owner))
+        events.append(
+            GoalSetEvent(period=period, owner=owner, action=ReviewAction.APPROVED, actor=participant.reviewer or hr)
+        )
+        moments += [submitted, submitted + datetime.timedelta(days=2)]
+        Goal.objects.filter(period=period, owner=owner).update(created_at=submitted - datetime.timedelta(hours=1))
+    GoalSetEvent.objects.bulk_create(events)
+    # The create stamps "now" (auto_now_add): put back the Plan window's moments.
+    for event, moment in zip(events, moments, strict=True):
+        event.created_at = moment
+    GoalSetEvent.objects.bulk_update(events, ["created_at"], batch_size=BATCH)
+
+
+def _write_goal_ratings(cycle: ReviewCycle, people: Sequence[Participant], goals: dict[int, list[Goal]]) -> None:
+    """Each person rates their goals, and their reviewer (for those who submitted) rates them by how
+    far each got, give or take a level: the goals section of the score follows goal achievement."""
+    rng = random.Random(f"{RANDOM_SEED}:last-year-goal-ratings")
+    levels = _levels({p.form_version.goals_scale_id for p in people if p.form_version.goals_scale_id})
+    ratings, entries = [], []
+    for index, participant in enumerate(people):
+        values = levels.get(participant.form_version.goals_scale_id, [])
+        if not values:
+            continue
+        reviewed = index not in NOT_SUBMITTED and participant.reviewer is not None
+        top = len(values) - 1
+        for goal in goals.get(participant.pk, []):
+            reached = float(goal.progress) / 100 * top
+            rating = GoalRating(
+                appraisal_id=participant.appraisal.pk,
+                goal=goal,
+                self_rating=values[min(max(round(reached + rng.choice((0, 0, 0.5, 1))), 0), top)],
+                self_comment="Where this goal stood at the end of the year.",
+            )
+            common = {"cycle": cycle, "participant": participant.pk, "record": f"goal: {goal.title}", "action": "saved"}
+            entries += history.entries(
+                **common,
+                user=participant.employee.user,
+                changes={"self_rating": (None, rating.self_rating), "self_comment": ("", rating.self_comment)},
+            )
+            if reviewed:
+                rating.manager_rating = values[min(max(round(reached + rng.gauss(0, 1.6)), 0), top)]
+                rating.manager_comment = "Rated on the progress reached and how the work was done."
+                entries += history.entries(
+                    **common,
+                    user=participant.reviewer.user,
+                    changes={
+                        "manager_rating": (None, rating.manager_rating),
+                        "manager_comment": ("", rating.manager_comment),
+                    },
+                )
+            ratings.append(rating)
+    GoalRating.objects.bulk_create(ratings)
+    history.record_many(entries)
 
 
 def _next_cycle_goal_writers(people: list[Participant]) -> dict[int, str]:
