@@ -22,29 +22,11 @@ from tests.appraisals.factories import ReviewCycleFactory
 from tests.audits.rules.helpers import TODAY
 from tests.audits.rules.test_correlation_rule import people
 from tests.audits.test_correlation import UNTIED_X, UNTIED_Y, WEAK_X, WEAK_Y
-from tests.factories import DepartmentFactory, EmployeeFactory
+from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("audits:correlation")
-
-
-@pytest.fixture
-def quality(cast) -> Employee:
-    return EmployeeFactory(
-        user__username="quality", full_name="Director of Quality", department=cast.hr.department, is_quality_lead=True
-    )
-
-
-@pytest.fixture
-def users(cast, quality) -> dict[str, Employee]:
-    return {
-        "employee": cast.employee,
-        "manager": cast.manager,
-        "stranger": cast.stranger,
-        "hr": cast.hr,
-        "quality": quality,
-    }
 
 
 def client_for(employee: Employee) -> Client:

@@ -32,24 +32,6 @@ OTHERS = ("employee", "manager", "stranger")
 FLOOR = "min_alignment_percent"
 
 
-@pytest.fixture
-def quality(cast) -> Employee:
-    return EmployeeFactory(
-        user__username="quality", full_name="Director of Quality", department=cast.hr.department, is_quality_lead=True
-    )
-
-
-@pytest.fixture
-def users(cast, quality) -> dict[str, Employee]:
-    return {
-        "employee": cast.employee,
-        "manager": cast.manager,
-        "stranger": cast.stranger,
-        "hr": cast.hr,
-        "quality": quality,
-    }
-
-
 def client_for(employee: Employee) -> Client:
     client = Client()
     client.force_login(employee.user)

@@ -14,7 +14,7 @@ from audits.models import Survey, SurveyState
 from audits.services import surveys as services
 from people.models import Employee
 from tests.audits.test_surveys import answer, close, make_survey, people_in
-from tests.factories import DepartmentFactory, EmployeeFactory
+from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +34,6 @@ def detail(survey: Survey) -> str:
 def opened(hr: Employee) -> Survey:
     today = timezone.localdate()
     return services.open_survey(survey=make_survey(hr, opens_on=today), notify=False, today=today)
-
-
-@pytest.fixture
-def quality(cast) -> Employee:
-    return EmployeeFactory(user__username="quality", department=cast.hr.department, is_quality_lead=True)
 
 
 def test_everyone_but_hr_gets_403_on_every_endpoint(cast, quality):

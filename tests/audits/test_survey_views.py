@@ -18,26 +18,12 @@ from audits.models import Survey, SurveyAnswer, SurveyInvitation, SurveyItem, Su
 from audits.services import surveys as services
 from people.models import Employee
 from tests.audits.test_surveys import answer, close, make_survey, people_in
-from tests.factories import DepartmentFactory, EmployeeFactory
+from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date.today()
 NOT_HR = ("employee", "manager", "stranger", "quality")
-
-
-@pytest.fixture
-def users(cast) -> dict[str, Employee]:
-    quality = EmployeeFactory(
-        user__username="quality", full_name="Director of Quality", department=cast.hr.department, is_quality_lead=True
-    )
-    return {
-        "employee": cast.employee,
-        "manager": cast.manager,
-        "stranger": cast.stranger,
-        "hr": cast.hr,
-        "quality": quality,
-    }
 
 
 def client_for(employee: Employee) -> Client:
