@@ -53,8 +53,9 @@ class CycleState(models.TextChoices):
 class ReviewCycle(models.Model):
     name = models.CharField(max_length=120, unique=True)
     methodology = models.CharField(max_length=10, choices=CycleMethodology, default=CycleMethodology.PDSA)
-    # The cascade period the cycle's goals are set in: created with the cycle.
-    period = models.OneToOneField(GoalPeriod, on_delete=models.PROTECT, related_name="review_cycle")
+    # The goal period the cycle reviews, chosen by HR; several cycles (one per
+    # department, say) may review the same period. Launching never creates one.
+    period = models.ForeignKey(GoalPeriod, on_delete=models.PROTECT, related_name="review_cycles")
     start = models.DateField()
     end = models.DateField()
     plan_start = models.DateField()

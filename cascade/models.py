@@ -124,11 +124,16 @@ class GoalPeriod(models.Model):
     # False while a review cycle that owns the period is still being set up, so that
     # nobody's "current" goals jump to a period that has not opened yet.
     is_open = models.BooleanField(default=True)
+    # The period people see when no review cycle they take part in is running (HR marks one).
+    is_default = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-start"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="goal_period_ordered"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_goal_period"
+            ),
         ]
 
     def __str__(self) -> str:
