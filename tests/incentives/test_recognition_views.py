@@ -265,8 +265,9 @@ def test_everyone_with_an_employee_record_gets_the_form_with_their_team_offered(
         assert label in html
     assert "Linked goal or measure" in html
     if role == "employee":
-        assert f'value="{cast.manager.pk}"' in html  # their manager, offered as a tick
-        assert f'value="{cast.employee.pk}"' not in html  # never themselves
+        # Named by the field, so a department option that happens to share the id cannot match.
+        assert f'name="recipients" value="{cast.manager.pk}"' in html  # their manager, offered as a tick
+        assert f'name="recipients" value="{cast.employee.pk}"' not in html  # never themselves
 
 
 def test_a_user_without_an_employee_record_cannot_thank(db, django_user_model):
@@ -285,12 +286,12 @@ def test_the_colleague_search_offers_matching_people_as_ticks(cast):
     client = client_for(cast.employee)
     partial = client.get(THANK, {"find": "pharm"}, headers={"HX-Request": "true"})
     assert partial.status_code == 200
-    assert f'value="{cast.stranger.pk}"' in page_of(partial)
+    assert f'name="recipients" value="{cast.stranger.pk}"' in page_of(partial)
     assert "<html" not in page_of(partial)
     # Without JavaScript the "Find" button posts the form, which comes back as typed.
     response = client.post(THANK, {"action": "find", "find": "pharm", "message": "Kept as typed"})
     assert response.status_code == 200
-    assert f'value="{cast.stranger.pk}"' in page_of(response)
+    assert f'name="recipients" value="{cast.stranger.pk}"' in page_of(response)
     assert "Kept as typed" in page_of(response)
     assert not Recognition.objects.exists()
 
@@ -320,7 +321,7 @@ def test_a_goal_the_author_cannot_see_is_refused_on_the_link_field(cast):
     assert "No such goal, or not one you can see." in page_of(response)
     # what was typed and ticked stays
     assert "Thanks</textarea>" in page_of(response)
-    assert f'value="{cast.employee.pk}" checked' in page_of(response)
+    assert f'name="recipients" value="{cast.employee.pk}" checked' in page_of(response)
 
 
 def test_a_garbled_link_is_a_field_error_not_a_crash(cast):
