@@ -11,6 +11,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+comma := ,
+# `make run HOST=0.0.0.0` serves other machines of the network, whatever name they use for this one.
+RUN_ALLOWED_HOSTS := $(if $(filter 0.0.0.0,$(HOST)),*,127.0.0.1$(comma)localhost$(comma)$(HOST))
 
 .PHONY: help
 help:  ## List the targets
@@ -30,7 +33,10 @@ venv: $(STAMP)  ## Build the virtual environment and install the pinned requirem
 run: export DJANGO_SETTINGS_MODULE := config.settings.local
 run: export DATABASE_URL := $(or $(RUN_DATABASE_URL),sqlite:///$(CURDIR)/db.sqlite3)
 run: export CELERY_TASK_ALWAYS_EAGER := true
-run: $(STAMP)  ## Migrate a SQLite database, load the demo hospital and serve on http://127.0.0.1:8000
+run: export DJANGO_ALLOWED_HOSTS := $(or $(DJANGO_ALLOWED_HOSTS),$(RUN_ALLOWED_HOSTS))
+# Links in the demo's emails (printed to the console) point at the address being served.
+run: export THROUGHLINE_SITE_URL := $(or $(THROUGHLINE_SITE_URL),http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT))
+run: $(STAMP)  ## Load the demo hospital on SQLite and serve http://127.0.0.1:8000 (PORT=8001 HOST=0.0.0.0 to change)
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
 	@echo "Serving Throughline on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
