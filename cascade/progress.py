@@ -80,12 +80,26 @@ def _rolled_up(queryset) -> Decimal:
 
 
 def rollup_from(goals: Iterable[Goal]) -> None:
-    """Recompute the parents and priorities above these goals (each once), bottom up."""
+    """Recompute the parents and priorities above these goals (each once), bottom up.
+
+    Call it inside the transaction that changed the goals. Each parent and priority
+    row is locked before its children are read: whoever rolls up last then reads
+    every sibling's committed progress, instead of the last writer storing a mean
+    computed before a concurrent sibling update committed. Locks are always taken
+    upwards (the changed goal, its parent, the priority) and by pk within a level,
+    so concurrent updates queue behind each other but never deadlock.
+    """
     goals = list(goals)
     parent_ids = {g.parent_goal_id for g in goals if g.parent_goal_id}
-    priority_ids = {g.priority_id for g in goals}
+    priority_ids = sorted({g.priority_id for g in goals})
     # A measure-driven parent is judged by its measure, not by the goals under it.
-    for parent in Goal.objects.filter(pk__in=parent_ids).exclude(progress_mode=ProgressMode.MEASURE):
+    parents = (
+        Goal.objects.select_for_update()
+        .filter(pk__in=parent_ids)
+        .exclude(progress_mode=ProgressMode.MEASURE)
+        .order_by("pk")
+    )
+    for parent in parents:
         if counted_children(parent).exists():
             value = _rolled_up(counted_children(parent))
         else:
@@ -93,6 +107,8 @@ def rollup_from(goals: Iterable[Goal]) -> None:
             last = parent.updates.exclude(percent__isnull=True, value__isnull=True).first()
             value = last.progress_after if last else Decimal("0.00")
         Goal.objects.filter(pk=parent.pk).update(progress=value)
+    if priority_ids:
+        list(QualityPriority.objects.select_for_update().filter(pk__in=priority_ids).order_by("pk").values("pk"))
     for priority_id in priority_ids:
         progress = _rolled_up(counted_children(priority=QualityPriority(pk=priority_id)))
         QualityPriority.objects.filter(pk=priority_id).update(progress=progress)
@@ -140,10 +156,16 @@ def record_update(
             raise ValidationError({"percent": "A percentage must be between 0 and 100."})
         new_progress = clamp_percent(percent)
     else:
-        new_progress = goal.progress
+        new_progress = None  # a comment only: the progress stays as it is when the row is locked
     if not comment.strip() and percent is None and value is None:
         raise ValidationError({"comment": "Say what has happened: a comment, a percentage or a value."})
     with transaction.atomic():
+        # The goal's row first (the bottom of the lock order, see rollup_from): two updates of
+        # one goal then store in the order they are recorded, and the comparison below reads
+        # the committed progress, not the one this request loaded.
+        current = Goal.objects.select_for_update().filter(pk=goal.pk).values_list("progress", flat=True).get()
+        if new_progress is None:
+            new_progress = current
         update = GoalUpdate.objects.create(
             goal=goal,
             author=author,
@@ -153,7 +175,7 @@ def record_update(
             comment=comment.strip(),
             progress_after=new_progress,
         )
-        if new_progress != goal.progress:
+        if new_progress != current:
             Goal.objects.filter(pk=goal.pk).update(progress=new_progress, version=F("version") + 1)
             goal.progress = new_progress
             rollup_from([goal])

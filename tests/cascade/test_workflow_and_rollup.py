@@ -267,7 +267,8 @@ def test_an_update_takes_the_same_queries_whatever_the_size_of_the_tree(cast, pe
     user = type(cast.manager.user).objects.get(pk=cast.manager.user.pk)
     with CaptureQueriesContext(connection) as queries:
         progress.record_update(user=user, goal=target, percent=Decimal("50"))
-    assert len(queries) <= 14
+    # 15 including the row locks on the goal and the priority that keep concurrent roll-ups exact.
+    assert len(queries) <= 15
     ward_goal.refresh_from_db()
     assert ward_goal.progress == (Decimal("50") / siblings).quantize(Decimal("0.01"))
 
