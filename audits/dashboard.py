@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -331,6 +332,8 @@ def open_finding_groups(findings: QuerySet[Finding]) -> tuple[list[PitfallGroup]
         department = departments.get((finding.rule_info.pitfall_slug, finding.department_id))  # type: ignore[attr-defined]
         if department is not None and len(department.findings) < SHOWN_PER_GROUP:
             department.findings.append(finding)
+    for department in departments.values():
+        distinct_titles(department.findings)
 
     ordered = sorted(pitfalls.values(), key=lambda g: (*g.counts.sort_key(), g.pitfall))
     for group in ordered:
@@ -419,11 +422,39 @@ def finding_rows(findings: QuerySet[Finding]) -> QuerySet[Finding]:
 
 
 def decorate(findings: Iterable[Finding]) -> list[Finding]:
-    """Attach each finding's rule title and pitfall (from the registry; no query)."""
+    """Attach each finding's rule title and pitfall (from the registry; no query) and a title
+    that no other finding of the list shares."""
     rows = list(findings)
     for finding in rows:
         finding.rule_info = rule_info(finding.rule)  # type: ignore[attr-defined]
+    distinct_titles(rows)
     return rows
+
+
+def distinct_titles(findings: list[Finding]) -> None:
+    """Set ``list_title`` on each finding so that no two in one list read alike.
+
+    Two findings may concern one subject ("Pharmacy" is short of aligned people *and* its
+    messaging differs): the rule's title tells them apart, then the department, then a
+    number, so a reader (or a screen reader's list of links) never meets two identical links.
+    """
+    refinements = (
+        lambda f: f.rule_info.title,  # type: ignore[attr-defined]
+        lambda f: f.department.name if f.department_id else NO_DEPARTMENT,
+    )
+    for finding in findings:
+        finding.list_title = finding.subject_label  # type: ignore[attr-defined]
+    for refine in refinements:
+        counts = Counter(f.list_title for f in findings)  # type: ignore[attr-defined]
+        for finding in findings:
+            if counts[finding.list_title] > 1:  # type: ignore[attr-defined]
+                finding.list_title = f"{finding.list_title} — {refine(finding)}"  # type: ignore[attr-defined]
+    seen: Counter[str] = Counter()
+    counts = Counter(f.list_title for f in findings)  # type: ignore[attr-defined]
+    for finding in findings:
+        if counts[finding.list_title] > 1:  # type: ignore[attr-defined]
+            seen[finding.list_title] += 1  # type: ignore[attr-defined]
+            finding.list_title = f"{finding.list_title} ({seen[finding.list_title]})"  # type: ignore[attr-defined]
 
 
 def departments_with_findings(findings: QuerySet[Finding]) -> list[Department]:

@@ -138,7 +138,7 @@ class ImprovementTime(Rule):
                     severity=Severity.HIGH if row["short"] == row["total"] else Severity.MEDIUM,
                     subject_type=SubjectType.TEAM,
                     subject_id=manager_id,
-                    subject_label="",
+                    subject_label="{team}: too little planned improvement time",
                     department_id=None,
                     message=(
                         f"{{team}}: {row['short']:,} of {s.plural(row['total'], 'open goal')} ({s.shown(share)} %) "
@@ -219,7 +219,7 @@ class ImprovementTime(Rule):
                     severity=s.share_severity(share),
                     subject_type=SubjectType.TEAM,
                     subject_id=manager_id,
-                    subject_label="",
+                    subject_label="{team}: progress not updated",
                     department_id=None,
                     message=(
                         f"{{team}}: {row['stale']:,} of {s.plural(row['total'], 'approved open goal')} "
@@ -281,7 +281,7 @@ class ImprovementTime(Rule):
                     severity=s.share_severity(share),
                     subject_type=SubjectType.TEAM,
                     subject_id=manager_id,
-                    subject_label="",
+                    subject_label="{team}: check-ins not held",
                     department_id=None,
                     message=(
                         f"{{team}}: {row['missing']:,} of {s.plural(row['total'], 'check-in')} in "
@@ -310,7 +310,8 @@ def _named(draft: FindingDraft, managers: Mapping[int, tuple[str, int]]) -> Find
     name, department_id = managers.get(draft.subject_id or 0, (f"Manager {draft.subject_id}", None))
     return dataclasses.replace(
         draft,
-        subject_label=f"Team of {name}",
+        # One team can have several of these findings: the label says which, so no list shows two alike.
+        subject_label=draft.subject_label.replace("{team}", f"Team of {name}", 1),
         department_id=department_id,
         message=draft.message.replace("{team}", f"{name}'s team", 1),
         details={**draft.details, "departments": [department_id] if department_id else []},

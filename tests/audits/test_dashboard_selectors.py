@@ -296,3 +296,39 @@ def test_a_finding_links_its_subject():
     assert read.subject_url(finding) == reverse("audits:correlation")
     finding.subject_type = SubjectType.ORGANISATION
     assert read.subject_url(finding) is None
+
+
+# ---------------------------------------------------------------- titles in a list
+
+
+def test_findings_about_one_subject_never_share_a_title_in_a_list():
+    run = make_run()
+    pharmacy = DepartmentFactory(name="Pharmacy")
+    make_finding(run, rule=UNALIGNED, department=pharmacy)
+    make_finding(run, rule="inconsistent_messaging", department=pharmacy)
+    # Same rule, same words, two departments; then the same words twice in one department.
+    make_finding(run, rule=SILOS, label="Sepsis screening", department=pharmacy)
+    make_finding(run, rule=SILOS, label="Sepsis screening", department=DepartmentFactory(name="Emergency"))
+    make_finding(run, rule=SILOS, label="Night audit")
+    make_finding(run, rule=SILOS, label="Night audit")
+    rows = read.decorate(read.finding_rows(Finding.objects.all()))
+    titles = [f.list_title for f in rows]
+    assert len(set(titles)) == len(titles)
+    by_rule = {f.rule: f.list_title for f in rows if f.subject_label == "Pharmacy"}
+    assert by_rule[UNALIGNED] == f"Pharmacy — {read.rule_info(UNALIGNED).title}"
+    assert by_rule["inconsistent_messaging"].startswith("Pharmacy — ")
+    assert {t for t in titles if t.startswith("Sepsis")} == {
+        f"Sepsis screening — {read.rule_info(SILOS).title} — Pharmacy",
+        f"Sepsis screening — {read.rule_info(SILOS).title} — Emergency",
+    }
+    # A title nothing else shares stays as the rule wrote it.
+    assert "Night audit" not in titles and sum(t.startswith("Night audit") for t in titles) == 2
+
+
+def test_the_dashboard_groups_never_show_two_findings_alike(cast):
+    run = make_run()
+    make_finding(run, rule=SILOS, label="Sepsis screening")
+    make_finding(run, rule=SILOS, label="Sepsis screening")
+    groups, _ = read.open_finding_groups(Finding.objects.all())
+    titles = [f.list_title for g in groups for d in g.departments for f in d.findings]
+    assert len(titles) == 2 and len(set(titles)) == 2

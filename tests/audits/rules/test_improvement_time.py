@@ -67,7 +67,7 @@ def test_a_team_whose_goals_mostly_plan_too_little_time_is_reported(team):
     finding = drafts[key]
     assert finding.subject_type == SubjectType.TEAM
     assert finding.subject_id == team["mo"].pk
-    assert finding.subject_label == "Team of Mo Manager"
+    assert finding.subject_label == "Team of Mo Manager: too little planned improvement time"
     assert finding.department_id == team["nursing"].pk
     assert finding.severity == Severity.MEDIUM
     assert finding.message == (
@@ -158,7 +158,7 @@ def checkins(team):
 def test_check_ins_not_held_after_the_do_phase_and_its_grace_are_reported(team, checkins):
     drafts = by_key(of_kind(evaluate(ImprovementTime), "checkins"))
     finding = drafts[f"team:{team['mo'].pk}:checkins"]
-    assert finding.subject_label == "Team of Mo Manager"
+    assert finding.subject_label == "Team of Mo Manager: check-ins not held"
     assert finding.severity == Severity.HIGH  # two of three
     assert finding.message == (
         "Mo Manager's team: 2 of 3 check-ins in “Review 2026” are not held, though the Do phase ended on "
