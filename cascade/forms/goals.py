@@ -56,8 +56,11 @@ class MeasureChoiceField(forms.ModelChoiceField):
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
+    """People named as HR knows them: two Ward Managers are told apart by job title and department."""
+
     def label_from_instance(self, obj: Employee) -> str:
-        return f"{obj.full_name} ({obj.employee_id})"
+        role = ", ".join(part for part in (obj.job_title, obj.department.name if obj.department_id else "") if part)
+        return f"{obj.full_name} — {role} ({obj.employee_id})" if role else f"{obj.full_name} ({obj.employee_id})"
 
 
 def _model_field(name: str, **kwargs) -> forms.Field:
@@ -67,7 +70,7 @@ def _model_field(name: str, **kwargs) -> forms.Field:
 
 def owner_choices(user) -> QuerySet[Employee]:
     """People this user may draft individual goals for: themselves and everyone under them; HR, everyone."""
-    return people.employees_visible_to(user=user).order_by("full_name")
+    return people.employees_visible_to(user=user).select_related("department").order_by("full_name")
 
 
 def department_choices(user) -> QuerySet[Department]:
@@ -155,9 +158,23 @@ class GoalForm(forms.Form):
             del self.fields["contributing_departments"]
         self._set_parent_choices()
         self._set_measure_choices()
+        if not self.is_bound:
+            self._preselect_only_choice("owner")
+            self._preselect_only_choice("department")
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.NumberInput):
                 field.widget.attrs.setdefault("inputmode", "decimal" if name != "weight" else "numeric")
+
+    def _preselect_only_choice(self, name: str) -> None:
+        """One possible answer is given, not asked: an employee without reports writes only their own
+        goals, and a head of one department (not their own) drafts only for the department they head."""
+        field = self.fields.get(name)
+        if field is None:
+            return
+        only = list(field.queryset.values_list("pk", flat=True)[:2])
+        if len(only) == 1:
+            self.initial[name] = only[0]
+            field.empty_label = None
 
     @staticmethod
     def _initial_from(goal: Goal) -> dict:

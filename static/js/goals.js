@@ -12,4 +12,25 @@
       event.preventDefault();
     }
   });
+
+  // A search box shortens a long <select> (the owner picker): options that do not
+  // match every typed word are hidden; the select itself stays the form field.
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.classList.contains("js-filter-select")) return;
+    var select = document.getElementById(box.getAttribute("data-select"));
+    if (!select) return;
+    var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (option) {
+      if (!option.value) return;
+      var text = option.textContent.toLowerCase();
+      var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+      option.hidden = !match;
+      if (match && first === null) first = option;
+    });
+    if (first && (select.selectedIndex < 0 || select.options[select.selectedIndex].hidden)) {
+      first.selected = true;
+    }
+  });
 })();
