@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -380,6 +381,80 @@ def _answer_changes(appraisal: Appraisal, items: dict[int, Any], errors: dict[st
     return changes
 
 
+# ---------------------------------------------------------------- what a submission needs
+
+
+@dataclass(frozen=True)
+class Blank:
+    """A rating still empty on one side that the form needs before that side is submitted."""
+
+    field: str  # the key the API and the page file the message under, e.g. "goal_ratings.12.rating"
+    section: str  # "Goals" or "Competencies"
+    label: str  # the goal's title or the competency's name
+    anchor: str  # the id of the item's heading on the appraisal page
+
+
+def blank_ratings(appraisal: Appraisal, *, side: str) -> list[Blank]:
+    """The ratings still empty on ``side`` ("self" or "manager"), goals first, in the page's order.
+
+    Every goal the appraisal rates needs a rating when the form's goals section has a
+    scale, and every competency on the form needs one; comments and evidence may stay
+    empty (the page marks them optional). A submission with blanks is refused, since
+    a blank self-assessment, once submitted, cannot be taken back.
+    """
+    participant = appraisal.participant
+    version = participant.form_version
+    rows = list(FormCompetency.objects.filter(version=version).select_related("competency"))
+    rated = _levels({version.goals_scale_id, *(row.scale_id for row in rows)} - {None})
+    rating_field = f"{side}_rating"
+    blanks: list[Blank] = []
+    if version.goals_scale_id in rated:
+        goals = list(scoring.appraised_goals(participant).values_list("pk", "title"))
+        done = set(
+            GoalRating.objects.filter(appraisal=appraisal, **{f"{rating_field}__isnull": False}).values_list(
+                "goal_id", flat=True
+            )
+        )
+        blanks += [
+            Blank(field=f"goal_ratings.{pk}.rating", section="Goals", label=title, anchor=f"goal-{pk}-title")
+            for pk, title in goals
+            if pk not in done
+        ]
+    done = set(
+        CompetencyRating.objects.filter(appraisal=appraisal, **{f"{rating_field}__isnull": False}).values_list(
+            "form_competency_id", flat=True
+        )
+    )
+    blanks += [
+        Blank(
+            field=f"competency_ratings.{row.pk}.rating",
+            section="Competencies",
+            label=(row.frozen or {}).get("name") or row.competency.name,
+            anchor=f"competency-{row.pk}-title",
+        )
+        for row in rows
+        if row.scale_id in rated and row.pk not in done
+    ]
+    return blanks
+
+
+def _refuse_blanks(appraisal: Appraisal, *, side: str, what: str) -> None:
+    """Refuse a submission with ratings still empty, naming each one (400 with field messages in the API)."""
+    blanks = blank_ratings(appraisal, side=side)
+    if not blanks:
+        return
+    count = len(blanks)
+    errors: dict[str, list[str]] = {
+        NON_FIELD_ERRORS: [
+            f"Not submitted: {count} rating{'s are' if count != 1 else ' is'} still blank. Rate every goal and "
+            f"competency before you submit {what}; comments and evidence may stay empty."
+        ]
+    }
+    for blank in blanks:
+        errors[blank.field] = [f"{blank.label}: choose a rating before you submit {what}."]
+    raise ValidationError(errors)
+
+
 # ---------------------------------------------------------------- the workflow steps
 
 
@@ -441,6 +516,7 @@ def appraisal_submit_self(*, user, appraisal: Appraisal, expected_version: int |
             raise ValidationError("The self-assessment has not opened yet: it opens when the Study phase begins.")
         if appraisal.state != AppraisalState.SELF_ASSESSMENT:
             raise ValidationError("The self-assessment has already been submitted.")
+        _refuse_blanks(appraisal, side="self", what="your self-assessment")
         _step(
             appraisal,
             user,
@@ -467,6 +543,7 @@ def appraisal_submit_review(*, user, appraisal: Appraisal, expected_version: int
             )
         if appraisal.state != AppraisalState.MANAGER_REVIEW:
             raise ValidationError("The review has already been submitted.")
+        _refuse_blanks(appraisal, side="manager", what="your review")
         changes = {
             "state": (appraisal.state, AppraisalState.DIALOGUE),
             "manager_submitted_at": (None, timezone.now()),

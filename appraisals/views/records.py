@@ -79,6 +79,9 @@ ACTIONS = {
     "share": (appraisal_services.appraisal_share, "Your ratings and the score are shared with {employee}."),
     "acknowledge": (appraisal_services.appraisal_acknowledge, "Appraisal acknowledged. Thank you."),
 }
+# Submitting cannot be undone, so these go through a confirm page that lists what is still blank;
+# the value is the access flag that says the reader may take the step now.
+CONFIRMED_ACTIONS = {"submit_self": "can_submit_self", "submit_review": "can_submit_review"}
 CONFLICT_MESSAGE = (
     "Not saved: someone else changed this appraisal — reload to see their changes; your text is kept below."
 )
@@ -586,10 +589,34 @@ def appraisal_save(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("appraisals:appraisal_detail", pk=appraisal.pk)
 
 
+def _confirm_submit(request: HttpRequest, appraisal: Appraisal, access: AppraisalAccess, action: str) -> HttpResponse:
+    """Before a submission that cannot be undone: what is still blank (then no submit button), or the question."""
+    participant = appraisal.participant
+    side = "self" if action == "submit_self" else "manager"
+    blanks = appraisal_services.blank_ratings(appraisal, side=side)
+    sections: dict[str, list[appraisal_services.Blank]] = {}
+    for blank in blanks:
+        sections.setdefault(blank.section, []).append(blank)
+    context = {
+        "appraisal": appraisal,
+        "access": access,
+        "action": action,
+        "employee": participant.employee,
+        "reviewer": participant.reviewer,
+        "cycle": participant.cycle,
+        "blanks": blanks,
+        "sections": sections,
+    }
+    return render(request, "appraisals/records/confirm_submit.html", context)
+
+
 @login_required
 @require_POST
 def appraisal_action(request: HttpRequest, pk: int) -> HttpResponse:
-    """A workflow step. What was typed since the last automatic save is saved first, so nothing is lost."""
+    """A workflow step. What was typed since the last automatic save is saved first, so nothing is lost.
+
+    Submitting the self-assessment or the review first shows a confirm page (unless ``confirmed`` is
+    posted); the service refuses a submission with blank ratings either way."""
     appraisal, access = selectors.get_appraisal(user=request.user, pk=pk)
     action = request.POST.get("action", "")
     if action not in ACTIONS:
@@ -611,6 +638,12 @@ def appraisal_action(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user, appraisal=appraisal, expected_version=version, **kwargs
             )
             version = appraisal.version
+        if action in CONFIRMED_ACTIONS and request.POST.get("confirmed") != "1":
+            appraisal, access = _refreshed(request, pk)
+            if appraisal.version != version:
+                raise ConflictError()  # the page is out of date: what it asked for may not be what is stored
+            if getattr(access, CONFIRMED_ACTIONS[action]):
+                return _confirm_submit(request, appraisal, access, action)
         extra = {"comment": kwargs.get("employee_comment", "")} if action == "acknowledge" else {}
         step(user=request.user, appraisal=appraisal, expected_version=version, **extra)
     except ConflictError as exc:

@@ -34,10 +34,12 @@ from appraisals.models import (
     Appraisal,
     AppraisalState,
     CheckIn,
+    CompetencyRating,
     CycleMethodology,
     CycleState,
     DevelopmentAction,
     DevelopmentPlan,
+    GoalRating,
     Participant,
     Phase,
     ReviewCycle,
@@ -350,6 +352,19 @@ def appraisal_scenario(
     )
 
 
+def fill_blank_ratings(appraisal: Appraisal, *, side: str, value: Decimal = Decimal(3)) -> int:
+    """Rate with ``value`` every goal and competency still blank on ``side`` ("self" or "manager"),
+    as a person does before submitting (a submission with blanks is refused). Returns how many."""
+    from appraisals.services.appraisals import blank_ratings
+
+    blanks = blank_ratings(appraisal, side=side)
+    for blank in blanks:
+        kind, pk, _ = blank.field.split(".")
+        model, key = (GoalRating, "goal_id") if kind == "goal_ratings" else (CompetencyRating, "form_competency_id")
+        model.objects.update_or_create(appraisal=appraisal, **{key: int(pk)}, defaults={f"{side}_rating": value})
+    return len(blanks)
+
+
 __all__ = [
     "PLAIN_LEVELS",
     "AppraisalFactory",
@@ -365,4 +380,5 @@ __all__ = [
     "ReviewCycleFactory",
     "Scenario",
     "appraisal_scenario",
+    "fill_blank_ratings",
 ]

@@ -12,7 +12,7 @@ from appraisals import selectors
 from appraisals.access import access_for
 from appraisals.models import Appraisal, AppraisalState
 from appraisals.services import appraisals as svc
-from tests.appraisals.factories import appraisal_scenario
+from tests.appraisals.factories import appraisal_scenario, fill_blank_ratings
 from tests.factories import EmployeeFactory
 
 
@@ -179,6 +179,7 @@ def _reviewed(s, cast) -> None:  # type: ignore[no-untyped-def]
     a = svc.appraisal_save_draft(
         user=e, appraisal=a, expected_version=a.version, goal_ratings={s.goals[0].pk: {"rating": 2, "comment": "Mine"}}
     )
+    fill_blank_ratings(a, side="self")  # a submission needs every rating
     a = svc.appraisal_submit_self(user=e, appraisal=a, expected_version=a.version)
     svc.appraisal_save_draft(
         user=m,
@@ -218,6 +219,7 @@ def test_others_see_the_self_assessment_only_once_submitted(s, cast):
     assert _page(s, cast.employee).goals[0].self_rating == 2
     draft_view = _page(s, cast.manager)
     assert draft_view.self_hidden and draft_view.goals[0].self_rating is None
+    fill_blank_ratings(a, side="self")
     svc.appraisal_submit_self(user=user_of(cast.employee), appraisal=a, expected_version=a.version)
     assert _page(s, cast.manager).goals[0].self_rating == 2
 

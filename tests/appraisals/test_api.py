@@ -55,9 +55,18 @@ def _step(client: APIClient, s, step: str, **extra):  # type: ignore[no-untyped-
     return client.post(_url(s, f"{step}/"), {"version": _version(s), **extra}, format="json")
 
 
+def _self_rate_all(client: APIClient, s) -> None:  # type: ignore[no-untyped-def]
+    """Rate every goal and competency on the self side: a self-assessment with blanks is not submitted."""
+    body = {
+        "goal_ratings": [{"goal": g.pk, "rating": "4"} for g in s.goals],
+        "competency_ratings": [{"form_competency": row.pk, "rating": "3"} for row in s.rows],
+    }
+    assert _patch(client, s, body).status_code == 200
+
+
 def _through_review(s, cast, *, share: bool) -> None:  # type: ignore[no-untyped-def]
     employee, manager = api(cast.employee), api(cast.manager)
-    assert _patch(employee, s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "4"}]}).status_code == 200
+    _self_rate_all(employee, s)
     assert _step(employee, s, "submit-self").status_code == 200
     body = {
         "goal_ratings": [
@@ -234,6 +243,7 @@ def test_each_step_is_refused_to_the_wrong_person_or_state(s, cast, who, step, s
 
 def test_a_step_twice_answers_400_with_the_reason(s, cast):
     client = api(cast.employee)
+    _self_rate_all(client, s)
     assert _step(client, s, "submit-self").status_code == 200
     second = _step(client, s, "submit-self")
     assert second.status_code == 400

@@ -35,7 +35,7 @@ from appraisals.models import (
     ToDoKind,
 )
 from appraisals.services import appraisals as svc
-from tests.appraisals.factories import DevelopmentActionFactory, appraisal_scenario
+from tests.appraisals.factories import DevelopmentActionFactory, appraisal_scenario, fill_blank_ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,7 @@ def self_post(s, version: int, **extra) -> dict:  # type: ignore[no-untyped-def]
 
 def to_manager_review(s, cast) -> Appraisal:  # type: ignore[no-untyped-def]
     a = fresh(s.appraisal)
+    fill_blank_ratings(a, side="self")  # a submission needs every rating
     return svc.appraisal_submit_self(user=cast.employee.user, appraisal=a, expected_version=a.version)
 
 
@@ -249,6 +250,7 @@ def test_team_reviews_show_the_score_once_the_review_is_submitted(cast, s):
     a = manager_rates(s, cast)
     client = client_for(cast.manager)
     assert "badge--state-manager_review" in html(client.get(reverse("appraisals:team_reviews")))
+    fill_blank_ratings(a, side="manager")
     svc.appraisal_submit_review(user=cast.manager.user, appraisal=a, expected_version=a.version)
     score = fresh(a).score
     assert score is not None
@@ -310,7 +312,7 @@ def test_an_autosave_by_the_reviewer_writes_the_manager_side_and_refreshes_the_s
     )
     assert response.status_code == 200
     rating = GoalRating.objects.get(goal=s.goals[0])
-    assert (rating.self_rating, rating.manager_rating, rating.manager_comment) == (None, Decimal(5), "Superb.")
+    assert (rating.self_rating, rating.manager_rating, rating.manager_comment) == (Decimal(3), Decimal(5), "Superb.")
     assert 'id="score-section" aria-labelledby="score-title" hx-swap-oob="true"' in html(response)
 
 
@@ -411,12 +413,17 @@ def test_the_actions_move_the_appraisal_through_its_states(cast, s):
     employee, manager = client_for(cast.employee), client_for(cast.manager)
     url = reverse("appraisals:appraisal_action", args=[s.appraisal.pk])
 
-    # Text typed since the last automatic save goes with the step.
-    response = employee.post(url, self_post(s, 1, action="submit_self"))
+    # Text typed since the last automatic save goes with the step; the confirm page comes first.
+    full = {f"goal-{s.goals[1].pk}-rating": "3", f"competency-{s.rows[1].pk}-rating": "4"}
+    response = employee.post(url, self_post(s, 1, action="submit_self", **full))
+    assert response.status_code == 200 and "Submit your self-assessment to Ward Manager?" in html(response)
+    assert GoalRating.objects.get(goal=s.goals[0]).self_comment == "Scanned every dose on the ward."
+    a = fresh(s.appraisal)
+    assert a.state == AppraisalState.SELF_ASSESSMENT
+    response = employee.post(url, {"version": a.version, "action": "submit_self", "confirmed": "1"})
     assert response.status_code == 302
     a = fresh(s.appraisal)
     assert a.state == AppraisalState.MANAGER_REVIEW
-    assert GoalRating.objects.get(goal=s.goals[0]).self_comment == "Scanned every dose on the ward."
 
     page = html(manager.get(reverse("appraisals:appraisal_detail", args=[a.pk])))
     assert "Submit my review" in page and "Share my ratings with Staff Nurse" in page
@@ -424,7 +431,8 @@ def test_the_actions_move_the_appraisal_through_its_states(cast, s):
     assert manager.post(url, {"version": a.version, "action": "share", f"{goal}-rating": "4"}).status_code == 302
     a = fresh(a)
     assert a.shared_at is not None and a.state == AppraisalState.MANAGER_REVIEW
-    assert manager.post(url, {"version": a.version, "action": "submit_review"}).status_code == 302
+    fill_blank_ratings(a, side="manager")
+    assert manager.post(url, {"version": a.version, "action": "submit_review", "confirmed": "1"}).status_code == 302
     a = fresh(a)
     assert a.state == AppraisalState.DIALOGUE and a.score is not None
 

@@ -32,6 +32,7 @@ from tests.appraisals.factories import (
     PublishedFormVersionFactory,
     ReviewCycleFactory,
     appraisal_scenario,
+    fill_blank_ratings,
 )
 from tests.cascade.factories import FunctionalGoalFactory, IndividualGoalFactory, QualityPriorityFactory
 from tests.factories import EmployeeFactory
@@ -204,6 +205,7 @@ def test_only_the_reviewer_submits_and_shares_the_review(s, cast, who):
 def test_the_reviewer_of_an_override_is_the_one_who_reviews(cast):
     s = appraisal_scenario(employee=cast.employee, reviewer=cast.chief)
     _to_review(s, cast)
+    fill_blank_ratings(_fresh(s.appraisal), side="manager")
     with pytest.raises(PermissionDenied):
         svc.appraisal_submit_review(user=user_of(cast.manager), appraisal=_fresh(s.appraisal), expected_version=None)
     a = svc.appraisal_submit_review(user=user_of(cast.chief), appraisal=_fresh(s.appraisal), expected_version=None)

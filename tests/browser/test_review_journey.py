@@ -137,6 +137,9 @@ def test_a_whole_review_cycle_in_the_browser(page, demo):
     open_todo(page, "Write your self-assessment")
     assert rate_every_line(page, "self", "I led two PDSA cycles on medicine rounds.") >= 1
     page.get_by_role("button", name="Submit my self-assessment").click()
+    # The confirm page: every rating is in, so it asks (with a blank it would list it instead).
+    page.get_by_role("heading", name="Submit your self-assessment to").wait_for()
+    page.get_by_role("button", name="Submit my self-assessment").click()
     said(page, "Your self-assessment is with")
     appraisal.refresh_from_db()
     assert appraisal.state == AppraisalState.MANAGER_REVIEW and appraisal.self_submitted_at
@@ -148,6 +151,8 @@ def test_a_whole_review_cycle_in_the_browser(page, demo):
     rate_every_line(page, "manager", "Strong, steady improvement work.")
     page.get_by_role("button", name=f"Share my ratings with {employee.full_name}").click()
     said(page, "Your ratings and the score are shared with")
+    page.get_by_role("button", name="Submit my review").click()
+    page.get_by_role("heading", name="Submit your review of").wait_for()
     page.get_by_role("button", name="Submit my review").click()
     said(page, "Review submitted")
     appraisal.refresh_from_db()
