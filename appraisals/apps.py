@@ -16,3 +16,9 @@ class AppraisalsConfig(AppConfig):
         # The daily phase move and reminders go into django-celery-beat's schedule after each
         # migrate (and flush); entries HR has edited in the admin are left as they are.
         post_migrate.connect(_register_periodic_tasks, sender=self, dispatch_uid="appraisals.periodic_tasks")
+        # A participant of a running cycle sees its goal period by default on every cascade page;
+        # cascade cannot import appraisals, so appraisals tells it (cascade.selectors).
+        from appraisals.selectors import running_cycle_period
+        from cascade.selectors import register_person_period
+
+        register_person_period(running_cycle_period)

@@ -29,6 +29,7 @@ from appraisals.models import (
     ReviewCycle,
     ToDo,
 )
+from appraisals.services.todos import PHASE_KINDS
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
 
 LATE_SHOWN = 50  # rows of each late list drawn on the dashboard; the count says how many more there are
@@ -249,29 +250,34 @@ def overdue_todos(cycle: ReviewCycle, *, today: datetime.date) -> QuerySet[ToDo]
 
 
 def behind_phases(cycle: ReviewCycle, *, today: datetime.date) -> list[str]:
-    """The phases whose task everyone should have finished by now: those before the current
-    phase, and the current phase itself once its window has ended."""
+    """The phases whose task may be late by now: the current phase and those before it whose
+    window has closed. Who is late for one is decided per person by ``late_condition``."""
     if cycle.state != CycleState.ACTIVE or not cycle.phase:
         return []
     index = PHASE_ORDER.index(Phase(cycle.phase))
-    phases = [str(p) for p in PHASE_ORDER[:index]]
-    if today > cycle.window(cycle.phase)[1]:
-        phases.append(str(cycle.phase))
-    return phases
+    return [str(p) for p in PHASE_ORDER[: index + 1] if today > cycle.window(p)[1]]
+
+
+def late_condition(phase: str) -> Q:
+    """A participant is late for a phase's task only when they were given its to-dos (a cycle
+    launched after Plan's window gave nobody goal-setting to-dos) and the task is not done."""
+    given = ToDo.objects.filter(participant=OuterRef("pk"), kind__in=PHASE_KINDS[phase])
+    return Q(Exists(given)) & ~done_condition(phase)
 
 
 def behind_participants(cycle: ReviewCycle, *, today: datetime.date) -> QuerySet[Participant]:
-    """Participants with a task of a finished phase not done, each annotated ``behind_<phase>``."""
+    """Participants with a task of a phase whose window has closed, given and not done, each
+    annotated ``behind_<phase>``."""
     phases = behind_phases(cycle, today=today)
     queryset = Participant.objects.filter(cycle=cycle)
     if not phases:
         return queryset.none()
     annotations = {
-        f"behind_{phase}": ExpressionWrapper(~done_condition(phase), output_field=BooleanField()) for phase in phases
+        f"behind_{phase}": ExpressionWrapper(late_condition(phase), output_field=BooleanField()) for phase in phases
     }
     any_behind = Q()
     for phase in phases:
-        any_behind |= ~done_condition(phase)
+        any_behind |= late_condition(phase)
     return queryset.filter(any_behind).annotate(**annotations)
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from appraisals.models import PHASE_ORDER, CycleMethodology, Phase, ReviewCycle
 from cascade.forms.priorities import DATE_INPUT, VersionedForm, add_service_errors
+from cascade.models import GoalPeriod
 from competencies.models import FormVersion, VersionStatus
 from people.models import Department, Employee
 
@@ -74,6 +75,16 @@ class PersonField(forms.CharField):
         raise forms.ValidationError(self.error_messages[code], code=code, params={"value": text})
 
 
+def period_label(period: GoalPeriod) -> str:
+    """A goal period as the cycle form offers it: name, dates, and whether it is the default or closed."""
+    label = f"{period.name} ({period.start:%-d %b %Y} to {period.end:%-d %b %Y})"
+    if period.is_default:
+        label += ", the default period"
+    if not period.is_open:
+        label += ", closed"
+    return label
+
+
 class CycleForm(VersionedForm):
     """A cycle's name, methodology, dates and who takes part."""
 
@@ -83,6 +94,14 @@ class CycleForm(VersionedForm):
         initial=CycleMethodology.PDSA,
         help_text="DMAIC maps its five phases onto the same four activities: "
         "Define & Measure = goal setting, Analyse = check-in, Improve = review, Control = development plan.",
+    )
+    period = forms.ModelChoiceField(
+        label="Goal period reviewed",
+        queryset=GoalPeriod.objects.order_by("-start", "-pk"),
+        required=False,
+        empty_label="The open period that holds the Plan window",
+        help_text="The participants' approved goals in this period are the goals their appraisals rate. "
+        "Several cycles (one per department, say) may review the same period.",
     )
     start = forms.DateField(label="Cycle starts", widget=DATE_INPUT)
     end = forms.DateField(label="Cycle ends", widget=DATE_INPUT)
@@ -122,6 +141,7 @@ class CycleForm(VersionedForm):
 
     def __init__(self, *args: object, is_setup: bool = True, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["period"].label_from_instance = period_label
         # Once launched only the name may change (appraisals.services.cycles): the rest decided
         # who was launched into what. Disabled fields keep their saved values whatever is posted.
         self.is_setup = is_setup
@@ -168,6 +188,7 @@ class CycleForm(VersionedForm):
     def initial_for(cls, cycle: ReviewCycle) -> dict[str, object]:
         initial: dict[str, object] = {name: getattr(cycle, name) for name in ("name", "methodology", *DATE_FIELDS)}
         initial.update(
+            period=cycle.period_id,
             include_everyone="1" if cycle.include_everyone else "0",
             departments=[d.pk for d in cycle.departments.all()],
             excluded=[e.pk for e in cycle.excluded.all()],

@@ -22,6 +22,7 @@ from appraisals.models import (
     Appraisal,
     CheckIn,
     CompetencyRating,
+    CycleState,
     DevelopmentPlan,
     DialogueAnswer,
     GoalRating,
@@ -30,7 +31,7 @@ from appraisals.models import (
     ReviewCycle,
 )
 from cascade import charts
-from cascade.models import Goal, Observation, ProgressMode
+from cascade.models import Goal, GoalPeriod, Observation, ProgressMode
 from competencies.models import DialogueQuestion, FormCompetency, ScaleLevel
 from competencies.preview import IndicatorView, LevelView, ScaleView
 from people import selectors as people
@@ -84,6 +85,19 @@ def cycles_visible_to(*, user) -> QuerySet[ReviewCycle]:  # type: ignore[no-unty
         return ReviewCycle.objects.select_related("period")
     visible = participants_visible_to(user=user).values("cycle_id")
     return ReviewCycle.objects.select_related("period").filter(pk__in=visible)
+
+
+def running_cycle_period(employee: Employee) -> GoalPeriod | None:
+    """The goal period of the running cycle this person takes part in (the latest starting, should
+    there be two), or None. Registered with cascade.selectors.register_person_period (apps.py), so
+    that every page opens a participant's goals in the period their cycle reviews (one query)."""
+    cycle = (
+        ReviewCycle.objects.filter(state=CycleState.ACTIVE, participants__employee=employee)
+        .select_related("period")
+        .order_by("-start", "-pk")
+        .first()
+    )
+    return cycle.period if cycle is not None else None
 
 
 def get_cycle(*, user, pk: int) -> ReviewCycle:  # type: ignore[no-untyped-def]

@@ -135,7 +135,7 @@ def _page_or_selector(name: str, employee: Employee, url: str, selector: Callabl
 def _matrix(lead: Employee) -> Figures:
     def selector() -> object:
         user = _fresh_user(lead)
-        return selectors.linkage_matrix(user=user, period=selectors.current_period()).rows()
+        return selectors.linkage_matrix(user=user, period=selectors.default_period_for(user)).rows()
 
     figures = _page_or_selector("matrix", lead, reverse("cascade:matrix"), selector)
     return {key.replace("matrix_", "matrix_10k_"): value for key, value in figures.items()}
@@ -157,7 +157,7 @@ def _tree(lead: Employee) -> Figures:
 
 def _my_goals(employee: Employee) -> Figures:
     def selector() -> object:
-        period = selectors.current_period()
+        period = selectors.default_period_for(employee.user)
         goals = selectors.goals_of(owner=employee, period=period)
         above = selectors.chain_goals_above(employee=employee, period=period)
         return [selectors.line_of_sight(goal) for goal in goals], above

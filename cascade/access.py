@@ -17,6 +17,11 @@ def can_manage_priorities(user: User) -> bool:
     return people.is_hr_admin(user) or people.is_quality_lead(user)
 
 
+def can_manage_periods(user: User) -> bool:
+    """Goal periods (adding one, choosing the default) are HR's."""
+    return people.is_hr_admin(user)
+
+
 def can_record_observations(user: User, measure: QualityMeasure) -> bool:
     if can_manage_priorities(user):
         return True

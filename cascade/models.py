@@ -121,8 +121,8 @@ class GoalPeriod(models.Model):
     name = models.CharField(max_length=80, unique=True)
     start = models.DateField()
     end = models.DateField()
-    # False while a review cycle that owns the period is still being set up, so that
-    # nobody's "current" goals jump to a period that has not opened yet.
+    # A closed period is never anyone's default unless marked: earlier versions kept a review
+    # cycle's own period closed until launch (appraisals migration 0004 settles those).
     is_open = models.BooleanField(default=True)
     # The period people see when no review cycle they take part in is running (HR marks one).
     is_default = models.BooleanField(default=False)

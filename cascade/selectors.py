@@ -11,6 +11,7 @@ number of queries whatever the size of the tree or organisation.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -101,12 +102,57 @@ def get_visible_goal(*, user, pk: int) -> Goal:
         raise Http404("No such goal.") from None
 
 
-def current_period() -> GoalPeriod | None:
-    """The open period that contains today, else the latest open one."""
+# ---------------------------------------------------------------- which period a person sees
+
+# Where a higher app says which period someone is working in now: appraisals registers "the
+# period of the running review cycle this person takes part in" when it is ready. Cascade sits
+# below appraisals and may not import it, so the higher app plugs its answer in here instead;
+# every page that asks default_period_for() then follows a person's cycle without knowing of it.
+PersonPeriod = Callable[[Employee], GoalPeriod | None]
+_person_periods: list[PersonPeriod] = []
+
+
+def register_person_period(source: PersonPeriod) -> None:
+    """Add a source of "the period this person works in now" (called from an AppConfig.ready)."""
+    if source not in _person_periods:
+        _person_periods.append(source)
+
+
+def organisation_default_period() -> GoalPeriod | None:
+    """The period HR marked as the default; unmarked, the open period that contains today,
+    else the latest open one, else the latest of all."""
+    marked = GoalPeriod.objects.filter(is_default=True).first()
+    if marked is not None:
+        return marked
     today = timezone.localdate()
-    periods = GoalPeriod.objects.filter(is_open=True)
-    period = periods.filter(start__lte=today, end__gte=today).order_by("-start").first()
-    return period or periods.order_by("-start").first()
+    periods = GoalPeriod.objects.order_by("-is_open", "-start", "-pk")
+    containing = periods.filter(is_open=True, start__lte=today, end__gte=today).first()
+    return containing or periods.first()
+
+
+def open_period_containing(*, start, end) -> GoalPeriod | None:
+    """The open period that holds the whole of start..end (the default one first, then the latest
+    starting): what a review cycle reviews unless HR chooses another (its Plan window's period)."""
+    if start is None or end is None:
+        return None
+    return (
+        GoalPeriod.objects.filter(is_open=True, start__lte=start, end__gte=end)
+        .order_by("-is_default", "-start", "-pk")
+        .first()
+    )
+
+
+def default_period_for(user) -> GoalPeriod | None:
+    """The period a page shows this person unless they choose another: that of a review cycle
+    they take part in now (as the registered sources say), else the organisation's default.
+    A cycle for one department therefore changes nothing for anyone outside it."""
+    employee = people.employee_for_user(user)
+    if employee is not None:
+        for source in _person_periods:
+            period = source(employee)
+            if period is not None:
+                return period
+    return organisation_default_period()
 
 
 # ---------------------------------------------------------------- trees and line of sight

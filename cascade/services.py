@@ -363,3 +363,36 @@ def _priority_is_new(goal: Goal) -> bool:
 def goal_cancel(*, user, goal: Goal, expected_version: int | None) -> Goal:
     """Cancelled goals stay in history but stop counting towards weights and roll-ups."""
     return goal_update(user=user, goal=goal, expected_version=expected_version, data={"status": GoalStatus.CANCELLED})
+
+
+# ---------------------------------------------------------------- goal periods
+
+
+def period_create(*, user, name: str, start: datetime.date, end: datetime.date) -> GoalPeriod:
+    """HR adds a goal period (open). Review cycles review one; it is not anyone's default until marked."""
+    _require(access.can_manage_periods(user), "Only HR can add goal periods.")
+    period = GoalPeriod(name=(name or "").strip(), start=start, end=end, is_open=True)
+    errors: dict[str, str] = {}
+    if start and end and end < start:
+        errors["end"] = "The period must end on or after the day it starts."
+    if period.name and GoalPeriod.objects.filter(name__iexact=period.name).exists():
+        errors["name"] = f"A goal period called “{period.name}” already exists."
+    if errors:
+        raise ValidationError(errors)
+    period.full_clean(validate_constraints=False)
+    with transaction.atomic():
+        period.save()
+    return period
+
+
+def period_make_default(*, user, period: GoalPeriod) -> GoalPeriod:
+    """HR marks the period people see when no review cycle they take part in is running. The
+    period is opened if it was closed (a default nobody can see would show empty pages)."""
+    _require(access.can_manage_periods(user), "Only HR can choose the default goal period.")
+    with transaction.atomic():
+        # Lock every period row in one order, so two HR admins choosing at once cannot both win.
+        list(GoalPeriod.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        GoalPeriod.objects.filter(is_default=True).exclude(pk=period.pk).update(is_default=False)
+        GoalPeriod.objects.filter(pk=period.pk).update(is_default=True, is_open=True)
+    period.refresh_from_db()
+    return period

@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role's cards. Every card costs a fixed number of queries, however many goals there are."""
     user = request.user
     employee = people.employee_for_user(user)
-    period = cascade.current_period()
+    period = cascade.default_period_for(user)
     context: dict[str, object] = {"employee": employee, "period": period}
     if employee is not None:
         context["chain"] = people.reporting_chain(employee=employee)

@@ -97,11 +97,11 @@ def link_choices(*, user, author: Employee, extra_goal: Goal | None = None) -> l
     """The goals and measures a post may be linked to, grouped for a select (two queries).
 
     Goals: the author's and their reports' individual goals and their department's goals,
-    in the current period, all of which the author may see; a goal passed in (say from a
+    in the period the author sees by default, all of which the author may see; a goal passed in (say from a
     goal's page) is added when the author may see it. Measures: the organisation's.
     """
     groups: dict[str, list[tuple[str, str]]] = {"Your goals": [], "Your team's goals": [], "Department goals": []}
-    period = cascade_selectors.current_period()
+    period = cascade_selectors.default_period_for(user)
     goals: list[Goal] = []
     if period is not None:
         near = Q(level=GoalLevel.INDIVIDUAL, owner__path__startswith=author.path) | Q(

@@ -51,6 +51,7 @@ from appraisals.models import (
 )
 from appraisals.services import appraisals as workflow
 from appraisals.services import todos
+from cascade import selectors as cascade
 from cascade.models import GoalPeriod
 from competencies import selectors as competencies
 from competencies.models import FormVersion, VersionStatus
@@ -64,7 +65,7 @@ BATCH_SIZE = 1000
 NAMES_SHOWN = 10  # people named in a refusal before "and N more"
 PHASE_FIELDS = tuple(f"{phase}_{edge}" for phase in PHASE_ORDER for edge in ("start", "end"))
 DATE_FIELDS = ("start", "end", *PHASE_FIELDS)
-CYCLE_FIELDS = frozenset({"name", "methodology", *DATE_FIELDS, "include_everyone", "hired_on_or_before"})
+CYCLE_FIELDS = frozenset({"name", "methodology", "period", *DATE_FIELDS, "include_everyone", "hired_on_or_before"})
 # Once launched only the name may change: the rest decided who was launched into what.
 SETUP_ONLY_FIELDS = CYCLE_FIELDS - {"name"}
 # History: what the cycle's own entries are called (the daily job reads the last HR move back).
@@ -98,6 +99,12 @@ def _apply(cycle: ReviewCycle, data: Mapping[str, object]) -> None:
     errors: dict[str, str] = {}
     for name, value in data.items():
         if name in DATE_FIELDS or name == "hired_on_or_before":
+        if name == "period":
+            if value is None:
+                continue  # the default: chosen from the Plan window by _choose_period
+            if not isinstance(value, GoalPeriod):
+                errors[name] = "Choose a goal period."
+                continue
             try:
                 value = ReviewCycle._meta.get_field(name).to_python(value)
             except ValidationError:
@@ -153,54 +160,71 @@ def date_problems(cycle: ReviewCycle) -> dict[str, str]:
     return errors
 
 
-def _validate(
-    cycle: ReviewCycle, *, departments: Sequence[Department], period: GoalPeriod | None, creating: bool
-) -> None:
+def _choose_period(cycle: ReviewCycle, data: Mapping[str, object]) -> None:
+    """The period the cycle reviews: the one HR chose, else (chosen as "default", or never chosen)
+    the open period that holds the Plan window. Several cycles may review one period."""
+    if "period" in data and data["period"] is not None:
+        return  # set by _apply
+    if "period" not in data and cycle.period_id is not None:
+        return  # not being changed
+    period = cascade.open_period_containing(start=cycle.plan_start, end=cycle.plan_end)
+    cycle.period_id = period.pk if period is not None else None
+    if period is not None:
+        cycle.period = period
+
+
+def _validate(cycle: ReviewCycle, *, departments: Sequence[Department]) -> None:
     errors = date_problems(cycle)
     if not cycle.include_everyone and not departments:
         errors["departments"] = "Choose at least one department, or include everyone."
-    name = (cycle.name or "").strip()
-    if creating and period is not None:
-        if ReviewCycle.objects.filter(period=period).exists():
-            errors["period"] = f"The goal period {period} already belongs to another review cycle."
-    elif name:
-        # The cycle's own goal period carries its name (GoalPeriod names are unique and shorter).
-        max_length = GoalPeriod._meta.get_field("name").max_length
-        own = None if creating else cycle.period_id
-        if len(name) > max_length:
-            errors.setdefault("name", f"Keep the name to {max_length} characters: its goal period is named after it.")
-        elif GoalPeriod.objects.filter(name=name).exclude(pk=own).exists():
-            errors.setdefault("name", f"A goal period called “{name}” already exists; give the cycle another name.")
+    if cycle.period_id is None and not errors.keys() & {"plan_start", "plan_end"}:
+        window = f" ({_day(cycle.plan_start)} to {_day(cycle.plan_end)})" if cycle.plan_start and cycle.plan_end else ""
+        errors["period"] = (
+            f"No open goal period holds the whole Plan window{window}. "
+            "Choose the goal period this cycle reviews, or add one on the goal periods page."
+        )
     if errors:
         raise ValidationError(errors)
     cycle.full_clean(exclude=["period", "created_by"], validate_constraints=False)
 
 
 def cycle_create(
+def start_note(cycle: ReviewCycle, *, today: datetime.date | None = None) -> str:
+    """A warning (not an error) for a cycle set up with windows already past: the phase it will start
+    in when launched today, and that earlier phases give no to-dos, so nobody is late for them."""
+    today = today or timezone.localdate()
+    if cycle.state != CycleState.SETUP or date_problems(cycle) or cycle.plan_end >= today:
+        return ""
+    phase = phase_on(cycle, today)
+    passed = [cycle.phase_label(p).split(":")[0] for p in PHASE_ORDER[: PHASE_ORDER.index(phase)]]
+    passed_text = ", ".join(passed) if passed else cycle.phase_label(Phase.PLAN).split(":")[0]
+    return (
+        f"Some phase windows are already past ({passed_text}). Launched today, the cycle starts in the "
+        f"{cycle.phase_label(phase)} phase, the one that contains today; the phases before it give no "
+        "to-dos, so no one is late for them."
+    )
+
+
     *,
     user,
     data: Mapping[str, object],
     departments: Iterable[Department] = (),
     excluded: Iterable[Employee] = (),
 ) -> ReviewCycle:
-    """HR sets up a cycle, with its cascade goal period (named and dated like the cycle).
+    """HR sets up a cycle that reviews a goal period.
 
-    ``data`` holds the fields of CYCLE_FIELDS; it may also hold ``period``, an existing
-    goal period no other cycle has, to set the cycle's goals in (the demo's current year).
+    ``data`` holds the fields of CYCLE_FIELDS. Its ``period`` is the goal period the cycle
+    reviews (the participants' approved goals in it are the appraisals' goals); left out or
+    None, it is the open period that holds the Plan window. No period is ever created here.
     """
     _require_hr(user, "set up review cycles")
-    data = dict(data)
-    period = data.pop("period", None)
     departments, excluded = list(departments), list(excluded)
     cycle = ReviewCycle(created_by=people.employee_for_user(user))
     _apply(cycle, data)
     cycle.name = (cycle.name or "").strip()
-    _validate(cycle, departments=departments, period=period, creating=True)
+    _choose_period(cycle, {**data, "period": data.get("period")})
+    _validate(cycle, departments=departments)
     with transaction.atomic():
-        if period is None:
-            # Closed until launch: see GoalPeriod.is_open.
-            period = GoalPeriod.objects.create(name=cycle.name, start=cycle.start, end=cycle.end, is_open=False)
-        cycle.period = period
         cycle.save()
         cycle.departments.set(departments)
         cycle.excluded.set(excluded)
@@ -240,12 +264,12 @@ def cycle_update(
                 message = "This can change only while the cycle is being set up, before it is launched."
                 raise ValidationError(dict.fromkeys(frozen, message))
         before = {name: getattr(current, name) for name in CYCLE_FIELDS}
-        old_name = current.name
         _apply(current, data)
         current.name = (current.name or "").strip()
         departments = list(departments) if departments is not None else None
+        _choose_period(current, data)
         chosen = departments if departments is not None else list(current.departments.all())
-        _validate(current, departments=chosen, period=current.period, creating=False)
+        _validate(current, departments=chosen)
         current.version = F("version") + 1
         current.save()
         current.refresh_from_db()
@@ -253,21 +277,11 @@ def cycle_update(
             current.departments.set(departments)
         if excluded is not None:
             current.excluded.set(list(excluded))
-        _sync_period(current, old_name)
         changes = {name: (before[name], getattr(current, name)) for name in CYCLE_FIELDS}
         history.record(
             cycle=current, participant=None, record=CYCLE_RECORD, action="changed", user=user, changes=changes
         )
     return current
-
-
-def _sync_period(cycle: ReviewCycle, old_name: str) -> None:
-    """Keep the goal period the cycle created named and dated like it (a period it was given is left alone)."""
-    period = cycle.period
-    if period.name != old_name:
-        return
-    period.name, period.start, period.end = cycle.name, cycle.start, cycle.end
-    period.save(update_fields=["name", "start", "end"])
 
 
 def override_set(
@@ -584,7 +598,6 @@ def run_launch(cycle_id: int, *, notify: bool = True, today: datetime.date | Non
             if current.state != CycleState.LAUNCHING:  # another run finished first
                 return current
             phase = current.phase or phase_on(current, today or timezone.localdate())
-            GoalPeriod.objects.filter(pk=current.period_id).update(is_open=True)
             ReviewCycle.objects.filter(pk=cycle_id).update(
                 state=CycleState.ACTIVE,
                 phase=phase,

@@ -95,10 +95,12 @@ def todo_title(todo: ToDo) -> str:
 def todo_link(todo: ToDo) -> str:
     """The page where the to-do is done (a path). Load the participant's records with ``todos_for``."""
     participant = todo.participant
+    # Goals are set and approved in the period the cycle reviews, whichever the holder sees by default
+    # (a manager outside the cycle approves their reports' goals in it).
     if todo.kind == ToDoKind.SET_GOALS:
-        return reverse("cascade:my_goals")
+        return f"{reverse('cascade:my_goals')}?period={todo.cycle.period_id}"
     if todo.kind == ToDoKind.APPROVE_GOALS:
-        return reverse("cascade:team_goals")
+        return f"{reverse('cascade:team_goals')}?period={todo.cycle.period_id}"
     if participant is None:
         return reverse("appraisals:todo_list")
     if todo.kind == ToDoKind.CHECK_IN and hasattr(participant, "check_in"):

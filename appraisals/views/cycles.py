@@ -122,11 +122,23 @@ def _form_page(
         "excluded_people": form.excluded_people(),
         "found": people_matching(request.POST.get("find", "")) if request.method == "POST" else [],
         "find": request.POST.get("find", "") if request.method == "POST" else "",
+        "start_note": _start_note(form, cycle),
     }
     if cycle is not None and cycle.state in (CycleState.SETUP, CycleState.ACTIVE):
         context.update(_setup_context(cycle, override_form))
     context.update(extra or {})
     return render(request, "appraisals/cycles/form.html", context, status=status)
+
+
+def _start_note(form: CycleForm, cycle: ReviewCycle | None) -> str:
+    """The warning for windows already past, for the dates on the page: those typed, else those saved."""
+    if not form.is_bound:
+        return services.start_note(cycle) if cycle is not None else ""
+    cleaned = getattr(form, "cleaned_data", {})
+    dates = {name: cleaned.get(name) for name in services.DATE_FIELDS}
+    if None in dates.values() or (cycle is not None and cycle.state != CycleState.SETUP):
+        return ""
+    return services.start_note(ReviewCycle(methodology=cleaned.get("methodology") or "pdsa", **dates))
 
 
 def _setup_context(cycle: ReviewCycle, override_form: OverrideForm | None = None) -> dict[str, object]:
@@ -163,6 +175,8 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"“{cycle.name}” was created. Check the launch preview, then launch it.")
+            if note := services.start_note(cycle):
+                messages.warning(request, note)
             return redirect("appraisals:cycle_detail", pk=cycle.pk)
     return _form_page(request, form, status=400)
 
@@ -344,7 +358,7 @@ def _how_many(added: object, default: int) -> int:
 def _detail_page(request: HttpRequest, cycle: ReviewCycle, *, status: int = 200, **extra: object) -> HttpResponse:
     context: dict[str, object] = {"cycle": cycle, "phases": _phase_choices(cycle)}
     if cycle.state == CycleState.SETUP:
-        context.update(_setup_context(cycle))
+        context.update(_setup_context(cycle), start_note=services.start_note(cycle))
     elif cycle.state == CycleState.LAUNCHING:
         context["launch"] = _launch_status(cycle)
     else:

@@ -60,14 +60,15 @@ def _employee(request: HttpRequest) -> Employee | None:
 
 
 def _period(request: HttpRequest) -> GoalPeriod | None:
-    """The period asked for (``?period=`` or a posted ``period``), else the current one."""
+    """The period asked for (``?period=`` or a posted ``period``), else the one this person sees by
+    default (their running cycle's, else the organisation's)."""
     raw = request.POST.get("period") or request.GET.get("period")
     if raw:
         try:
             return GoalPeriod.objects.get(pk=int(raw))
         except (ValueError, GoalPeriod.DoesNotExist):
             raise Http404("No such goal period.") from None
-    return selectors.current_period()
+    return selectors.default_period_for(request.user)
 
 
 def _periods() -> list[GoalPeriod]:
@@ -660,7 +661,7 @@ def goal_import(request: HttpRequest) -> HttpResponse:
         writer.writerow(IMPORT_COLUMNS)
         writer.writerows(IMPORT_TEMPLATE_ROWS)
         return response
-    current = selectors.current_period()
+    current = selectors.default_period_for(request.user)
     if request.method == "POST":
         form = GoalImportForm(request.POST, request.FILES)
     else:

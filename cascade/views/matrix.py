@@ -33,7 +33,7 @@ HEAT_LEGEND = [
 
 
 def _period_choice(request: HttpRequest) -> tuple[GoalPeriod | None, str, list[GoalPeriod]]:
-    """The period asked for (?period=<id> or "all"), else the current one, with every period for the picker."""
+    """The period asked for (?period=<id> or "all"), else the reader's default, with every period for the picker."""
     periods = list(GoalPeriod.objects.all())
     wanted = request.GET.get("period", "")
     if wanted == ALL_PERIODS:
@@ -42,7 +42,7 @@ def _period_choice(request: HttpRequest) -> tuple[GoalPeriod | None, str, list[G
         for period in periods:
             if period.pk == int(wanted):
                 return period, str(period.pk), periods
-    current = selectors.current_period()
+    current = selectors.default_period_for(request.user)
     return current, str(current.pk) if current else ALL_PERIODS, periods
 
 

@@ -254,7 +254,7 @@ def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "json_id": f"measure-{measure.pk}-chart",
             }
         )
-    period = selectors.current_period()
+    period = selectors.default_period_for(request.user)
     return render(
         request,
         "cascade/priorities/detail.html",
@@ -287,11 +287,12 @@ def priority_tree(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _chosen_period(request: HttpRequest, periods: list[GoalPeriod]) -> GoalPeriod | None:
     wanted = request.GET.get("period", "")
+    """The period asked for (?period=<id>), else the reader's default."""
     if wanted.isdigit():
         for period in periods:
             if period.pk == int(wanted):
                 return period
-    return selectors.current_period()
+    return selectors.default_period_for(request.user)
 
 
 # ---------------------------------------------------------------- measures

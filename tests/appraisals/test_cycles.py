@@ -17,6 +17,7 @@ from tests.appraisals.factories import AppraisalFormFactory, PublishedFormVersio
 from tests.factories import DepartmentFactory, EmployeeFactory
 
 D = datetime.date
+pytestmark = pytest.mark.usefixtures("goal_period")
 
 
 def cycle_data(**changes: object) -> dict[str, object]:
@@ -55,21 +56,34 @@ def refusal(user, **changes: object) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- creating
 
 
-def test_it_creates_a_cycle_with_its_own_goal_period(cast):
+def test_it_reviews_the_open_period_holding_the_plan_window_and_creates_none(cast, goal_period):
     cycle = cycles.cycle_create(user=cast.hr.user, data=cycle_data())
     assert cycle.state == CycleState.SETUP and cycle.phase is None
-    assert (cycle.period.name, cycle.period.start, cycle.period.end) == ("2026 review", D(2026, 1, 1), D(2026, 12, 31))
+    assert cycle.period == goal_period
+    assert GoalPeriod.objects.count() == 1
     assert cycle.created_by == cast.hr
     assert HistoryEntry.objects.filter(cycle=cycle, action="set up").exists()
 
 
-def test_it_can_take_an_existing_goal_period(cast):
+def test_the_default_prefers_the_period_hr_marked_and_skips_closed_ones(cast, goal_period):
+    GoalPeriod.objects.create(name="2026 closed", start=D(2026, 1, 1), end=D(2026, 12, 31), is_open=False)
+    marked = GoalPeriod.objects.create(name="2026", start=D(2026, 1, 1), end=D(2026, 12, 31), is_default=True)
+    assert cycles.cycle_create(user=cast.hr.user, data=cycle_data()).period == marked
+
+
+def test_several_cycles_may_review_the_period_hr_chooses(cast):
     period = GoalPeriod.objects.create(name="2026", start=D(2026, 1, 1), end=D(2026, 12, 31))
-    cycle = cycles.cycle_create(user=cast.hr.user, data=cycle_data(period=period))
-    assert cycle.period == period
-    with pytest.raises(ValidationError) as caught:
-        cycles.cycle_create(user=cast.hr.user, data=cycle_data(name="Another", period=period))
-    assert "period" in caught.value.message_dict
+    first = cycles.cycle_create(user=cast.hr.user, data=cycle_data(period=period))
+    second = cycles.cycle_create(user=cast.hr.user, data=cycle_data(name="Another", period=period))
+    assert first.period == second.period == period
+    assert list(period.review_cycles.order_by("name")) == [first, second]
+
+
+def test_without_an_open_period_holding_the_plan_window_it_asks_for_one(cast, goal_period):
+    GoalPeriod.objects.filter(pk=goal_period.pk).update(is_open=False)
+    errors = refusal(cast.hr.user)
+    assert list(errors) == ["period"]
+    assert "1 January 2026 to 31 March 2026" in errors["period"][0]
 
 
 def test_it_rejects_phases_out_of_order(cast):
@@ -129,9 +143,9 @@ def test_it_requires_departments_unless_everyone_takes_part(cast):
     assert "departments" in errors
 
 
-def test_it_refuses_a_name_a_goal_period_already_has(cast):
+def test_a_name_a_goal_period_already_has_is_fine(cast):
     GoalPeriod.objects.create(name="2026 review", start=D(2026, 1, 1), end=D(2026, 12, 31))
-    assert "name" in refusal(cast.hr.user)
+    assert cycles.cycle_create(user=cast.hr.user, data=cycle_data()).name == "2026 review"
 
 
 def test_it_refuses_fields_that_are_not_set_up_here(cast):
@@ -148,7 +162,7 @@ def test_update_refuses_a_stale_version(cast):
         cycles.cycle_update(user=cast.hr.user, cycle=cycle, expected_version=1, data={"name": "Other"})
 
 
-def test_update_renames_and_redates_the_cycles_own_goal_period(cast):
+def test_update_changes_the_cycle_and_leaves_its_goal_period_alone(cast, goal_period):
     cycle = cycles.cycle_create(user=cast.hr.user, data=cycle_data())
     updated = cycles.cycle_update(
         user=cast.hr.user,
@@ -157,7 +171,9 @@ def test_update_renames_and_redates_the_cycles_own_goal_period(cast):
         data={"name": "2026 cycle", "act_end": D(2026, 12, 20), "end": D(2026, 12, 20)},
     )
     assert updated.version == 2
-    assert (updated.period.name, updated.period.end) == ("2026 cycle", D(2026, 12, 20))
+    assert updated.period == goal_period
+    goal_period.refresh_from_db()
+    assert goal_period.name == "Organisation period"
     entry = HistoryEntry.objects.get(cycle=cycle, action="changed", field="end")
     assert (entry.old, entry.new) == ("2026-12-31", "2026-12-20")
 

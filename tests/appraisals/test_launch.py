@@ -34,6 +34,9 @@ from tests.appraisals.factories import (
 from tests.cascade.factories import QualityPriorityFactory
 from tests.factories import EmployeeFactory
 
+# Cycles set up here review the organisation's open period (tests/appraisals/conftest.py).
+pytestmark = pytest.mark.usefixtures("goal_period")
+
 TODAY = datetime.date.today()
 
 

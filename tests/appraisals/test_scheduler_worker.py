@@ -19,6 +19,9 @@ from competencies.models import AssignmentRule
 from tests.appraisals.factories import PublishedFormVersionFactory
 from tests.appraisals.test_launch import data_around_today
 
+# Cycles set up here review the organisation's open period (tests/appraisals/conftest.py).
+pytestmark = pytest.mark.usefixtures("goal_period")
+
 on_a_worker = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 

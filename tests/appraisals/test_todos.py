@@ -26,6 +26,9 @@ from competencies.models import AssignmentRule
 from tests.appraisals.factories import PublishedFormVersionFactory
 from tests.appraisals.test_launch import data_around_today
 
+# Cycles set up here review the organisation's open period (tests/appraisals/conftest.py).
+pytestmark = pytest.mark.usefixtures("goal_period")
+
 
 @pytest.fixture
 def form(db):
