@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from cascade import access, progress
 from cascade.models import (
@@ -29,6 +30,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from config import inputs
 from config.errors import ConflictError
 from people import selectors as people
 
@@ -147,15 +149,11 @@ def _decimal(value: object, field: str, *, required: bool) -> Decimal | None:
         if required:
             raise ValidationError({field: "A number is required."})
         return None
-    if isinstance(value, float):
-        value = repr(value)
     try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValidationError({field: f"{value!r} is not a number."}) from None
-    if not number.is_finite():
-        raise ValidationError({field: f"{value!r} is not a number."})
-    return number
+        # A comma only between thousands: "12,5" is refused, not read as 125 (config.inputs).
+        return inputs.parse_decimal(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
 
 
 def observation_add(
@@ -180,9 +178,31 @@ def observation_add(
     return observation
 
 
+# An observation describes a period that has happened: a date far ahead (9999-12-31) would
+# become the measure's "latest value" and move its goals' progress for good, and one
+# before 2000 is a mistyped year, not data. The grace covers a value dated at the end
+# of the week it describes, and time zones.
+OBSERVATION_EARLIEST = datetime.date(2000, 1, 1)
+OBSERVATION_GRACE = datetime.timedelta(days=7)
+
+
+def validate_observation_date(date: datetime.date) -> None:
+    latest = timezone.localdate() + OBSERVATION_GRACE
+    if date > latest:
+        raise ValidationError(
+            {
+                "date": f"{date:%d %b %Y} is in the future: record a value once its period has passed "
+                f"(dates up to {latest:%d %b %Y} are accepted)."
+            }
+        )
+    if date < OBSERVATION_EARLIEST:
+        raise ValidationError({"date": f"{date:%d %b %Y} is before {OBSERVATION_EARLIEST:%d %b %Y}: check the year."})
+
+
 def _new_observation(measure, date, value, numerator, denominator, user) -> Observation:
     if not isinstance(date, datetime.date):
         raise ValidationError({"date": "A date is required (YYYY-MM-DD)."})
+    validate_observation_date(date)
     observation = Observation(
         measure=measure,
         date=date,
@@ -352,6 +372,12 @@ def validate_goal(goal: Goal) -> None:
         validate_constraints=False,
     )
 
+    if goal.due_date and goal.period_id:
+        period = goal.period
+        if not period.start <= goal.due_date <= period.end:
+            errors["due_date"] = (
+                f"The due date must fall within {period} ({period.start:%d %b %Y} to {period.end:%d %b %Y})."
+            )
 
 def _priority_is_new(goal: Goal) -> bool:
     """True for a new goal, or one being moved to another priority (existing goals may stay under a retired one)."""

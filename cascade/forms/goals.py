@@ -21,6 +21,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from config.inputs import refuse_rather_than_cut
 from people import selectors as people
 from people.models import Department, Employee
 
@@ -164,6 +165,7 @@ class GoalForm(forms.Form):
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.NumberInput):
                 field.widget.attrs.setdefault("inputmode", "decimal" if name != "weight" else "numeric")
+        refuse_rather_than_cut(self)  # a title too long gets a message, not a silent cut
 
     def _preselect_only_choice(self, name: str) -> None:
         """One possible answer is given, not asked: an employee without reports writes only their own

@@ -20,6 +20,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from config.inputs import refuse_rather_than_cut
 from people.models import Department, Employee
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -39,6 +40,10 @@ class VersionedForm(forms.Form):
     """An edit form that carries the version it was read at, so that a stale save answers 409."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        refuse_rather_than_cut(self)  # a title too long gets a message, not a silent cut
 
     def service_data(self) -> dict[str, object]:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
