@@ -98,13 +98,13 @@ def _apply(cycle: ReviewCycle, data: Mapping[str, object]) -> None:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     errors: dict[str, str] = {}
     for name, value in data.items():
-        if name in DATE_FIELDS or name == "hired_on_or_before":
         if name == "period":
             if value is None:
                 continue  # the default: chosen from the Plan window by _choose_period
             if not isinstance(value, GoalPeriod):
                 errors[name] = "Choose a goal period."
                 continue
+        if name in DATE_FIELDS or name == "hired_on_or_before":
             try:
                 value = ReviewCycle._meta.get_field(name).to_python(value)
             except ValidationError:
@@ -188,7 +188,6 @@ def _validate(cycle: ReviewCycle, *, departments: Sequence[Department]) -> None:
     cycle.full_clean(exclude=["period", "created_by"], validate_constraints=False)
 
 
-def cycle_create(
 def start_note(cycle: ReviewCycle, *, today: datetime.date | None = None) -> str:
     """A warning (not an error) for a cycle set up with windows already past: the phase it will start
     in when launched today, and that earlier phases give no to-dos, so nobody is late for them."""
@@ -205,6 +204,7 @@ def start_note(cycle: ReviewCycle, *, today: datetime.date | None = None) -> str
     )
 
 
+def cycle_create(
     *,
     user,
     data: Mapping[str, object],
@@ -266,8 +266,8 @@ def cycle_update(
         before = {name: getattr(current, name) for name in CYCLE_FIELDS}
         _apply(current, data)
         current.name = (current.name or "").strip()
-        departments = list(departments) if departments is not None else None
         _choose_period(current, data)
+        departments = list(departments) if departments is not None else None
         chosen = departments if departments is not None else list(current.departments.all())
         _validate(current, departments=chosen)
         current.version = F("version") + 1
