@@ -286,8 +286,8 @@ def priority_tree(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _chosen_period(request: HttpRequest, periods: list[GoalPeriod]) -> GoalPeriod | None:
-    wanted = request.GET.get("period", "")
     """The period asked for (?period=<id>), else the reader's default."""
+    wanted = request.GET.get("period", "")
     if wanted.isdigit():
         for period in periods:
             if period.pk == int(wanted):
