@@ -365,6 +365,12 @@ def validate_goal(goal: Goal) -> None:
             errors.update({k: v[0] for k, v in exc.message_dict.items()})
     elif (goal.baseline is None) != (goal.target is None):
         errors["target"] = "Give both a baseline and a target, or neither."
+    if goal.due_date and goal.period_id:
+        period = goal.period
+        if not period.start <= goal.due_date <= period.end:
+            errors["due_date"] = (
+                f"The due date must fall within {period} ({period.start:%d %b %Y} to {period.end:%d %b %Y})."
+            )
     if errors:
         raise ValidationError(errors)
     goal.full_clean(
@@ -372,12 +378,6 @@ def validate_goal(goal: Goal) -> None:
         validate_constraints=False,
     )
 
-    if goal.due_date and goal.period_id:
-        period = goal.period
-        if not period.start <= goal.due_date <= period.end:
-            errors["due_date"] = (
-                f"The due date must fall within {period} ({period.start:%d %b %Y} to {period.end:%d %b %Y})."
-            )
 
 def _priority_is_new(goal: Goal) -> bool:
     """True for a new goal, or one being moved to another priority (existing goals may stay under a retired one)."""
