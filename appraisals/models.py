@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from cascade.models import Goal, GoalPeriod
 from competencies.models import DialogueQuestion, FormCompetency, FormVersion
+from config.jobs import JobHeartbeat
 from people.models import Department, Employee
 
 
@@ -50,7 +51,7 @@ class CycleState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class ReviewCycle(models.Model):
+class ReviewCycle(JobHeartbeat, models.Model):
     name = models.CharField(max_length=120, unique=True)
     methodology = models.CharField(max_length=10, choices=CycleMethodology, default=CycleMethodology.PDSA)
     # The goal period the cycle reviews, chosen by HR; several cycles (one per
@@ -105,6 +106,11 @@ class ReviewCycle(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def job_under_way(self) -> bool:
+        """The launch is the cycle's job: under way until it ends active or stops with an error."""
+        return self.state == CycleState.LAUNCHING and not self.launch_error
 
     def window(self, phase: str) -> tuple:
         return getattr(self, f"{phase}_start"), getattr(self, f"{phase}_end")

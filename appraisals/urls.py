@@ -13,6 +13,7 @@ urlpatterns = [
     path("cycles/<int:pk>/edit/", cycles.cycle_edit, name="cycle_edit"),
     path("cycles/<int:pk>/launch/", cycles.cycle_launch, name="cycle_launch"),
     path("cycles/<int:pk>/launch/progress/", cycles.launch_progress, name="launch_progress"),
+    path("cycles/<int:pk>/launch/resume/", cycles.launch_resume, name="launch_resume"),
     path("cycles/<int:pk>/participants/add/", cycles.participants_add, name="participants_add"),
     path("cycles/<int:pk>/phase/", cycles.phase_move, name="phase_move"),
     path("cycles/<int:pk>/close/", cycles.cycle_close, name="cycle_close"),

@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from config.jobs import JobHeartbeat
 from people.models import Department, Employee
 
 
@@ -56,7 +57,7 @@ class RunTrigger(models.TextChoices):
     MANUAL = "manual", "Run now"
 
 
-class AuditRun(models.Model):
+class AuditRun(JobHeartbeat, models.Model):
     trigger = models.CharField(max_length=10, choices=RunTrigger, default=RunTrigger.MANUAL)
     state = models.CharField(max_length=10, choices=RunState, default=RunState.QUEUED)
     requested_by = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -94,6 +95,10 @@ class AuditRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in {RunState.SUCCEEDED, RunState.FAILED}
+
+    @property
+    def job_under_way(self) -> bool:
+        return not self.is_finished
 
 
 class SubjectType(models.TextChoices):

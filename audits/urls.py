@@ -16,6 +16,7 @@ urlpatterns = [
     path("runs/<int:pk>/", dashboard.run_detail, name="run_detail"),
     path("runs/<int:pk>/progress/", dashboard.run_progress, name="run_progress"),
     path("runs/<int:pk>/rerun/", dashboard.run_rerun, name="run_rerun"),
+    path("runs/<int:pk>/resume/", dashboard.run_resume, name="run_resume"),
     path("settings/", dashboard.audit_settings, name="settings"),
     path("settings/rules/<str:key>/", dashboard.rule_edit, name="rule_edit"),
     path("settings/schedule/", dashboard.schedule_edit, name="schedule_edit"),

@@ -67,6 +67,7 @@ from django.utils import timezone
 
 from cascade import access, services
 from cascade.models import CascadeImport, Goal, ImportKind, ProgressMode, QualityMeasure
+from config import jobs
 from people.models import ImportStatus
 
 # The org-chart import's file readers and problem type, shared rather than copied.
@@ -198,7 +199,7 @@ def cell_number(value: object, field_name: str, *, required: bool) -> Decimal | 
 def report_progress(record: CascadeImport, done: int) -> None:
     """Record how many rows have been checked, every so many rows, for the progress bar."""
     if done % settings.THROUGHLINE_IMPORT_PROGRESS_EVERY == 0:
-        CascadeImport.objects.filter(pk=record.pk).update(processed_rows=done)
+        CascadeImport.objects.filter(pk=record.pk).update(processed_rows=done, **jobs.beat())
 
 
 # ---------------------------------------------------------------- the whole run
@@ -227,10 +228,34 @@ def start_import(
         handler.authorize(user, measure=measure, period=period)
     with transaction.atomic():
         record = CascadeImport.objects.create(
-            kind=kind, measure=measure, period=period, created_by=user, file_name=file_name[:255], content=content
+            kind=kind,
+            measure=measure,
+            period=period,
+            created_by=user,
+            file_name=file_name[:255],
+            content=content,
+            **jobs.beat(),
         )
         transaction.on_commit(lambda: run_import_task.delay(record.pk))
     return record
+
+
+def import_resume(*, user, record: CascadeImport) -> CascadeImport:
+    """The uploader or HR resumes an import that stalled (config.jobs): it is queued again and, as
+    nothing of an unfinished import was committed, runs from the start. One that is moving, or was
+    resumed a moment ago, is left alone."""
+    from cascade.tasks import run_import as run_import_task  # the task module imports this one
+
+    with transaction.atomic():
+        current = CascadeImport.objects.select_for_update().get(pk=record.pk)
+        if current.is_finished:
+            raise ValidationError("This import has finished; there is nothing to resume.")
+        if not current.is_stalled:
+            return current
+        CascadeImport.objects.filter(pk=current.pk).update(**jobs.beat())
+        transaction.on_commit(lambda: run_import_task.delay(current.pk))
+    current.refresh_from_db()
+    return current
 
 
 def run_import(import_id: int) -> CascadeImport:
@@ -241,7 +266,7 @@ def run_import(import_id: int) -> CascadeImport:
         return record
 
     def mark(**fields: object) -> None:
-        CascadeImport.objects.filter(pk=import_id).update(**fields)
+        CascadeImport.objects.filter(pk=import_id).update(**fields, **jobs.beat())
 
     def reject(problems: list[Problem], **fields: object) -> CascadeImport:
         mark(status=ImportStatus.REJECTED, errors=[p.as_dict() for p in problems], finished_at=timezone.now(), **fields)
@@ -265,6 +290,10 @@ def run_import(import_id: int) -> CascadeImport:
             return reject(problems, processed_rows=len(rows))
         mark(status=ImportStatus.APPLYING, processed_rows=len(rows))
         with transaction.atomic():
+            # A resumed import may race the run it replaced: the second to get here waits for the
+            # first to commit, then finds it finished and applies nothing.
+            if CascadeImport.objects.select_for_update().get(pk=import_id).is_finished:
+                return CascadeImport.objects.get(pk=import_id)
             summary = handler.apply(record, rows)
             mark(status=ImportStatus.SUCCEEDED, summary=summary, finished_at=timezone.now())
     except (ValidationError, PermissionDenied) as exc:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("measures/<int:pk>/observations/", priorities.observation_add, name="observation_add"),
     path("measures/<int:pk>/observations/import/", priorities.observation_import, name="observation_import"),
     path("imports/<int:pk>/", priorities.import_detail, name="import_detail"),
+    path("imports/<int:pk>/resume/", priorities.import_resume, name="import_resume"),
     # Goals (cascade/views/goals.py)
     path("goals/mine/", goals.my_goals, name="my_goals"),
     path("goals/team/", goals.team_goals, name="team_goals"),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("plans/<int:pk>/targets/import/", plans.targets_import, name="targets_import"),
     path("plans/<int:pk>/compute/", plans.compute, name="compute"),
     path("plans/<int:pk>/compute/progress/", plans.compute_progress, name="compute_progress"),
+    path("plans/<int:pk>/compute/resume/", plans.compute_resume, name="compute_resume"),
     path("plans/<int:pk>/payouts/", plans.payout_list, name="payout_list"),
     path("plans/<int:pk>/approve/", plans.plan_approve, name="plan_approve"),
     path("plans/<int:pk>/publish/", plans.plan_publish, name="plan_publish"),

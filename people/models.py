@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.jobs import JobHeartbeat
+
 # The stored manager path ("/12/57/301/") lets one query answer "everyone under
 # this person" and "this person's chain", whatever the depth of the hierarchy.
 PATH_SEPARATOR = "/"
@@ -85,7 +87,7 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed: nothing was changed"
 
 
-class ImportRecord(models.Model):
+class ImportRecord(JobHeartbeat, models.Model):
     """One uploaded file and what became of it; the org-chart import and the cascade's
     imports share this shape, the progress rule and the finished states.
 
@@ -115,6 +117,10 @@ class ImportRecord(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED}
+
+    @property
+    def job_under_way(self) -> bool:
+        return not self.is_finished
 
     @property
     def percent(self) -> int:

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config import jobs
 from people.models import Department, Employee, ImportStatus, OrgChartImport
 from people.services import rebuild_paths
 
@@ -414,10 +415,32 @@ def start_import(*, user, file_name: str, content: bytes, deactivate_missing: bo
         raise ValidationError({"file": "Upload a .csv or .xlsx file."})
     with transaction.atomic():
         record = OrgChartImport.objects.create(
-            created_by=user, file_name=file_name[:255], content=content, deactivate_missing=deactivate_missing
+            created_by=user,
+            file_name=file_name[:255],
+            content=content,
+            deactivate_missing=deactivate_missing,
+            **jobs.beat(),
         )
         transaction.on_commit(lambda: run_org_chart_import.delay(record.pk))
     return record
+
+
+def import_resume(*, user, record: OrgChartImport) -> OrgChartImport:
+    """HR resumes an import that stalled (config.jobs): it is queued again and, as nothing of an
+    unfinished import was committed, runs from the start. One that is moving, or was resumed a
+    moment ago, is left alone."""
+    from people.tasks import run_org_chart_import  # the task module imports this one
+
+    with transaction.atomic():
+        current = OrgChartImport.objects.select_for_update().get(pk=record.pk)
+        if current.is_finished:
+            raise ValidationError("This import has finished; there is nothing to resume.")
+        if not current.is_stalled:
+            return current
+        OrgChartImport.objects.filter(pk=current.pk).update(**jobs.beat())
+        transaction.on_commit(lambda: run_org_chart_import.delay(current.pk))
+    current.refresh_from_db()
+    return current
 
 
 def run_import(import_id: int) -> OrgChartImport:
@@ -428,7 +451,7 @@ def run_import(import_id: int) -> OrgChartImport:
         return record
 
     def mark(**fields: object) -> None:
-        OrgChartImport.objects.filter(pk=import_id).update(**fields)
+        OrgChartImport.objects.filter(pk=import_id).update(**fields, **jobs.beat())
 
     try:
         rows = read_rows(record.file_name, bytes(record.content))
@@ -457,6 +480,10 @@ def run_import(import_id: int) -> OrgChartImport:
             return OrgChartImport.objects.get(pk=import_id)
         mark(status=ImportStatus.APPLYING, processed_rows=len(rows))
         with transaction.atomic():
+            # A resumed import may race the run it replaced: the second to get here waits for the
+            # first to commit, then finds it finished and applies nothing.
+            if OrgChartImport.objects.select_for_update().get(pk=import_id).is_finished:
+                return OrgChartImport.objects.get(pk=import_id)
             summary = apply_rows(rows, deactivate_missing=record.deactivate_missing, importer_id=record.created_by_id)
             mark(status=ImportStatus.SUCCEEDED, summary=summary.as_dict(), finished_at=timezone.now())
     except Exception:

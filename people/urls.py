@@ -10,5 +10,6 @@ urlpatterns = [
     path("import/", views.import_upload, name="import"),
     path("import/template.csv", views.import_template_csv, name="import_template"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/resume/", views.import_resume, name="import_resume"),
     path("import/<int:pk>/errors.csv", views.import_errors_csv, name="import_errors"),
 ]

@@ -3,6 +3,7 @@ org-chart import. (The home page is config.views.home.)"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from people import selectors
+from people import org_import, selectors
 from people.forms import OrgChartUploadForm
 from people.models import OrgChartImport
 from people.org_import import COLUMNS, start_import
@@ -95,6 +96,16 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = _get_import(pk)
     template = "people/_import_status.html" if request.headers.get("HX-Request") else "people/import_detail.html"
     return render(request, template, {"record": record, "errors": record.errors[:500]})
+
+
+@login_required
+@require_POST
+def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resume a stalled import; one that finished meanwhile simply shows how it ended."""
+    _require_hr(request)
+    with contextlib.suppress(ValidationError):
+        org_import.import_resume(user=request.user, record=_get_import(pk))
+    return redirect("people:import_detail", pk=pk)
 
 
 @login_required

@@ -1,8 +1,22 @@
-# Reserved for: job progress heartbeat on cycle launch. Fill in operations; keep the name and dependencies so the graph stays linear.
-from django.db import migrations
+"""The job heartbeat (config.jobs): when the job last recorded progress, for the stall rule."""
+
+import django.utils.timezone
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("appraisals", "0004_default_period_data")]
 
-    operations = []
+    operations = [
+        migrations.AddField(
+            model_name="reviewcycle",
+            name="progress_at",
+            field=models.DateTimeField(
+                blank=True,
+                default=django.utils.timezone.now,
+                editable=False,
+                help_text="When the job last recorded progress (or was queued).",
+                null=True,
+            ),
+        ),
+    ]

@@ -55,6 +55,7 @@ from cascade import selectors as cascade
 from cascade.models import GoalPeriod
 from competencies import selectors as competencies
 from competencies.models import FormVersion, VersionStatus
+from config import jobs
 from config.errors import ConflictError
 from people import selectors as people
 from people.models import Department, Employee
@@ -507,6 +508,7 @@ def cycle_launch(*, user, cycle: ReviewCycle) -> ReviewCycle:
             launch_done=0,
             launch_error="",
             version=F("version") + 1,
+            **jobs.beat(),
         )
         history.record(
             cycle=current,
@@ -515,6 +517,28 @@ def cycle_launch(*, user, cycle: ReviewCycle) -> ReviewCycle:
             action="launch started",
             user=user,
             changes={"state": (current.state, CycleState.LAUNCHING)},
+        )
+        transaction.on_commit(lambda: launch_cycle.delay(current.pk))
+    current.refresh_from_db()
+    return current
+
+
+def launch_resume(*, user, cycle: ReviewCycle) -> ReviewCycle:
+    """HR resumes a launch that stalled (config.jobs: no progress for a few minutes, its worker
+    gone): the task is queued again and finishes what is missing, one record per person. A launch
+    that is moving, or already resumed a moment ago, is left alone, so a second press does nothing."""
+    from appraisals.tasks import launch_cycle  # the task module imports this one
+
+    _require_hr(user, "resume a launch")
+    with transaction.atomic():
+        current = _locked(cycle)
+        if current.state != CycleState.LAUNCHING:
+            raise ValidationError("Only a launch under way can be resumed; this cycle is not launching.")
+        if not current.is_stalled:
+            return current
+        ReviewCycle.objects.filter(pk=current.pk).update(**jobs.beat())
+        history.record(
+            cycle=current, participant=None, record=CYCLE_RECORD, action="launch resumed", user=user, changes={}
         )
         transaction.on_commit(lambda: launch_cycle.delay(current.pk))
     current.refresh_from_db()
@@ -579,7 +603,7 @@ def run_launch(cycle_id: int, *, notify: bool = True, today: datetime.date | Non
         return cycle
 
     def mark(**fields: object) -> None:
-        ReviewCycle.objects.filter(pk=cycle_id).update(**fields)
+        ReviewCycle.objects.filter(pk=cycle_id).update(**fields, **jobs.beat())
 
     try:
         employees = list(eligible_employees(cycle).only("pk", "full_name", "path", "department_id", "job_title"))
@@ -589,10 +613,10 @@ def run_launch(cycle_id: int, *, notify: bool = True, today: datetime.date | Non
             mark(launch_error=_no_form_message(without))
             return ReviewCycle.objects.get(pk=cycle_id)
         mark(launch_total=len(employees), launch_done=0, launch_error="")
-        for start in range(0, len(employees), BATCH_SIZE):
+        for start, batch in jobs.batches(employees, BATCH_SIZE):
             with transaction.atomic():
-                _create_records(cycle, employees[start : start + BATCH_SIZE], assignment)
-            mark(launch_done=min(start + BATCH_SIZE, len(employees)))
+                _create_records(cycle, batch, assignment)
+            mark(launch_done=start + len(batch))
         with transaction.atomic():
             current = _locked(cycle)
             if current.state != CycleState.LAUNCHING:  # another run finished first

@@ -300,13 +300,31 @@ def launch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"cycle": cycle, "launch": _launch_status(cycle)})
 
 
+@login_required
+@require_POST
+def launch_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _hr_cycle(request, pk)
+    try:
+        services.launch_resume(user=request.user, cycle=cycle)
+    except ValidationError as exc:
+        return _detail_page(request, _get_cycle(pk), status=400, action_errors=_errors_of(exc))
+    return redirect("appraisals:launch_progress", pk=cycle.pk)
+
+
 def _launch_status(cycle: ReviewCycle) -> dict[str, object]:
     """How far the launch has got; "finished" stops the page polling (done, or stopped with an error)."""
     total, done = cycle.launch_total, min(cycle.launch_done, cycle.launch_total or cycle.launch_done)
     finished = cycle.state != CycleState.LAUNCHING or bool(cycle.launch_error)
     launched = cycle.state in (CycleState.ACTIVE, CycleState.CLOSED)
     pct = 100 if launched else dashboards.percent(done, total) or 0
-    return {"total": total, "done": done, "percent": pct, "finished": finished, "error": cycle.launch_error}
+    return {
+        "total": total,
+        "done": done,
+        "percent": pct,
+        "finished": finished,
+        "error": cycle.launch_error,
+        "stalled": cycle.is_stalled,
+    }
 
 
 @login_required

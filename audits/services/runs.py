@@ -20,8 +20,11 @@ result a clean run would: applying is idempotent, and the database allows one ac
 per fingerprint.
 
 Only one run is under way at a time: starting one while another is queued or running
-returns that one. A run that has been "under way" for longer than a task may live is taken
-to have died with its worker and is marked failed, so that it can be run again.
+returns that one. A run that has stalled (config.jobs: no progress for a few minutes, its
+worker gone) does not block the next: HR may resume it (``run_resume``, the same run queued
+again), and starting a run marks it failed and starts a new one in its place. Each start of
+the task counts an attempt and writes its progress only while the run is still its attempt,
+so a worker that comes back to a run resumed or superseded meanwhile stops at its next step.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import datetime
 import logging
 from collections.abc import Iterable, Sequence
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -50,6 +52,7 @@ from audits.rules import all_rules
 from audits.rules.alignment import alignment_scores
 from audits.rules.base import AuditContext, FindingDraft, Rule
 from audits.services.settings import rule_settings
+from config import jobs
 from people import selectors as people
 from people.models import Employee
 
@@ -84,11 +87,6 @@ def _require_hr(user, what: str) -> None:
         raise PermissionDenied(f"Only HR admins can {what}.")
 
 
-def stale_after() -> datetime.timedelta:
-    """How long a run may look under way before it is taken to have died: longer than a task may live."""
-    return datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + datetime.timedelta(minutes=10)
-
-
 def _serialise_starts() -> None:
     """Two HR admins pressing "Run now" together must not start two runs: on PostgreSQL, starts
     take turns through an advisory lock held until the transaction ends (SQLite already writes
@@ -98,16 +96,17 @@ def _serialise_starts() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [START_LOCK])
 
 
-def _fail_stale_runs() -> None:
+def _fail_stalled_runs() -> None:
+    """A run under way that has stalled gives way to the one being started: it is marked failed
+    (what it applied is kept; it may be run again later)."""
     now = timezone.now()
-    limit = now - stale_after()
-    AuditRun.objects.filter(state__in=IN_PROGRESS).filter(
-        Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit)
-    ).update(
+    minutes = max(1, round(jobs.stall_after().total_seconds() / 60))
+    AuditRun.objects.filter(state__in=IN_PROGRESS).filter(jobs.quiet_q(now=now)).update(
         state=RunState.FAILED,
         finished_at=now,
         current_step="",
-        error="The audit stopped without finishing (its background worker may have restarted). Run it again.",
+        error=f"The audit made no progress for {minutes} minute{'s' if minutes != 1 else ''} (its background "
+        "worker stopped), so a new run took its place. What it had applied is kept.",
     )
 
 
@@ -143,12 +142,16 @@ def _open(*, trigger: str, requested_by: Employee | None, queue: bool) -> tuple[
     the one already under way."""
     with transaction.atomic():
         _serialise_starts()
-        _fail_stale_runs()
+        _fail_stalled_runs()
         existing = run_in_progress()
         if existing is not None:
             return existing, False
         run = AuditRun.objects.create(
-            trigger=trigger, state=RunState.QUEUED, requested_by=requested_by, total_steps=_total_steps()
+            trigger=trigger,
+            state=RunState.QUEUED,
+            requested_by=requested_by,
+            total_steps=_total_steps(),
+            **jobs.beat(),
         )
         if queue:
             _queue(run.pk)
@@ -178,7 +181,7 @@ def rerun(*, user, run: AuditRun, queue: bool = True) -> AuditRun:
     _require_hr(user, "run an audit again")
     with transaction.atomic():
         _serialise_starts()
-        _fail_stale_runs()
+        _fail_stalled_runs()
         current = AuditRun.objects.select_for_update().get(pk=run.pk)
         if current.state != RunState.FAILED:
             raise ValidationError(
@@ -193,11 +196,33 @@ def rerun(*, user, run: AuditRun, queue: bool = True) -> AuditRun:
         current.current_step = ""
         current.error = ""
         current.finished_at = None
-        current.save(update_fields=["state", "total_steps", "done_steps", "current_step", "error", "finished_at"])
+        current.progress_at = jobs.beat()["progress_at"]
+        current.save(
+            update_fields=["state", "total_steps", "done_steps", "current_step", "error", "finished_at", "progress_at"]
+        )
         if queue:
             _queue(current.pk)
     if not queue:
         return run_audit(current.pk)
+    return current
+
+
+def run_resume(*, user, run: AuditRun) -> AuditRun:
+    """HR resumes a run that stalled: the same run is queued again and starts its rules over, which
+    confirms what it had applied rather than duplicating it. One that is moving, or was resumed a
+    moment ago, is left alone."""
+    _require_hr(user, "resume an audit")
+    with transaction.atomic():
+        current = AuditRun.objects.select_for_update().get(pk=run.pk)
+        if current.state not in IN_PROGRESS:
+            raise ValidationError(
+                f"Only an audit under way can be resumed; this one is {current.get_state_display().lower()}."
+            )
+        if not current.is_stalled:
+            return current
+        AuditRun.objects.filter(pk=current.pk).update(**jobs.beat())
+        _queue(current.pk)
+    current.refresh_from_db()
     return current
 
 
@@ -206,6 +231,17 @@ def rerun(*, user, run: AuditRun, queue: bool = True) -> AuditRun:
 
 def _mark(run_id: int, **fields: object) -> None:
     AuditRun.objects.filter(pk=run_id).update(**fields)
+
+
+class _Superseded(Exception):
+    """The run was resumed (a later attempt holds it) or given up for a new run meanwhile."""
+
+
+def _progress(run_id: int, attempt: int, **fields: object) -> None:
+    """Record progress, only while this attempt still holds the run."""
+    held = AuditRun.objects.filter(pk=run_id, state=RunState.RUNNING, attempts=attempt)
+    if not held.update(**fields, **jobs.beat()):
+        raise _Superseded
 
 
 def run_audit(run_id: int) -> AuditRun:
@@ -227,9 +263,11 @@ def run_audit(run_id: int) -> AuditRun:
         run.done_steps = 0
         run.current_step = ""
         run.error = ""
+        run.progress_at = jobs.beat()["progress_at"]
         run.save(
             update_fields=[
                 "state",
+                "progress_at",
                 "attempts",
                 "started_at",
                 "finished_at",
@@ -240,6 +278,7 @@ def run_audit(run_id: int) -> AuditRun:
             ]
         )
 
+    attempt = run.attempts
     ctx = AuditContext(today=timezone.localdate(), run=run)
     step = ""
     try:
@@ -247,15 +286,16 @@ def run_audit(run_id: int) -> AuditRun:
             _close_without_rule(run, switched_off)
         for rule, limits in enabled:
             step = rule.title
-            _mark(run_id, current_step=step[:120])
+            _progress(run_id, attempt, current_step=step[:120])
             # One transaction per rule: what it reads, anything it writes itself (the correlation rule's
             # results) and its findings stand or fall together, and a database error in it does not
             # break the transaction of a caller that runs the audit inline.
             with transaction.atomic():
                 apply_drafts(run, rule, list(rule().evaluate(ctx, limits)))
-            _mark(run_id, done_steps=F("done_steps") + 1)
+            _progress(run_id, attempt, done_steps=F("done_steps") + 1)
+            jobs.pause_for_tests()
         step = SCORE_STEP
-        _mark(run_id, current_step=step)
+        _progress(run_id, attempt, current_step=step)
         with transaction.atomic():
             scores = alignment_scores(ctx.today, ctx=ctx)
             counts = Finding.objects.filter(
@@ -265,8 +305,9 @@ def run_audit(run_id: int) -> AuditRun:
                 seen=Count("pk", filter=Q(last_seen_run=run) & ~Q(first_seen_run=run)),
                 closed=Count("pk", filter=Q(closed_by_run=run)),
             )
-            _mark(
+            _progress(
                 run_id,
+                attempt,
                 state=RunState.SUCCEEDED,
                 finished_at=timezone.now(),
                 done_steps=F("total_steps"),
@@ -286,6 +327,8 @@ def run_audit(run_id: int) -> AuditRun:
                 findings_seen=counts["seen"],
                 findings_closed=counts["closed"],
             )
+    except _Superseded:
+        logger.info("Audit run %s (attempt %s) stopped: it was resumed or superseded meanwhile", run_id, attempt)
     except Exception as exc:
         logger.exception("Audit run %s failed during %r", run_id, step or "its start")
         _mark(run_id, state=RunState.FAILED, finished_at=timezone.now(), error=failure_message(step, exc))

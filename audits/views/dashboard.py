@@ -217,7 +217,9 @@ def run_now(request: HttpRequest) -> HttpResponse:
     if already is not None and already.pk == run.pk:
         messages.info(request, "An audit was already under way: this is its progress. Only one runs at a time.")
     else:
-        messages.success(request, "The audit has started. You can leave this page: it carries on.")
+        messages.success(
+            request, "The audit has been queued. You can leave this page: it shows how far the audit has got."
+        )
     return redirect("audits:run_detail", pk=run.pk)
 
 
@@ -260,6 +262,19 @@ def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
         return _run_page(request, selectors.get_run(user=request.user, pk=pk), status=400, action_errors=exc.messages)
     messages.success(request, "The audit is running again. Findings it already recorded are not duplicated.")
     return redirect("audits:run_detail", pk=again.pk)
+
+
+@login_required
+@require_POST
+def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    run = selectors.get_run(user=request.user, pk=pk)
+    _require_hr(request, "resume an audit")
+    try:
+        run_services.run_resume(user=request.user, run=run)
+    except ValidationError as exc:
+        return _run_page(request, selectors.get_run(user=request.user, pk=pk), status=400, action_errors=exc.messages)
+    messages.success(request, "The audit has been queued again. Findings it already recorded are not duplicated.")
+    return redirect("audits:run_detail", pk=run.pk)
 
 
 # ---------------------------------------------------------------- settings

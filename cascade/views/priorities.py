@@ -9,6 +9,7 @@ form's messages, and ConflictError a 409 that keeps what the person typed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cascade import access, charts, imports, selectors, services
 from cascade.forms.priorities import (
@@ -478,8 +479,8 @@ def observation_import(request: HttpRequest, pk: int) -> HttpResponse:
 STATUS_LABELS = {"applying": "Saving"}
 
 
-@login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _import_for(request: HttpRequest, pk: int) -> CascadeImport:
+    """The import for its uploader or HR; 404 for anyone else."""
     record = (
         CascadeImport.objects.select_related("created_by__employee", "measure", "period")
         .defer("content")
@@ -488,6 +489,21 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if record is None or not (record.created_by_id == request.user.pk or people.is_hr_admin(request.user)):
         raise Http404("No such import.")
+    return record
+
+
+@login_required
+@require_POST
+def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resume a stalled import; one that finished meanwhile simply shows how it ended."""
+    with contextlib.suppress(ValidationError):
+        imports.import_resume(user=request.user, record=_import_for(request, pk))
+    return redirect("cascade:import_detail", pk=pk)
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _import_for(request, pk)
     template = "cascade/_import_status.html" if request.headers.get("HX-Request") else "cascade/import_detail.html"
     return render(
         request,

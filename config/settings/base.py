@@ -141,6 +141,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
+# A task past the soft limit gets SoftTimeLimitExceeded a minute before the hard kill, so its
+# job records "stopped" (and can be resumed) instead of vanishing with the pool child.
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 60, CELERY_TASK_TIME_LIMIT * 9 // 10)
+# A pool child killed mid-task (OOM, SIGKILL, hard time limit) must not ack the message it
+# held: with acks_late alone Celery acks it and the job is lost half-way. Rejected, it is
+# redelivered and the (idempotent) job finishes.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A whole worker that dies keeps its unacked message in Redis until the visibility timeout,
+# then any worker gets it again. It must outlast the longest task (or a slow task would be
+# handed to a second worker while the first still runs), but not by much (kombu's default
+# hour left a killed launch waiting that long): the time limit plus five minutes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 5 * 60, minimum=1)
+}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
@@ -180,6 +194,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # ---------------------------------------------------------------- Throughline
+# A background job (launch, payout computation, audit, import) that has recorded no progress
+# for this long is shown as stalled, with Resume for HR (config.jobs). Every job records
+# progress at least once a batch, so this is a few batches' worth of quiet.
+THROUGHLINE_JOB_STALL_AFTER = env_int("THROUGHLINE_JOB_STALL_AFTER", 5 * 60, minimum=1)
 # Rows checked between two progress writes during an org-chart import.
 THROUGHLINE_IMPORT_PROGRESS_EVERY = env_int("THROUGHLINE_IMPORT_PROGRESS_EVERY", 250, minimum=1)
 THROUGHLINE_IMPORT_MAX_BYTES = env_int("THROUGHLINE_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)

@@ -17,6 +17,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from appraisals.models import ReviewCycle
+from config.jobs import JobHeartbeat
 from people.models import Department, Employee
 
 __all__ = [
@@ -68,7 +69,7 @@ class IncentivePlanQuerySet(models.QuerySet):
         return super().delete()
 
 
-class IncentivePlan(models.Model):
+class IncentivePlan(JobHeartbeat, models.Model):
     cycle = models.ForeignKey(ReviewCycle, on_delete=models.PROTECT, related_name="incentive_plans")
     name = models.CharField(max_length=160)
     state = models.CharField(max_length=10, choices=PlanState, default=PlanState.DRAFT)
@@ -113,6 +114,11 @@ class IncentivePlan(models.Model):
         if _plan_locked(self.pk):
             raise ValidationError(PLAN_LOCKED_MESSAGE)
         return super().delete(*args, **kwargs)
+
+    @property
+    def job_under_way(self) -> bool:
+        """Computing payouts is the plan's job (a failure sends the plan back to draft)."""
+        return self.state == PlanState.COMPUTING
 
     @property
     def is_locked(self) -> bool:

@@ -33,6 +33,7 @@ from django.utils import timezone
 from appraisals.models import Appraisal, Participant, ReviewCycle
 from appraisals.services.cycles import department_ids_under
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
+from config import jobs
 from config.errors import ConflictError
 from incentives import payouts as rules
 from incentives.models.plans import (
@@ -394,9 +395,28 @@ def compute_start(*, user, plan: IncentivePlan, queue: bool = True) -> Incentive
             current.compute_total = eligible_employees(current).count()
             current.compute_done = 0
             current.compute_error = ""
-            current = _bump(current, {"state", "compute_total", "compute_done", "compute_error"})
+            current.progress_at = jobs.beat()["progress_at"]
+            current = _bump(current, {"state", "compute_total", "compute_done", "compute_error", "progress_at"})
         if queue:
             transaction.on_commit(lambda: compute_plan.delay(current.pk))
+    return current
+
+
+def compute_resume(*, user, plan: IncentivePlan) -> IncentivePlan:
+    """HR resumes a computation that stalled (config.jobs): the task is queued again and gives the
+    same payouts, none twice. One that is moving, or was resumed a moment ago, is left alone."""
+    _require_hr(user, "compute payouts")
+    from incentives.tasks import compute_plan  # the task module imports this one
+
+    with transaction.atomic():
+        current = _locked_plan(plan)
+        if current.state != PlanState.COMPUTING:
+            raise ValidationError("Only a computation under way can be resumed; this plan is not computing.")
+        if not current.is_stalled:
+            return current
+        IncentivePlan.objects.filter(pk=current.pk).update(**jobs.beat())
+        transaction.on_commit(lambda: compute_plan.delay(current.pk))
+    current.refresh_from_db()
     return current
 
 
@@ -467,7 +487,8 @@ def _compute_batch(plan: IncentivePlan, components, employee_ids: list[int], tar
             )
             payout.version += 1
             changed.append(payout)
-    Payout.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    # A resumed computation may race the one it replaced: the unique (plan, person) keeps one payout.
+    Payout.objects.bulk_create(new, batch_size=BATCH_SIZE, ignore_conflicts=True)
     if changed:
         Payout.objects.bulk_update(
             changed, ["target_bonus", "computed_amount", "amount", "breakdown", "version"], batch_size=500
@@ -483,7 +504,7 @@ def run_compute(plan_id: int) -> IncentivePlan:
         return plan
 
     def mark(**fields: object) -> None:
-        IncentivePlan.objects.filter(pk=plan_id).update(**fields)
+        IncentivePlan.objects.filter(pk=plan_id).update(**fields, **jobs.beat())
 
     try:
         components = _rules(plan)
@@ -493,10 +514,10 @@ def run_compute(plan_id: int) -> IncentivePlan:
         with transaction.atomic():
             Payout.objects.filter(plan=plan).exclude(employee_id__in=employee_ids).delete()
         existing = {p.employee_id: p for p in Payout.objects.filter(plan=plan)}
-        for start in range(0, len(employee_ids), BATCH_SIZE):
+        for start, batch in jobs.batches(employee_ids, BATCH_SIZE):
             with transaction.atomic():
-                _compute_batch(plan, components, employee_ids[start : start + BATCH_SIZE], targets, existing)
-            mark(compute_done=min(start + BATCH_SIZE, len(employee_ids)))
+                _compute_batch(plan, components, list(batch), targets, existing)
+            mark(compute_done=start + len(batch))
         mark(state=PlanState.COMPUTED, computed_at=timezone.now(), version=F("version") + 1)
     except Exception as error:  # the page shows what went wrong; the plan goes back to draft
         mark(state=PlanState.DRAFT, compute_error=f"Computing the payouts failed: {error}")

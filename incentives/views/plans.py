@@ -210,6 +210,7 @@ def _compute_status(plan: IncentivePlan) -> dict[str, object]:
         "finished": plan.state != PlanState.COMPUTING or bool(plan.compute_error),
         "error": plan.compute_error,
         "computed": plan.state in {PlanState.COMPUTED, PlanState.APPROVED, PlanState.PUBLISHED},
+        "stalled": plan.is_stalled,
     }
 
 
@@ -535,6 +536,19 @@ def compute_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- payouts
+@login_required
+@require_POST
+def compute_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(request, pk)
+    try:
+        services.compute_resume(user=request.user, plan=plan)
+    except ValidationError as exc:
+        return _detail_page(
+            request, selectors.get_plan(user=request.user, pk=pk), status=400, action_errors=exc.messages
+        )
+    return redirect("incentives:compute_progress", pk=plan.pk)
+
+
 
 
 @login_required

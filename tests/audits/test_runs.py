@@ -31,6 +31,7 @@ from audits.services import findings as finding_services
 from audits.services import runs
 from audits.services import settings as setting_services
 from cascade.models import Approval
+from config import jobs
 from tests.audits.engine import make_rule, only_rules, snapshot  # noqa: F401  (only_rules is a fixture)
 from tests.cascade.factories import GoalPeriodFactory, IndividualGoalFactory, QualityPriorityFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
@@ -363,16 +364,23 @@ def test_a_broker_that_cannot_be_reached_fails_the_run_with_a_message(cast, rule
     assert run.state == RunState.FAILED and "could not be reached" in run.error
 
 
-def test_a_run_stuck_for_longer_than_a_task_may_live_is_failed_and_a_new_one_starts(cast, rule):
-    long_ago = timezone.now() - runs.stale_after() - datetime.timedelta(minutes=1)
-    stuck = AuditRun.objects.create(state=RunState.RUNNING)
-    AuditRun.objects.filter(pk=stuck.pk).update(started_at=long_ago)
+def test_a_run_that_has_stalled_gives_way_to_a_new_one(cast, rule):
+    long_ago = timezone.now() - jobs.stall_after() - datetime.timedelta(seconds=1)
+    stuck = AuditRun.objects.create(state=RunState.RUNNING, progress_at=long_ago)
 
     fresh = runs.start_run(user=cast.hr.user, queue=True)
 
     assert fresh.pk != stuck.pk
     stuck.refresh_from_db()
-    assert stuck.state == RunState.FAILED and "stopped without finishing" in stuck.error
+    assert stuck.state == RunState.FAILED and "a new run took its place" in stuck.error
+
+
+def test_a_run_that_is_moving_is_not_given_up(cast, rule):
+    moving = AuditRun.objects.create(state=RunState.RUNNING, progress_at=timezone.now())
+
+    assert runs.start_run(user=cast.hr.user, queue=True).pk == moving.pk
+    moving.refresh_from_db()
+    assert moving.state == RunState.RUNNING
 
 
 def test_a_scheduled_run_is_not_started_beside_one_under_way(cast, rule):
