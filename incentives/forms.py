@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 
 from appraisals.models import ReviewCycle
 from cascade.forms.priorities import NUMBER_INPUT, VersionedForm, add_service_errors
+from config.inputs import refuse_rather_than_cut
 from incentives.models.plans import ComponentKind, IncentivePlan
 from people.models import Department, Employee
 
@@ -139,6 +140,10 @@ class ComponentForm(forms.Form):
     achievement = forms.DecimalField(
         label="Achievement %", required=False, max_digits=6, decimal_places=2, widget=PERCENT_INPUT
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        refuse_rather_than_cut(self)  # a name too long gets a message, not a silent cut
 
     def service_row(self) -> dict[str, object]:
         data = self.cleaned_data

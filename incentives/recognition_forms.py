@@ -23,6 +23,7 @@ from django.forms import formset_factory
 from cascade import selectors as cascade_selectors
 from cascade.models import Goal, GoalLevel, QualityMeasure
 from competencies.models import Competency, CompetencyStatus
+from config.inputs import refuse_rather_than_cut
 from incentives.services.pathways import PATHWAY_FIELDS
 from people.models import Department, Employee
 
@@ -172,6 +173,7 @@ class ThankForm(forms.Form):
         wanted = (data.get("link") if data is not None else (initial or {}).get("link")) or ""
         extra_goal = self._visible_goal(wanted)
         self.fields["link"].widget.choices = link_choices(user=user, author=author, extra_goal=extra_goal)
+        refuse_rather_than_cut(self)  # a message too long gets a message, not a silent cut
 
     def _visible_goal(self, value: str) -> Goal | None:
         kind, _, pk = value.partition(":")
@@ -308,6 +310,10 @@ class PathwayForm(forms.Form):
         initial=0,
         help_text="Actions of their development plans marked done (0: not a criterion).",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        refuse_rather_than_cut(self)  # a title too long gets a message, not a silent cut
 
     @staticmethod
     def initial_for(pathway) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -32,6 +32,7 @@ from django.utils import timezone
 from appraisals.models import ActionStatus, AppraisalState, CompetencyRating, CycleState, DevelopmentAction, ReviewCycle
 from cascade.models import Goal, GoalLevel, GoalStatus
 from competencies.models import Competency
+from config.inputs import check_length
 from incentives.models.recognition import (
     CandidateStatus,
     Pathway,
@@ -64,10 +65,20 @@ def _require_hr(user) -> Employee | None:
 # ---------------------------------------------------------------- definitions
 
 
+def _too_long(name: str) -> str:
+    try:
+        check_length(name, model=Pathway, field="name")
+    except ValidationError as error:
+        return error.messages[0]
+    return ""
+
+
 def _validate(pathway: Pathway, levels: Sequence[tuple[Competency, Decimal]]) -> None:
     errors: dict[str, str] = {}
     if not (pathway.name or "").strip():
         errors["name"] = "Give the title a name."
+    elif too_long := _too_long(pathway.name):
+        errors["name"] = too_long
     elif Pathway.objects.filter(name__iexact=pathway.name.strip()).exclude(pk=pathway.pk).exists():
         errors["name"] = "There is already a pathway with this name."
     if pathway.goal_cycles < 1:

@@ -23,7 +23,7 @@ import csv
 import datetime
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -35,6 +35,7 @@ from appraisals.services.cycles import department_ids_under
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
 from config import jobs
 from config.errors import ConflictError
+from config.inputs import check_fits, check_length, limits, parse_decimal
 from incentives import payouts as rules
 from incentives.models.plans import (
     ComponentKind,
@@ -104,6 +105,10 @@ def _apply(plan: IncentivePlan, data: Mapping[str, object]) -> None:
         setattr(plan, name, _clean_titles(value) if name == "job_titles" else value)
     if not (plan.name or "").strip():
         raise ValidationError({"name": "Give the plan a name."})
+    try:
+        check_length(plan.name, model=IncentivePlan, field="name")
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from None
     if plan.minimum_tenure_months is None or int(plan.minimum_tenure_months) < 0:
         raise ValidationError({"minimum_tenure_months": "The minimum tenure is a number of months, 0 or more."})
 
@@ -162,12 +167,17 @@ def _component(plan: IncentivePlan, index: int, data: Mapping[str, object]) -> P
         if value in (None, ""):
             return None
         try:
-            number = Decimal(str(value))
-        except InvalidOperation:
+            number = parse_decimal(value)
+        except ValidationError:
             errors[name] = "Enter a number."
             return None
-        if number < 0 or not number.is_finite():
+        if number < 0:
             errors[name] = "Enter a percentage of 0 or more."
+            return number
+        try:
+            check_fits(number, **limits(PlanComponent, name))
+        except ValidationError as error:
+            errors[name] = error.messages[0]
         return number
 
     threshold = number("threshold", "0")
@@ -177,9 +187,14 @@ def _component(plan: IncentivePlan, index: int, data: Mapping[str, object]) -> P
         errors["cap"] = f"The cap ({cap} %) is below the threshold ({threshold} %)."
     if cap is not None and cap <= 0:
         errors["cap"] = "The cap must be above 0 %."
+    default_name = ComponentKind(kind).label if kind in ComponentKind.values else ""
+    name = str(data.get("name") or default_name).strip()
+    try:
+        check_length(name, model=PlanComponent, field="name")
+    except ValidationError as error:
+        errors["name"] = error.messages[0]
     if errors:
         raise ValidationError({f"components[{index}].{k}": v for k, v in errors.items()})
-    name = str(data.get("name") or ComponentKind(kind).label).strip()
     return PlanComponent(
         plan=plan,
         kind=kind,
@@ -218,14 +233,20 @@ def components_set(
 
 
 def _amount(value: object) -> Decimal:
+    text = str(value).replace("£", "").strip()
     try:
-        amount = Decimal(str(value).replace(",", "").replace("£", "").strip())
-    except InvalidOperation:
+        amount = parse_decimal(text)
+    except ValidationError as error:
+        if error.code == "decimal_comma":  # "1500,50": pounds and pence take a point
+            raise
         raise ValidationError("Enter an amount such as 2000 or 2000.00.") from None
-    if not amount.is_finite() or amount < 0:
+    if amount < 0:
         raise ValidationError("The amount must be 0 or more.")
     if amount != amount.quantize(rules.PENNY):
         raise ValidationError("The amount has more than two decimal places.")
+    # Target bonuses, payouts and adjustments share one column size: an amount beyond it
+    # could not be shown by the pages and exports that read it back.
+    check_fits(amount, **limits(TargetBonus, "amount"))
     return amount
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,6 +30,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ConflictError
+from config.inputs import parse_decimal
 from incentives import selectors
 from incentives.forms import (
     AdjustForm,
@@ -460,8 +461,8 @@ def targets_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _same_amount(value: str, stored: Decimal | None) -> bool:
     try:
-        return stored is not None and Decimal(value.replace(",", "").replace("£", "")) == stored
-    except InvalidOperation:
+        return stored is not None and parse_decimal(value.replace("£", "").strip()) == stored
+    except ValidationError:  # not a number: the service says what is wrong with it
         return False
 
 
