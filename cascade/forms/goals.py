@@ -408,6 +408,12 @@ class ReopenForm(forms.Form):
         help_text="Shown to the approver with the changed goal.",
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        # The goal page also shows the progress form, whose comment box would take the same id;
+        # only the id changes, so the posted field is still called "comment".
+        kwargs.setdefault("auto_id", "id_reopen_%s")
+        super().__init__(*args, **kwargs)
+
 
 class GoalImportForm(forms.Form):
     file = forms.FileField(
