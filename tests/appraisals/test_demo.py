@@ -27,7 +27,7 @@ from appraisals.models import (
 )
 from appraisals.services import todos
 from cascade.models import Approval, Goal
-from cascade.selectors import current_period
+from cascade.selectors import organisation_default_period
 from people.models import Employee
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_there_is_a_closed_cycle_from_last_year_and_a_running_one(hospital: str)
     year = timezone.localdate().year
     assert (previous.state, previous.start.year, previous.period.start.year) == (CycleState.CLOSED, year - 1, year - 1)
     assert (current.state, current.phase, current.methodology) == (CycleState.ACTIVE, Phase.DO, "pdsa")
-    assert current.period == current_period()
+    assert current.period == organisation_default_period()
     assert (
         current.window(Phase.DO)[0] <= timezone.localdate() <= current.window(Phase.DO)[1] or year != current.end.year
     )
@@ -128,7 +128,7 @@ def test_every_role_has_something_to_do(hospital: str) -> None:
 
 
 def test_last_years_next_cycle_goals_are_draft_goals_now(hospital: str) -> None:
-    carried = Goal.objects.filter(period=current_period(), description__contains="next-cycle QI goal")
+    carried = Goal.objects.filter(period=organisation_default_period(), description__contains="next-cycle QI goal")
     assert carried.count() >= 3
     assert set(carried.values_list("approval", flat=True)) == {Approval.DRAFT}
     assert not carried.filter(owner__user__username__in=["employee", "manager"]).exists()

@@ -32,7 +32,7 @@ from cascade.models import (
     QualityPriority,
     ReviewAction,
 )
-from cascade.selectors import current_period
+from cascade.selectors import organisation_default_period
 from people.demo import SYNTHETIC_EMAIL_DOMAIN
 from people.models import Employee
 
@@ -79,7 +79,7 @@ def test_it_loads_the_article_s_three_priorities_owned_by_the_quality_lead(hospi
 
 
 def test_there_is_a_current_period_and_a_previous_one(hospital: str) -> None:
-    period = current_period()
+    period = organisation_default_period()
     assert period.start <= timezone.localdate() <= period.end
     assert period.goals.exists()
     assert GoalPeriod.objects.filter(end__lt=period.start).exists()
@@ -135,7 +135,7 @@ def test_the_charts_show_real_improvement_and_common_cause_variation(hospital: s
 
 
 def test_employee_has_approved_goals_under_two_priorities_weighing_100(hospital: str) -> None:
-    goals = list(Goal.objects.filter(owner__user__username="employee", period=current_period()))
+    goals = list(Goal.objects.filter(owner__user__username="employee", period=organisation_default_period()))
     assert 3 <= len(goals) <= 4
     assert {g.approval for g in goals} == {Approval.APPROVED}
     assert sum(g.weight for g in goals) == 100
@@ -145,12 +145,12 @@ def test_employee_has_approved_goals_under_two_priorities_weighing_100(hospital:
 
 def test_manager_has_approved_goals_and_a_submitted_set_to_approve(hospital: str) -> None:
     manager = Employee.objects.select_related("user").get(user__username="manager")
-    this_year = Goal.objects.filter(period=current_period())
+    this_year = Goal.objects.filter(period=organisation_default_period())
     assert this_year.filter(owner=manager, approval=Approval.APPROVED).aggregate(w=Sum("weight"))["w"] == 100
     waiting = this_year.filter(approval=Approval.SUBMITTED, owner__manager=manager)
     owner = waiting.first().owner
     assert waiting.count() == this_year.filter(owner=owner).count()
-    goal_set = workflow.GoalSet(period=current_period(), owner=owner)
+    goal_set = workflow.GoalSet(period=organisation_default_period(), owner=owner)
     approved = workflow.approve(user=manager.user, goal_set=goal_set)
     assert {g.approval for g in Goal.objects.filter(pk__in=[g.pk for g in approved])} == {Approval.APPROVED}
 
@@ -158,7 +158,7 @@ def test_manager_has_approved_goals_and_a_submitted_set_to_approve(hospital: str
 def test_a_returned_set_carries_the_manager_s_comment(hospital: str) -> None:
     event = GoalSetEvent.objects.select_related("actor__user", "owner").get(action=ReviewAction.RETURNED)
     assert event.actor.user.username == "manager" and event.comment
-    goals = Goal.objects.filter(owner=event.owner, period=current_period())
+    goals = Goal.objects.filter(owner=event.owner, period=organisation_default_period())
     assert set(goals.values_list("approval", flat=True)) == {Approval.RETURNED}
 
 
