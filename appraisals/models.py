@@ -413,6 +413,9 @@ class ToDo(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
+    # When the email announcing it went: an email task run again (redelivered after its worker
+    # died) skips what was sent.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due", "pk"]

@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from appraisals.models import CycleState, ToDo
 
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 CHUNK = 1000
 # About how many to-dos one email task takes (whole people: each is emailed once).
 EMAIL_TASK_CHUNK = 1000
+# New to-dos are stamped as emailed after each batch this size: a task redelivered after its worker
+# was killed sends again at most the batch that was going out.
+SEND_BATCH = 100
 
 
 def site_url() -> str:
@@ -39,13 +43,15 @@ def site_url() -> str:
     return f"http://{host}"
 
 
-def _load(todo_ids: Sequence[int]) -> dict[int, list[ToDo]]:
-    """The to-dos by the person who holds them, with what the emails print (few queries per thousand)."""
+def _load(todo_ids: Sequence[int], *, unsent: bool = False) -> dict[int, list[ToDo]]:
+    """The to-dos by the person who holds them, with what the emails print (few queries per thousand);
+    ``unsent``: only those not emailed yet."""
     by_employee: dict[int, list[ToDo]] = defaultdict(list)
     for start in range(0, len(todo_ids), CHUNK):
         chunk = todo_ids[start : start + CHUNK]
         rows = (
             ToDo.objects.filter(pk__in=chunk, done_at__isnull=True, cycle__state=CycleState.ACTIVE)
+            .filter(**({"emailed_at__isnull": True} if unsent else {}))
             .select_related("employee__user", "cycle", "participant__employee")
             .order_by("employee_id", "due", "pk")
         )
@@ -72,19 +78,24 @@ def _message(template: str, todos: list[ToDo], base: str) -> EmailMessage | None
     return EmailMessage(subject=subject, body=body, to=[address])
 
 
-def _send(template: str, todo_ids: Iterable[int]) -> int:
-    by_employee = _load(list(todo_ids))
+def _send(template: str, todo_ids: Iterable[int], *, once: bool = False) -> int:
+    """``once``: skip to-dos already emailed and stamp them batch by batch as they go."""
+    by_employee = _load(list(todo_ids), unsent=once)
     base = site_url()
-    messages = [m for todos in by_employee.values() if (m := _message(template, todos, base)) is not None]
+    outgoing = [(m, [t.pk for t in todos]) for todos in by_employee.values() if (m := _message(template, todos, base))]
     connection = get_connection()
-    for start in range(0, len(messages), CHUNK):
-        connection.send_messages(messages[start : start + CHUNK])
-    return len(messages)
+    for start in range(0, len(outgoing), SEND_BATCH):
+        batch = outgoing[start : start + SEND_BATCH]
+        connection.send_messages([message for message, _ in batch])
+        if once:
+            ToDo.objects.filter(pk__in=[pk for _, ids in batch for pk in ids]).update(emailed_at=timezone.now())
+    return len(outgoing)
 
 
 def send_new_todos(todo_ids: Iterable[int]) -> int:
-    """Tell each person what a phase (or a step of someone else's) now asks of them. Returns emails sent."""
-    return _send("todos", todo_ids)
+    """Tell each person what a phase (or a step of someone else's) now asks of them, once: a task
+    run again sends only what it had not sent. Returns emails sent."""
+    return _send("todos", todo_ids, once=True)
 
 
 def send_reminders(todo_ids: Iterable[int]) -> int:

@@ -1,4 +1,5 @@
-"""The job heartbeat (config.jobs): when the job last recorded progress, for the stall rule."""
+"""The job heartbeat (config.jobs) on the cycle's launch, and when each to-do's email went (so a
+redelivered email task sends nothing twice)."""
 
 import django.utils.timezone
 from django.db import migrations, models
@@ -18,5 +19,10 @@ class Migration(migrations.Migration):
                 help_text="When the job last recorded progress (or was queued).",
                 null=True,
             ),
+        ),
+        migrations.AddField(
+            model_name="todo",
+            name="emailed_at",
+            field=models.DateTimeField(blank=True, null=True),
         ),
     ]
