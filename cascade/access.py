@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from cascade.models import Goal, GoalLevel, QualityMeasure
+from cascade.models import Goal, GoalLevel, GoalStatus, QualityMeasure
 from people import selectors as people
 from people.models import Department, Employee
 
@@ -41,6 +41,17 @@ def can_draft_functional_goals(user: User, department: Department) -> bool:
     return employee.department_id == department.pk and people.is_manager(employee)
 
 
+def can_draft_any_functional_goals(user: User) -> bool:
+    """Someone who drafts department goals for at least one department (can_draft_functional_goals):
+    the pages offer "Add a department goal" to them only."""
+    if can_manage_priorities(user):
+        return True
+    employee = people.employee_for_user(user)
+    if employee is None:
+        return False
+    return Department.objects.filter(head=employee).exists() or people.is_manager(employee)
+
+
 def can_draft_individual_goals(user: User, owner: Employee) -> bool:
     """A person drafts their own goals; their managers (anyone above them) may draft for them."""
     employee = people.employee_for_user(user)
@@ -74,6 +85,34 @@ def can_approve_functional_set(user: User, department: Department) -> bool:
         return people.is_hr_admin(user)
     employee = people.employee_for_user(user)
     return bool(employee and employee.pk == department.head_id)
+
+
+def can_approve_set_of(user: User, goal: Goal) -> bool:
+    """The approver of the goal's set: the owner's manager, or the department head (else HR)."""
+    if goal.level == GoalLevel.FUNCTIONAL:
+        return can_approve_functional_set(user, goal.department)
+    return can_approve_individual_set(user, goal.owner)
+
+
+def can_cancel_goal(user: User, goal: Goal) -> bool:
+    """Cancel outright. A goal never approved: whoever drafts it (or its approver). A goal once
+    approved (``approved_at``, kept when reopened), even reopened: only its approver or HR, since
+    its weight was agreed with them; the owner asks instead (``can_request_cancel``)."""
+    if goal.status == GoalStatus.CANCELLED:
+        return False
+    if people.is_hr_admin(user) or can_approve_set_of(user, goal):
+        return True
+    return goal.approved_at is None and can_edit_goal(user, goal)
+
+
+def can_request_cancel(user: User, goal: Goal) -> bool:
+    """Ask the approver to cancel a goal once approved: those who draft it but may not cancel it."""
+    return (
+        goal.status != GoalStatus.CANCELLED
+        and goal.approved_at is not None
+        and can_edit_goal(user, goal)
+        and not can_cancel_goal(user, goal)
+    )
 
 
 def can_update_progress(user: User, goal: Goal) -> bool:

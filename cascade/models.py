@@ -198,10 +198,30 @@ class Goal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # When the goal was last approved; kept when it is reopened, so that a goal once agreed
+    # with the approver is cancelled only by them or HR (the owner asks: cancel_requested_*).
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An open request to cancel the goal, waiting for the approver (cascade.workflow).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancel_requested_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    cancel_reason = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["priority_id", "level", "title"]
         constraints = [
+            # A cancelled goal no longer counts in its set, so it is never shown as approved or
+            # waiting for approval beside "Cancelled" (cascade.workflow.cancel sets it back to draft).
+            models.CheckConstraint(
+                condition=~Q(status="cancelled", approval__in=["approved", "submitted"]),
+                name="goal_cancelled_not_approved",
+                violation_error_message="A cancelled goal cannot be approved or waiting for approval.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancel_requested_at__isnull=True) | ~Q(status="cancelled"),
+                name="goal_cancel_request_on_live_goal",
+            ),
             models.CheckConstraint(
                 condition=(Q(level="functional", owner__isnull=True) | Q(level="individual", owner__isnull=False)),
                 name="goal_owner_matches_level",
@@ -228,6 +248,10 @@ class Goal(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.approval in {Approval.DRAFT, Approval.RETURNED}
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_requested_at is not None
 
 
 class Confidence(models.IntegerChoices):
@@ -261,6 +285,9 @@ class ReviewAction(models.TextChoices):
     APPROVED = "approved", "Approved"
     RETURNED = "returned", "Returned"
     REOPENED = "reopened", "Reopened"
+    CANCEL_ASKED = "cancel_ask", "Asked to cancel a goal"
+    CANCELLED = "cancelled", "Cancelled a goal"
+    KEPT = "kept", "Kept a goal (cancellation declined)"
 
 
 class GoalSetEvent(models.Model):

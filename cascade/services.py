@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cascade import access, progress
+from cascade import access, progress, workflow
 from cascade.models import (
     Approval,
     Direction,
@@ -303,6 +303,13 @@ def goal_update(
     contributing_departments: list | None = None,
 ) -> Goal:
     _require(access.can_edit_goal(user, goal), "You cannot change this goal.")
+    if goal.status == GoalStatus.CANCELLED:
+        raise ValidationError("This goal is cancelled and stays as it was; create a new goal instead.")
+    if data.get("status") == GoalStatus.CANCELLED:
+        # Cancelling is a workflow step (who may, and what happens to the set): cascade.workflow.cancel.
+        if set(data) != {"status"} or contributing_departments is not None:
+            raise ValidationError({"status": "Cancel a goal on its own, without other changes in the same request."})
+        return goal_cancel(user=user, goal=goal, expected_version=expected_version)
     changes_content = bool(set(data) - OUTCOME_FIELDS) or contributing_departments is not None
     if not goal.is_editable and changes_content:
         raise ValidationError(
@@ -386,9 +393,10 @@ def _priority_is_new(goal: Goal) -> bool:
     return not Goal.objects.filter(pk=goal.pk, priority_id=goal.priority_id).exists()
 
 
-def goal_cancel(*, user, goal: Goal, expected_version: int | None) -> Goal:
-    """Cancelled goals stay in history but stop counting towards weights and roll-ups."""
-    return goal_update(user=user, goal=goal, expected_version=expected_version, data={"status": GoalStatus.CANCELLED})
+def goal_cancel(*, user, goal: Goal, expected_version: int | None, reason: str = "") -> Goal:
+    """Cancelled goals stay in history but stop counting towards weights and roll-ups. A goal once
+    approved is cancelled only by its approver or HR (the owner asks): cascade.workflow.cancel."""
+    return workflow.cancel(user=user, goal=goal, reason=reason, expected_version=expected_version)
 
 
 # ---------------------------------------------------------------- goal periods

@@ -23,6 +23,13 @@ class IncentivesConfig(AppConfig):
 
         register_panel(titles_panel)
 
+        # Goal-setting notices (a request to cancel a goal, say): the cascade sits below incentives,
+        # so it hands them to this app's notifications (the bell and its emails).
+        from cascade.notifications import register_notifier
+        from incentives.notifications import goal_notice
+
+        register_notifier(goal_notice)
+
         # The nightly pathway search goes into django-celery-beat's schedule after each migrate;
         # an entry HR has edited in the admin is left as it is.
         post_migrate.connect(_register_periodic_tasks, sender=self, dispatch_uid="incentives.pathway_periodic_tasks")

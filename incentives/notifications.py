@@ -1,4 +1,6 @@
-"""Telling people about recognition: an in-app ``Notification`` row and an email.
+"""Telling people about recognition: an in-app ``Notification`` row and an email. The same
+channel carries the cascade's goal-setting notices (``goal_notice``, registered with
+cascade.notifications), such as a request to cancel a goal waiting for its approver.
 
 Who hears about a post: the people thanked and their managers (each once; never
 the author). The rows are written in the caller's transaction; the emails go out
@@ -17,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from appraisals.notifications import site_url
+from cascade.notifications import GoalNotice
 from incentives.models.recognition import Notification, Recognition, RecognitionKind
 from people.models import Employee
 
@@ -103,6 +106,34 @@ def send_recognition_emails(post_id: int, people: Iterable[tuple[int, bool]]) ->
         ctx = {**context, "person": person, "is_recipient": is_recipient}
         subject = " ".join(render_to_string("incentives/email/recognition_subject.txt", ctx).split())
         body = render_to_string("incentives/email/recognition.txt", ctx)
+        messages.append(EmailMessage(subject=subject, body=body, to=[person.user.email]))
+    if messages:
+        get_connection().send_messages(messages)
+    return len(messages)
+
+
+def goal_notice(notice: GoalNotice) -> None:
+    """A goal-setting step that concerns these people (cascade.notifications registers this channel):
+    an in-app notification each, written in the step's transaction, and an email once it commits."""
+    Notification.objects.bulk_create(Notification(recipient=p, text=notice.text[:300]) for p in notice.recipients)
+    ids, subject, text, path = [p.pk for p in notice.recipients], notice.subject, notice.text, notice.path
+
+    def queue() -> None:
+        from incentives.pathway_tasks import send_goal_notice_emails as task  # the tasks import this module
+
+        task.delay(ids, subject, text, path)
+
+    transaction.on_commit(queue, robust=True)
+
+
+def send_goal_notice_emails(employee_ids: Iterable[int], subject: str, text: str, path: str) -> int:
+    """Email each person a goal-setting notice with a link to the page to act on. Returns emails sent."""
+    link = site_url() + path
+    messages = []
+    for person in Employee.objects.select_related("user").filter(pk__in=list(employee_ids), is_active=True):
+        if not person.user.email:
+            continue
+        body = render_to_string("incentives/email/goal_notice.txt", {"person": person, "text": text, "link": link})
         messages.append(EmailMessage(subject=subject, body=body, to=[person.user.email]))
     if messages:
         get_connection().send_messages(messages)

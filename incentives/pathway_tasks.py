@@ -35,6 +35,13 @@ def send_recognition_emails(post_id: int, people: list[list]) -> int:
     return notifications.send_recognition_emails(post_id, [(int(pk), bool(flag)) for pk, flag in people])
 
 
+@shared_task(name="incentives.send_goal_notice_emails")
+def send_goal_notice_emails(employee_ids: list[int], subject: str, text: str, path: str) -> int:
+    from incentives import notifications
+
+    return notifications.send_goal_notice_emails([int(pk) for pk in employee_ids], subject, text, path)
+
+
 def register_periodic_tasks(**kwargs: object) -> None:
     """Put the missing schedule entries into django-celery-beat (post_migrate); edited ones stay."""
     schedules.register_daily(NIGHTLY_TASKS)

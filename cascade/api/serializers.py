@@ -414,6 +414,9 @@ class GoalSerializer(serializers.ModelSerializer):
             "due_date",
             "improvement_hours_per_month",
             "line_of_sight",
+            "approved_at",
+            "cancel_requested_at",
+            "cancel_reason",
             "created_at",
             "updated_at",
             "version",
@@ -539,6 +542,27 @@ class GoalSetReviewSerializer(GoalSetSerializer):
 
 class GoalReopenSerializer(StrictInputSerializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GoalCancelSerializer(StrictInputSerializer):
+    version = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, default=None, help_text=VERSION_HELP
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Kept in the set's history and sent to the owner."
+    )
+
+
+class GoalCancelRequestSerializer(StrictInputSerializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required: why the goal should be cancelled."
+    )
+
+
+class GoalKeepSerializer(StrictInputSerializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required: why the goal stays."
+    )
 
 
 # ---------------------------------------------------------------- progress updates

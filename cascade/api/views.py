@@ -22,9 +22,12 @@ from rest_framework.response import Response
 from cascade import progress, selectors, services, workflow
 from cascade.api.permissions import EditsGoal, ManagesPriorities
 from cascade.api.serializers import (
+    GoalCancelRequestSerializer,
+    GoalCancelSerializer,
     GoalCreateSerializer,
     GoalEditSerializer,
     GoalFilterSerializer,
+    GoalKeepSerializer,
     GoalReopenSerializer,
     GoalSerializer,
     GoalSetReviewSerializer,
@@ -223,7 +226,11 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=GoalEditSerializer,
         responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 409: CONFLICT},
-        description="Send the `version` you read. An approved goal takes only `status`; reopen it to change more.",
+        description=(
+            "Send the `version` you read. An approved goal takes only `status`; reopen it to change more. "
+            "`status: cancelled` cancels the goal as `cancel/` does: a goal once approved is cancelled only by "
+            "its approver or HR, so its owner's request answers 400 and names `cancel-request/`."
+        ),
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         goal = self.get_object()  # 404 out of scope, then 403 for those who may not edit it
@@ -245,6 +252,46 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         goal = self.get_object()
         data = validated(GoalReopenSerializer, request.data, request)
         workflow.reopen(user=request.user, goal=goal, comment=data["comment"])
+        return Response(self._read(goal.pk))
+
+    @extend_schema(
+        request=GoalCancelSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 409: CONFLICT},
+        description=(
+            "Cancel the goal. Never approved: whoever drafts it. Once approved: only its approver or HR (the "
+            "owner answers 400 and asks with `cancel-request/`). If the rest of the set no longer totals 100, "
+            "its submitted and approved goals go back to draft, to be re-weighted and approved again."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        goal = self.get_object()
+        data = validated(GoalCancelSerializer, request.data, request)
+        services.goal_cancel(user=request.user, goal=goal, expected_version=data["version"], reason=data["reason"])
+        return Response(self._read(goal.pk))
+
+    @extend_schema(
+        request=GoalCancelRequestSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        description="The owner asks the approver to cancel an approved goal, with a `reason`; the approver is notified.",
+    )
+    @action(detail=True, methods=["post"], url_path="cancel-request")
+    def cancel_request(self, request: Request, pk: str | None = None) -> Response:
+        goal = self.get_object()
+        data = validated(GoalCancelRequestSerializer, request.data, request)
+        workflow.request_cancel(user=request.user, goal=goal, reason=data["reason"])
+        return Response(self._read(goal.pk))
+
+    @extend_schema(
+        request=GoalKeepSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        description="The approver (or HR) declines a request to cancel the goal, with a `comment` saying why.",
+    )
+    @action(detail=True, methods=["post"], url_path="cancel-keep")
+    def cancel_keep(self, request: Request, pk: str | None = None) -> Response:
+        goal = self.get_object()
+        data = validated(GoalKeepSerializer, request.data, request)
+        workflow.keep(user=request.user, goal=goal, comment=data["comment"])
         return Response(self._read(goal.pk))
 
     @extend_schema(

@@ -415,6 +415,43 @@ class ReopenForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class CancelRequestForm(forms.Form):
+    """The owner asks the approver to cancel an approved goal (the reason is required by the workflow)."""
+
+    prefix = "ask"
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why should it be cancelled?",
+        help_text="Sent to the approver, who cancels the goal or keeps it.",
+    )
+
+
+class CancelForm(forms.Form):
+    """Cancelling a goal (the approver or HR once it was approved); the reason is optional."""
+
+    prefix = "cancel"
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (optional)",
+        help_text="Kept in the goal set’s history and sent to the owner.",
+    )
+
+
+class KeepForm(forms.Form):
+    """The approver declines a request to cancel the goal, saying why (required by the workflow)."""
+
+    prefix = "keep"
+    comment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why does the goal stay?",
+        help_text="Sent to the person who asked.",
+    )
+
+
 class GoalImportForm(forms.Form):
     file = forms.FileField(
         label="Goals file",

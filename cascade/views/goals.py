@@ -24,8 +24,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cascade import access, progress, selectors, services, workflow
 from cascade.forms.goals import (
+    CancelForm,
+    CancelRequestForm,
     GoalForm,
     GoalImportForm,
+    KeepForm,
     ProgressUpdateForm,
     ReopenForm,
     ReviewForm,
@@ -83,6 +86,62 @@ def _live(goals: list[Goal]) -> list[Goal]:
     return [g for g in goals if g.status != GoalStatus.CANCELLED]
 
 
+@dataclass(frozen=True)
+class Crumb:
+    label: str
+    url: str = ""
+
+
+def _department_crumb(department: Department, period_id: int | None) -> Crumb:
+    url = reverse("cascade:department_goals", args=[department.pk])
+    return Crumb(f"{department.name} goals", f"{url}?period={period_id}" if period_id else url)
+
+
+def _person_crumbs(request: HttpRequest, owner: Employee, period_id: int | None) -> list[Crumb]:
+    """An individual goal's place for this reader: their own, a report's (their team), or a colleague's."""
+    query = f"?period={period_id}" if period_id else ""
+    employee = _employee(request)
+    if employee is not None and owner.pk == employee.pk:
+        return [Crumb("My goals", reverse("cascade:my_goals") + query)]
+    if employee is not None and owner.path.startswith(employee.path):
+        team = reverse("cascade:team_goals") + query
+        # Direct reports have a card on the team page; people further down have their profile.
+        person = f"{team}#title-person-{owner.pk}" if owner.manager_id == employee.pk else ""
+        return [Crumb("Team goals", team), Crumb(owner.full_name, person or reverse("people:detail", args=[owner.pk]))]
+    return [
+        _department_crumb(owner.department, period_id),
+        Crumb(owner.full_name, reverse("people:detail", args=[owner.pk])),
+    ]
+
+
+def _goal_crumbs(request: HttpRequest, goal: Goal) -> list[Crumb]:
+    if goal.level == GoalLevel.FUNCTIONAL:
+        return [_department_crumb(goal.department, goal.period_id)]
+    return _person_crumbs(request, goal.owner, goal.period_id)
+
+
+def _create_crumbs(request: HttpRequest, level: str, initial: dict[str, object], period: GoalPeriod | None):
+    """Where a new goal will sit: the priority it was started from, the department's goals, a report's, or mine."""
+    period_id = period.pk if period else None
+    if level == GoalLevel.FUNCTIONAL:
+        priority = request.GET.get("priority", "")
+        if priority.isdigit() and "department" not in request.GET:
+            found = selectors.priorities_visible_to(user=request.user).filter(pk=int(priority)).first()
+            if found is not None:
+                return [
+                    Crumb("Quality priorities", reverse("cascade:priority_list")),
+                    Crumb(found.title, reverse("cascade:priority_detail", args=[found.pk])),
+                ]
+        department = Department.objects.filter(pk=initial.get("department") or 0).first()
+        if department is not None:
+            return [_department_crumb(department, period_id)]
+        return [Crumb("Departments", reverse("people:departments"))]
+    owner = people.employees_visible_to(user=request.user).filter(pk=initial.get("owner") or 0).first()
+    if owner is not None:
+        return _person_crumbs(request, owner, period_id)
+    return [Crumb("My goals", reverse("cascade:my_goals"))]
+
+
 @dataclass
 class SetCard:
     """One owner's goal set as a page shows it, with the errors of a refused action on it."""
@@ -121,6 +180,11 @@ class SetCard:
     @property
     def awaiting_review(self) -> bool:
         return any(g.approval == Approval.SUBMITTED for g in self.live_goals)
+
+    @property
+    def cancel_requests(self) -> int:
+        """Goals of the set whose owner asked the approver to cancel them."""
+        return sum(g.cancel_requested_at is not None for g in self.live_goals)
 
     @property
     def can_submit(self) -> bool:
@@ -208,6 +272,7 @@ def _render_team(
         "department_cards": department_cards,
         "hr_cards": hr_cards,
         "waiting": sum(c.awaiting_review for c in people_cards + department_cards + hr_cards),
+        "cancel_requests": sum(c.cancel_requests for c in people_cards + department_cards + hr_cards),
         "feed": selectors.team_feed(manager=employee, limit=10) if employee else [],
     }
     return render(request, "cascade/goals/team_goals.html", context, status=status)
@@ -378,11 +443,16 @@ def _render_detail(
     *,
     progress_form: ProgressUpdateForm | None = None,
     reopen_form: ReopenForm | None = None,
+    cancel_form: CancelForm | None = None,
+    ask_form: CancelRequestForm | None = None,
+    keep_form: KeepForm | None = None,
     action_errors: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
     can_edit = access.can_edit_goal(user, goal)
+    can_cancel = access.can_cancel_goal(user, goal)
+    can_ask = access.can_request_cancel(user, goal)
     is_open = goal.status != GoalStatus.CANCELLED
     can_update = is_open and access.can_update_progress(user, goal)
     derived = _derived(goal)
@@ -399,8 +469,16 @@ def _render_detail(
         "children": children,
         "feed": selectors.goal_feed(goal),
         "derived": derived,
+        "crumbs": _goal_crumbs(request, goal),
         "can_edit": can_edit and is_open,
-        "can_cancel": can_edit and is_open,
+        # A draft never approved: the plain button. Once approved: the approver's (or HR's) form with a reason.
+        "can_cancel": can_cancel and goal.approved_at is None and not goal.cancel_requested,
+        "can_cancel_agreed": can_cancel and (goal.approved_at is not None or goal.cancel_requested),
+        "can_ask_cancel": can_ask and not goal.cancel_requested,
+        "approver_label": workflow.approver_label(goal) if is_open else "",
+        "cancel_form": cancel_form or CancelForm(initial={"version": goal.version}),
+        "ask_form": ask_form or CancelRequestForm(),
+        "keep_form": keep_form or KeepForm(),
         "can_reopen": goal.approval == Approval.APPROVED
         and is_open
         and (can_edit or workflow.set_of(goal).may_approve(user)),
@@ -456,6 +534,75 @@ def goal_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("cascade:goal_detail", pk=goal.pk)
 
 
+@login_required
+@require_POST
+def goal_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a goal (once approved: its approver or HR, with an optional reason; cascade.workflow.cancel)."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    form = CancelForm(request.POST)
+    form.is_valid()
+    try:
+        services.goal_cancel(
+            user=request.user,
+            goal=goal,
+            expected_version=form.cleaned_data.get("version"),
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ConflictError as exc:
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return _render_detail(request, goal, cancel_form=form, action_errors=[exc.message], status=409)
+    except ValidationError as exc:
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return _render_detail(request, goal, cancel_form=form, action_errors=exc.messages, status=400)
+    goal.refresh_from_db()
+    messages.success(request, _cancelled_message(goal))
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+def _cancelled_message(goal: Goal) -> str:
+    message = f"“{goal.title}” is cancelled: it stays in the history and no longer counts."
+    left = workflow.set_of(goal).goals()
+    if left.filter(approval=Approval.DRAFT).exists() and not left.filter(approval__in=workflow.AGREED).exists():
+        message += " The set’s other goals are drafts again: their weights must total 100 before they are approved."
+    return message
+
+
+@login_required
+@require_POST
+def goal_cancel_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner asks the approver to cancel an approved goal, with a reason (the approver is notified)."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    form = CancelRequestForm(request.POST)
+    form.is_valid()
+    try:
+        workflow.request_cancel(user=request.user, goal=goal, reason=form.cleaned_data.get("reason", ""))
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return _render_detail(request, goal, ask_form=form, status=400)
+    messages.success(
+        request, f"{workflow.approver_label(goal)} is asked to cancel “{goal.title}”; it counts until they do."
+    )
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_cancel_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approver (or HR) keeps a goal its owner asked to cancel, saying why."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    form = KeepForm(request.POST)
+    form.is_valid()
+    try:
+        workflow.keep(user=request.user, goal=goal, comment=form.cleaned_data.get("comment", ""))
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return _render_detail(request, goal, keep_form=form, status=400)
+    messages.success(request, f"“{goal.title}” stays; the person who asked is told why.")
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
 # ---------------------------------------------------------------- creating and editing
 
 
@@ -466,7 +613,13 @@ def goal_create(request: HttpRequest) -> HttpResponse:
     if level not in GoalLevel.values:
         raise Http404("No such kind of goal.")
     period = _period(request)
-    context: dict[str, object] = {"level": level, "period": period, "periods": _periods(), "goal": None}
+    context: dict[str, object] = {
+        "level": level,
+        "period": period,
+        "periods": _periods(),
+        "goal": None,
+        "crumbs": _create_crumbs(request, level, _create_initial(request, level), period),
+    }
     if period is None:
         status = 400 if request.method == "POST" else 200
         return render(request, "cascade/goals/goal_form.html", context, status=status)
@@ -577,6 +730,7 @@ def _render_form(request, goal: Goal, form: GoalForm, *, status: int = 200, titl
         "period": goal.period,
         "approved": goal.approval not in EDITABLE,
         "conflict": status == 409,
+        "crumbs": _goal_crumbs(request, goal),
     }
     return render(request, "cascade/goals/goal_form.html", context, status=status)
 
@@ -587,14 +741,17 @@ def _cancel(request: HttpRequest, goal: Goal) -> HttpResponse:
     except ValueError:
         version = None
     try:
-        services.goal_cancel(user=request.user, goal=goal, expected_version=version)
+        services.goal_cancel(
+            user=request.user, goal=goal, expected_version=version, reason=request.POST.get("reason", "")
+        )
     except ConflictError as exc:
         goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
         return _render_detail(request, goal, action_errors=[exc.message], status=409)
     except ValidationError as exc:
         goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
         return _render_detail(request, goal, action_errors=exc.messages, status=400)
-    messages.success(request, f"“{goal.title}” is cancelled: it stays in the history and no longer counts.")
+    goal.refresh_from_db()
+    messages.success(request, _cancelled_message(goal))
     return redirect("cascade:goal_detail", pk=goal.pk)
 
 

@@ -265,6 +265,8 @@ def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "period": period,
             "tree": selectors.priority_tree(user=request.user, priority=priority, period=period),
             "can_manage": access.can_manage_priorities(request.user),
+            "can_add_department_goal": priority.status == PriorityStatus.ACTIVE
+            and access.can_draft_any_functional_goals(request.user),
         },
     )
 

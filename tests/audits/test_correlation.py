@@ -193,7 +193,7 @@ def test_a_persons_x_is_their_weighted_goal_achievement_with_achieved_goals_coun
     someone = person(cycle, form, nursing, score="55", goals=[(100, "30", open_)])
     IndividualGoalFactory(
         owner=someone.participant.employee, period=cycle.period, weight=50, progress=Decimal(90),
-        status=GoalStatus.CANCELLED, approval=Approval.APPROVED,
+        status=GoalStatus.CANCELLED, approval=Approval.DRAFT,
     )  # fmt: skip
     IndividualGoalFactory(
         owner=someone.participant.employee, period=cycle.period, weight=50, progress=Decimal(90),

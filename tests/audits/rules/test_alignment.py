@@ -101,7 +101,8 @@ def test_the_threshold_moves_the_result_and_the_severity(org):
 def test_a_goal_under_a_priority_outside_its_period_or_a_cancelled_department_goal_does_not_align(org):
     nurse_a, nurse_b = org["nurses"]
     org["ward_goal"].status = GoalStatus.CANCELLED
-    org["ward_goal"].save(update_fields=["status"])
+    org["ward_goal"].approval = Approval.DRAFT  # a cancelled goal is never left approved
+    org["ward_goal"].save(update_fields=["status", "approval"])
     old = QualityPriorityFactory(
         title="Old priority",
         owner=nurse_a,

@@ -121,7 +121,7 @@ def goals():
     goal(mixed, 10, GoalKind.PROCESS)
     goal(results_only, 100, GoalKind.RESULT)
     # Returned and cancelled goals do not count either way.
-    goal(results_only, 100, GoalKind.PROCESS, status=GoalStatus.CANCELLED)
+    goal(results_only, 100, GoalKind.PROCESS, status=GoalStatus.CANCELLED, approval=Approval.DRAFT)
     goal(results_only, 50, GoalKind.PROCESS, approval=Approval.RETURNED)
     goal(lead, 50, GoalKind.RESULT)
     goal(lead, 50, GoalKind.PROCESS)
