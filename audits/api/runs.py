@@ -43,6 +43,11 @@ STATUS_FILTERS = ["active", *FindingStatus.values, "all"]
 class AuditRunSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.full_name", read_only=True, default=None)
     percent = serializers.IntegerField(read_only=True)
+    stalled = serializers.BooleanField(
+        source="is_stalled",
+        read_only=True,
+        help_text="Under way with no progress for THROUGHLINE_JOB_STALL_AFTER seconds: no worker holds it; HR may resume it.",
+    )
 
     class Meta:
         model = AuditRun
@@ -58,6 +63,8 @@ class AuditRunSerializer(serializers.ModelSerializer):
             "done_steps",
             "current_step",
             "percent",
+            "progress_at",
+            "stalled",
             "attempts",
             "error",
             "alignment_score",
@@ -201,6 +208,18 @@ class AuditRunViewSet(
     def rerun(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
         run_services.rerun(user=request.user, run=run)
+        return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={202: AuditRunSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="Resume a stalled audit (no progress for a few minutes, its worker gone), as the same run: "
+        "it is queued again and records nothing twice. A run that is moving is left as it is.",
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        run = self.get_object()
+        run_services.run_resume(user=request.user, run=run)
         return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -75,6 +75,11 @@ class IncentivePlanSerializer(serializers.ModelSerializer):
     min_qi_weight = serializers.SerializerMethodField()
     misalignment_warning = serializers.SerializerMethodField()
     percent = serializers.IntegerField(read_only=True)
+    stalled = serializers.BooleanField(
+        source="is_stalled",
+        read_only=True,
+        help_text="Under way with no progress for THROUGHLINE_JOB_STALL_AFTER seconds: no worker holds it; HR may resume it.",
+    )
     payout_count = serializers.IntegerField(read_only=True, default=0)
     payout_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, default=None)
 
@@ -96,6 +101,8 @@ class IncentivePlanSerializer(serializers.ModelSerializer):
             "compute_done",
             "compute_error",
             "percent",
+            "progress_at",
+            "stalled",
             "computed_at",
             "approved_by",
             "approved_at",

@@ -164,6 +164,11 @@ class OrgImportSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="org-import-detail")
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     percent = serializers.IntegerField(read_only=True)
+    stalled = serializers.BooleanField(
+        source="is_stalled",
+        read_only=True,
+        help_text="Under way with no progress for THROUGHLINE_JOB_STALL_AFTER seconds: no worker holds it; HR may resume it.",
+    )
     errors = ImportProblemSerializer(many=True, read_only=True)
     summary = ImportSummarySerializer(read_only=True)
 
@@ -182,6 +187,8 @@ class OrgImportSerializer(serializers.ModelSerializer):
             "total_rows",
             "processed_rows",
             "percent",
+            "progress_at",
+            "stalled",
             "errors",
             "summary",
             "finished_at",

@@ -263,3 +263,18 @@ def test_a_stalled_cascade_import_is_resumed_by_its_uploader_and_hidden_from_oth
         assert client_for(cast.manager).post(resume)["Location"] == detail
     assert CascadeImport.objects.get(pk=record.pk).is_finished  # here: the file is refused, with its reasons
     assert "Stalled" not in client_for(cast.manager).get(detail).content.decode()
+
+
+def test_the_api_says_a_run_has_stalled_and_hr_resumes_it_there(cast, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    stuck = AuditRun.objects.create(state=RunState.RUNNING, total_steps=5, done_steps=2, progress_at=long_ago())
+    client = APIClient()
+    client.force_authenticate(cast.hr.user)
+    assert client.get(f"/api/v1/audits/{stuck.pk}/").json()["stalled"] is True
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/v1/audits/{stuck.pk}/resume/")
+    assert response.status_code == 202
+    body = client.get(f"/api/v1/audits/{stuck.pk}/").json()
+    assert (body["state"], body["stalled"]) == (RunState.SUCCEEDED, False)
+    assert client.post(f"/api/v1/audits/{stuck.pk}/resume/").status_code == 400  # finished: nothing to resume
