@@ -183,9 +183,17 @@ def record_update(
 
 
 def refresh_measure_driven(measure: QualityMeasure) -> int:
-    """After the measure's data changes, move every goal it drives and their ancestors."""
+    """After the measure's data changes, move every goal it drives and their ancestors.
+
+    Call it inside the transaction that changed the data. The goals are locked (by pk, the
+    order rollup_from keeps) before the latest value is read: of two values recorded at
+    once, the second to get here then sees the first, and the goals follow the latest date
+    rather than whichever transaction wrote last.
+    """
+    goals = list(
+        Goal.objects.select_for_update().filter(measure=measure, progress_mode=ProgressMode.MEASURE).order_by("pk")
+    )
     latest = measure.observations.order_by("-date").values_list("value", flat=True).first()
-    goals = list(Goal.objects.filter(measure=measure, progress_mode=ProgressMode.MEASURE))
     changed = []
     for goal in goals:
         baseline = goal.baseline if goal.baseline is not None else measure.baseline

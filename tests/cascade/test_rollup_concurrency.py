@@ -7,9 +7,12 @@ PostgreSQL: SQLite serialises writers on the whole file, so it cannot show the r
 
 from __future__ import annotations
 
+import datetime
 import random
 import threading
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection, connections
@@ -39,21 +42,21 @@ def fresh_rollup(parent: Goal) -> Decimal:
     return progress.weighted_mean((child.progress, child.weight) for child in progress.counted_children(parent))
 
 
-def run_simultaneously(updates: list[tuple[Goal, Decimal]]) -> list[BaseException]:
-    """Each (goal, percent) recorded by the goal's owner in its own thread, all released at once."""
-    barrier = threading.Barrier(len(updates))
+def run_simultaneously(calls: list[Callable[[], object]]) -> list[BaseException]:
+    """Each call in its own thread with its own database connection, all released at once."""
+    barrier = threading.Barrier(len(calls))
     errors: list[BaseException] = []
 
-    def update(goal: Goal, percent: Decimal) -> None:
+    def run(call: Callable[[], object]) -> None:
         try:
             barrier.wait(timeout=30)
-            progress.record_update(user=goal.owner.user, goal=goal, percent=percent, comment="Concurrent")
+            call()
         except BaseException as exc:  # collected and asserted on in the test thread
             errors.append(exc)
         finally:
             connections.close_all()  # this thread's own connection
 
-    threads = [threading.Thread(target=update, args=pair) for pair in updates]
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -88,8 +91,14 @@ def test_simultaneous_updates_on_siblings_leave_the_parent_and_priority_equal_to
         chosen = siblings + [rng.choice(siblings) for _ in range(UPDATES - SIBLINGS)]
         rng.shuffle(chosen)
         updates = [
-            (Goal.objects.select_related("owner__user").get(pk=g.pk), Decimal(rng.randint(0, 10000)) / 100)
-            for g in chosen
+            partial(
+                progress.record_update,
+                user=goal.owner.user,
+                goal=Goal.objects.select_related("owner__user").get(pk=goal.pk),
+                percent=Decimal(rng.randint(0, 10000)) / 100,
+                comment="Concurrent",
+            )
+            for goal in chosen
         ]
         errors = run_simultaneously(updates)
         assert errors == [], f"run {run + 1}: {errors!r}"
@@ -102,3 +111,45 @@ def test_simultaneous_updates_on_siblings_leave_the_parent_and_priority_equal_to
         if parent.progress != expected or stored_priority != expected_priority:
             mismatches.append((run + 1, parent.progress, expected, stored_priority, expected_priority))
     assert mismatches == [], f"{len(mismatches)} of {REPETITIONS} runs off a fresh roll-up: {mismatches}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_observations_leave_measure_driven_goals_at_the_latest_value(postgres_only):
+    """Values for different dates recorded at once: the goals follow the latest-dated value."""
+    from cascade import services
+    from cascade.models import ProgressMode
+    from tests.cascade.factories import QualityMeasureFactory
+
+    period = GoalPeriodFactory()
+    priority = QualityPriorityFactory()
+    lead = priority.owner
+    measure = QualityMeasureFactory(priority=priority, baseline=Decimal("0"), target=Decimal("100"))
+    goals = [
+        FunctionalGoalFactory(
+            priority=priority,
+            period=period,
+            measure=measure,
+            progress_mode=ProgressMode.MEASURE,
+            approval=Approval.APPROVED,
+            weight=50,
+        )
+        for _ in range(2)
+    ]
+    rng = random.Random(7)
+    mismatches = []
+    for run in range(REPETITIONS // 3):
+        first = datetime.date(2025, 1, 1) + datetime.timedelta(days=20 * run)
+        days = [first + datetime.timedelta(days=i) for i in range(8)]
+        values = {day: Decimal(rng.randint(0, 100)) for day in days}
+        errors = run_simultaneously(
+            [
+                partial(services.observation_add, user=lead.user, measure=measure, date=day, value=values[day])
+                for day in rng.sample(days, len(days))
+            ]
+        )
+        assert errors == [], f"run {run + 1}: {errors!r}"
+        expected = progress.clamp_percent(values[days[-1]])
+        stored = sorted(set(Goal.objects.filter(pk__in=[g.pk for g in goals]).values_list("progress", flat=True)))
+        if stored != [expected]:
+            mismatches.append((run + 1, stored, expected))
+    assert mismatches == [], f"{len(mismatches)} of {REPETITIONS // 3} runs off the latest value: {mismatches}"
