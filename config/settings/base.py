@@ -38,6 +38,7 @@ THIRD_PARTY_APPS = [
 ]
 # Ordered from the foundation upwards: a lower app never imports a higher one.
 LOCAL_APPS = [
+    "core",  # the ground floor: the action log and the shared toolkit
     "people",
     "cascade",
     "competencies",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.ActionSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
