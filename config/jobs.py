@@ -40,7 +40,8 @@ def beat() -> dict[str, datetime.datetime]:
 
 def stalled_since(progress_at: datetime.datetime | None, *, now: datetime.datetime | None = None) -> bool:
     """Whether a job under way whose last progress was at ``progress_at`` has stalled. A job with no
-    stamp at all (started before stamps existed) counts as stalled: nothing shows it alive."""
+    stamp at all counts as stalled: nothing shows it alive. (Rows made before the stamp existed got
+    the migration's time, so a job then under way shows as stalled a few minutes after the upgrade.)"""
     if progress_at is None:
         return True
     return (now or timezone.now()) - progress_at >= stall_after()
