@@ -7,10 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.test import APIClient
 
 from people.models import Employee
 from tests.factories import DepartmentFactory, EmployeeFactory
@@ -43,6 +47,36 @@ def cast(db) -> Cast:
     hr.user.is_staff = True
     hr.user.save(update_fields=["is_staff"])
     return Cast(chief=chief, manager=manager, employee=employee, stranger=stranger, hr=hr)
+
+
+# ---------------------------------------------------------------- signed-in clients
+
+
+@pytest.fixture
+def client_for() -> Callable[[Employee | None], Client]:
+    """A browser client signed in as a person (or anonymous for None)."""
+
+    def make(person: Employee | None) -> Client:
+        client = Client()
+        if person is not None:
+            client.force_login(person.user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for() -> Callable[[Employee | None], APIClient]:
+    """An API client authenticated as a person (or anonymous for None)."""
+
+    def make(person: Employee | None) -> APIClient:
+        client = APIClient()
+        if person is not None:
+            # A fresh user object per client: the selectors cache the employee record on it.
+            client.force_authenticate(user=get_user_model().objects.get(pk=person.user_id))
+        return client
+
+    return make
 
 
 # ---------------------------------------------------------------- a real Celery worker
