@@ -201,7 +201,9 @@ def _lock_goal(goal: Goal) -> tuple[GoalSet, list[Goal], Goal]:
     """Lock the goal's set (in pk order, as every step does) and the goal itself; (set, live goals, goal)."""
     goal_set = set_of(goal)
     live = _locked(goal_set)
-    current = Goal.objects.select_for_update().select_related("owner", "department", "period").get(pk=goal.pk)
+    current = (
+        Goal.objects.select_for_update(of=("self",)).select_related("owner", "department", "period").get(pk=goal.pk)
+    )
     return goal_set, live, current
 
 
