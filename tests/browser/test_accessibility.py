@@ -162,6 +162,14 @@ def test_every_main_page_passes_axe_and_fits_a_phone(page, demo, username):
     assert page.csp_violations == []
 
 
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+def test_the_sign_in_page_passes_axe_and_fits_a_phone(page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(reverse("login"))
+    check_accessible(page)
+    check_no_sideways_scroll(page)
+
+
 def test_the_cycle_dashboard_late_table_scrolls_in_its_own_labelled_box_on_a_phone(page, demo):
     sign_in(page, "hradmin")
     page.set_viewport_size({"width": PHONE, "height": 800})

@@ -85,7 +85,7 @@ def sign_in(page, username: str) -> None:
     page.wait_for_url("**/")
 
 
-def test_hr_changes_a_threshold_runs_an_audit_and_resolves_a_finding(page, organisation, worker):
+def test_hr_changes_a_threshold_runs_an_audit_and_resolves_a_finding(page, organisation, worker, assert_accessible):
     sign_in(page, "hradmin")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alignment").click()
     page.get_by_role("heading", name="No audit has run yet").wait_for()
@@ -111,6 +111,7 @@ def test_hr_changes_a_threshold_runs_an_audit_and_resolves_a_finding(page, organ
     status.get_by_role("heading", name="Finished").wait_for(timeout=30_000)  # polled, no reload
     assert page.locator("#run-status").get_attribute("hx-trigger") is None  # the polling stopped
     assert page.locator("#run-progress").get_attribute("value") == "100"
+    assert_accessible(page)
     assert "step" in page.locator("[data-run-step]").inner_text()
 
     # From the dashboard, open Pharmacy's finding under "Unaligned goals".
@@ -130,6 +131,7 @@ def test_hr_changes_a_threshold_runs_an_audit_and_resolves_a_finding(page, organ
     assert page.locator("[data-finding-status]").inner_text().strip() == "Resolved by HR"
     history = page.get_by_role("region", name="History")
     assert "Pharmacy agreed its goals" in history.inner_text()
+    assert_accessible(page)
     finding = Finding.objects.get(rule="unaligned_goals", subject_label="Pharmacy", status=FindingStatus.RESOLVED)
     assert finding.comment.startswith("Pharmacy agreed")
     page.goto(reverse("audits:dashboard"))

@@ -43,7 +43,7 @@ def order_of(number: int) -> list[str]:
     return list(version.competencies.order_by("order").values_list("competency__name", flat=True))
 
 
-def test_hr_builds_publishes_edits_reorders_and_previews_a_form(page, demo):
+def test_hr_builds_publishes_edits_reorders_and_previews_a_form(page, demo, assert_accessible):
     sign_in(page, "hradmin")
     page.goto("/competencies/forms/")
     page.get_by_role("link", name="New form").click()
@@ -119,6 +119,7 @@ def test_hr_builds_publishes_edits_reorders_and_previews_a_form(page, demo):
     page.mouse.up()
     eventually(lambda: order_of(2) == ["Process thinking", "Data-informed decision making"])
     eventually(lambda: "Process thinking moved to position 1 of 2." in announce.inner_text())
+    assert_accessible(page)  # the builder, after a reorder
 
     # The preview, as the manager and then as the employee.
     page.get_by_role("link", name="Preview as manager").click()
@@ -126,6 +127,7 @@ def test_hr_builds_publishes_edits_reorders_and_previews_a_form(page, demo):
     assert page.locator(".fb-preview textarea").first.is_disabled()
     assert "Their self-assessment" in page.content()
     assert page.get_by_text("What it looks like").count() >= 2  # indicators beside the levels
+    assert_accessible(page)
     page.get_by_role("link", name="Employee (self-assessment)").click()
     assert "Their self-assessment" not in page.content()
     assert page.get_by_role("heading", name="Data-informed decision making").is_visible()

@@ -132,7 +132,7 @@ def hr_computes_adjusts_approves_and_publishes(page, plan: IncentivePlan, employ
     return payout
 
 
-def test_hr_runs_an_incentive_plan_and_the_employee_sees_their_payout(page, demo):
+def test_hr_runs_an_incentive_plan_and_the_employee_sees_their_payout(page, demo, assert_accessible):
     employee = Employee.objects.select_related("department", "manager").get(user__username="employee")
     plan = hr_sets_up_a_misaligned_plan(page, employee)
     assert plan.qi_weight() == 30 and plan.misalignment_warning()
@@ -149,11 +149,13 @@ def test_hr_runs_an_incentive_plan_and_the_employee_sees_their_payout(page, demo
     breakdown = page.get_by_role("table", name="Each component's part of the payout.")
     breakdown.get_by_role("rowheader", name="Patient flow: discharges before noon").wait_for()
     page.get_by_role("region", name="Adjustments").get_by_text(REASON).wait_for()
+    assert_accessible(page)
 
     # And thanks a colleague: their manager, offered on the thanks page.
     page.goto(reverse("incentives:thank"))
     page.get_by_label(employee.manager.full_name, exact=True).check()
     page.get_by_label("Message").fill("Thank you for rebuilding the handover checklist with us.")
+    assert_accessible(page)
     page.get_by_role("button", name="Post your thanks").click()
     said(page, f"Your thanks to {employee.manager.full_name} is in the feed.")
     post = Recognition.objects.get(message="Thank you for rebuilding the handover checklist with us.")

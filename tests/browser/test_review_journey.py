@@ -123,7 +123,7 @@ def rate_every_line(page, side: str, text: str) -> int:
     return groups.count()
 
 
-def test_a_whole_review_cycle_in_the_browser(page, demo):
+def test_a_whole_review_cycle_in_the_browser(page, demo, assert_accessible):
     page.on("dialog", lambda dialog: dialog.accept())  # the workflow buttons ask before they submit
     employee = Employee.objects.get(user__username="employee")
     manager = Employee.objects.get(user__username="manager")
@@ -148,6 +148,7 @@ def test_a_whole_review_cycle_in_the_browser(page, demo):
     sign_in(page, "manager")
     open_todo(page, f"Review your team member: {employee.full_name}")
     assert "I led two PDSA cycles on medicine rounds." in page.content()
+    assert_accessible(page)
     rate_every_line(page, "manager", "Strong, steady improvement work.")
     page.get_by_role("button", name=f"Share my ratings with {employee.full_name}").click()
     said(page, "Your ratings and the score are shared with")
@@ -172,6 +173,7 @@ def test_a_whole_review_cycle_in_the_browser(page, demo):
 
     # HR closes the cycle: every appraisal locks, the acknowledged one with its record intact.
     hr_closes_the_cycle(page, cycle)
+    assert_accessible(page)  # the closed cycle's dashboard
     cycle.refresh_from_db()
     appraisal.refresh_from_db()
     assert cycle.state == CycleState.CLOSED and cycle.closed_at is not None

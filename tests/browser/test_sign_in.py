@@ -26,9 +26,12 @@ def sign_in(page, username: str) -> None:
         ("employee", ["My goals", "Where you sit"], ["Your team", "HR administration", "Import org chart"]),
     ],
 )
-def test_each_demo_user_sees_their_home_page(page, username, sees, does_not_see):
+def test_each_demo_user_sees_their_home_page(page, username, sees, does_not_see, assert_accessible):
     seed_hospital()
+    page.goto("/")
+    assert_accessible(page)  # the sign-in page
     sign_in(page, username)
+    assert_accessible(page)
     main = page.get_by_role("main")
     assert main.get_by_role("heading", level=1).inner_text().startswith("Hello, ")
     for text in sees:
