@@ -22,7 +22,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-__all__ = ["check_fits", "check_length", "clean_decimal", "limits", "parse_decimal", "refuse_rather_than_cut"]
+__all__ = [
+    "check_fits",
+    "check_length",
+    "clean_decimal",
+    "largest",
+    "limits",
+    "parse_decimal",
+    "refuse_rather_than_cut",
+]
 
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
@@ -69,12 +77,16 @@ def check_fits(number: Decimal, *, max_digits: int, decimal_places: int) -> None
     if decimals > decimal_places:
         places = "no decimals" if decimal_places == 0 else f"at most {decimal_places} decimal places"
         raise ValidationError(f"{_plain(number)} has too many decimals: give {places}.", code="max_decimal_places")
-    allowed = max_digits - decimal_places
-    if whole > allowed:
-        largest = Decimal(10) ** allowed - Decimal(1).scaleb(-decimal_places)
+    if whole > max_digits - decimal_places:
+        most = largest(max_digits=max_digits, decimal_places=decimal_places)
         raise ValidationError(
-            f"{_plain(number)} is too large: the largest accepted is {largest:,}.", code="max_whole_digits"
+            f"{_plain(number)} is too large: the largest accepted is {most:,}.", code="max_whole_digits"
         )
+
+
+def largest(*, max_digits: int, decimal_places: int) -> Decimal:
+    """The largest number a column holds: 9,999,999,999.99 for 12 digits with 2 decimals."""
+    return Decimal(10) ** (max_digits - decimal_places) - Decimal(1).scaleb(-decimal_places)
 
 
 def limits(model: type[models.Model], field: str) -> dict[str, int]:

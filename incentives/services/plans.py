@@ -33,7 +33,7 @@ from django.utils import timezone
 from appraisals.models import Appraisal, Participant, ReviewCycle
 from appraisals.services.cycles import department_ids_under
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
-from config import jobs
+from config import inputs, jobs
 from config.errors import ConflictError
 from config.inputs import check_fits, check_length, limits, parse_decimal
 from incentives import payouts as rules
@@ -395,7 +395,27 @@ def compute_problems(plan: IncentivePlan) -> list[str]:
     for c in components:
         if c.kind == ComponentKind.ORG_MEASURE and c.achievement is None:
             problems.append(f"Enter the achievement % of “{c.name}” before computing.")
+    if problem := _payout_overflow(plan, components):
+        problems.append(problem)
     return problems
+
+
+def _payout_overflow(plan: IncentivePlan, components: Sequence[PlanComponent]) -> str:
+    """The largest payout the caps allow must fit the payout column: otherwise the computation
+    would stop part-way, or store an amount the pages and exports could not show."""
+    most = sum((Decimal(c.weight) * c.cap for c in components), Decimal("0")) / Decimal("10000")
+    largest = TargetBonus.objects.filter(plan=plan).select_related("employee").order_by("-amount").first()
+    if largest is None or not most:
+        return ""
+    top = rules.round_money(largest.amount * most)
+    ceiling = inputs.largest(**limits(Payout, "amount"))
+    if top <= ceiling:
+        return ""
+    return (
+        f"{largest.employee.full_name}'s target bonus of {rules.money(largest.amount)} could pay "
+        f"{rules.money(top)} under these caps, more than the largest payout ({rules.money(ceiling)}). "
+        "Lower the target bonus or the caps."
+    )
 
 
 def compute_start(*, user, plan: IncentivePlan, queue: bool = True) -> IncentivePlan:

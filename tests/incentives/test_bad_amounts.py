@@ -169,3 +169,17 @@ def test_the_plan_and_pathway_forms_let_the_server_say_a_name_is_too_long(world)
     )
     assert response.status_code == 400
     assert "at most 120 characters" in response.content.decode()
+
+
+def test_a_computation_whose_payouts_could_not_be_stored_is_not_started(world):  # noqa: F811
+    """9,999,999,999.99 fits a target bonus, but under a 150 % cap its payout would not fit."""
+    cast, _, plan = world
+    services.target_bonuses_set(user=cast.hr.user, plan=plan, amounts={cast.chief.pk: "9999999999.99"})
+    plan.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        services.compute_start(user=cast.hr.user, plan=plan)
+    assert "Chief Nurse's target bonus of £9,999,999,999.99 could pay £12,499,999,999.99" in str(refused.value)
+    assert "Lower the target bonus or the caps." in str(refused.value)
+    assert not Payout.objects.filter(plan=plan).exists()
+    page = client_for(cast.hr).get(reverse("incentives:plan_detail", args=[plan.pk]))
+    assert page.status_code == 200 and "more than the largest payout (£9,999,999,999.99)" in page.content.decode()
