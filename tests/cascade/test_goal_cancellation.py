@@ -330,3 +330,13 @@ def test_the_api_keep_needs_the_approver(cast, agreed):
     assert api(cast.employee).post(f"{base}cancel-keep/", {"comment": "No"}, format="json").status_code == 403
     kept = api(cast.manager).post(f"{base}cancel-keep/", {"comment": "Needed."}, format="json")
     assert kept.status_code == 200 and kept.json()["cancel_requested_at"] is None
+
+
+def test_the_request_is_in_the_managers_notifications(cast, agreed):
+    workflow.request_cancel(user=user(cast.employee), goal=agreed[0], reason="The ward closes.")
+    html = client_for(cast.manager).get(reverse("incentives:notifications")).content.decode()
+    assert "1 unread." in html
+    assert "Staff Nurse asks you to cancel the goal “Goal weighing 80” (Staff Nurse, 2026): The ward closes." in html
+    assert (
+        "asks you to cancel" not in client_for(cast.employee).get(reverse("incentives:notifications")).content.decode()
+    )
