@@ -30,8 +30,8 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from config import inputs
 from config.errors import ConflictError
+from core import inputs
 from people import selectors as people
 
 # ---------------------------------------------------------------- priorities and measures
@@ -150,7 +150,7 @@ def _decimal(value: object, field: str, *, required: bool) -> Decimal | None:
             raise ValidationError({field: "A number is required."})
         return None
     try:
-        # A comma only between thousands: "12,5" is refused, not read as 125 (config.inputs).
+        # A comma only between thousands: "12,5" is refused, not read as 125 (core.inputs).
         return inputs.parse_decimal(value)
     except ValidationError as exc:
         raise ValidationError({field: exc.messages}) from None

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 
 from appraisals.models import ReviewCycle
 from cascade.forms.priorities import NUMBER_INPUT, VersionedForm, add_service_errors
-from config.inputs import refuse_rather_than_cut
+from core.inputs import refuse_rather_than_cut
 from incentives.models.plans import ComponentKind, IncentivePlan
 from people.models import Department, Employee
 

@@ -23,7 +23,7 @@ from django.forms import formset_factory
 from cascade import selectors as cascade_selectors
 from cascade.models import Goal, GoalLevel, QualityMeasure
 from competencies.models import Competency, CompetencyStatus
-from config.inputs import refuse_rather_than_cut
+from core.inputs import refuse_rather_than_cut
 from incentives.services.pathways import PATHWAY_FIELDS
 from people.models import Department, Employee
 

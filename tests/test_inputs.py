@@ -1,4 +1,4 @@
-"""config.inputs: how typed numbers and text are read, the same on every form, import and API."""
+"""core.inputs: how typed numbers and text are read, the same on every form, import and API."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from config.inputs import check_fits, check_length, largest, parse_decimal
+from core.inputs import check_fits, check_length, largest, parse_decimal
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from config.inputs import refuse_rather_than_cut
+from core.inputs import refuse_rather_than_cut
 from people import selectors as people
 from people.models import Department, Employee
 

@@ -20,7 +20,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from config.inputs import refuse_rather_than_cut
+from core.inputs import refuse_rather_than_cut
 from people.models import Department, Employee
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -32,7 +32,7 @@ from django.utils import timezone
 from appraisals.models import ActionStatus, AppraisalState, CompetencyRating, CycleState, DevelopmentAction, ReviewCycle
 from cascade.models import Goal, GoalLevel, GoalStatus
 from competencies.models import Competency
-from config.inputs import check_length
+from core.inputs import check_length
 from incentives.models.recognition import (
     CandidateStatus,
     Pathway,

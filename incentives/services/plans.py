@@ -33,9 +33,10 @@ from django.utils import timezone
 from appraisals.models import Appraisal, Participant, ReviewCycle
 from appraisals.services.cycles import department_ids_under
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
-from config import inputs, jobs
+from config import jobs
 from config.errors import ConflictError
-from config.inputs import check_fits, check_length, limits, parse_decimal
+from core import inputs
+from core.inputs import check_fits, check_length, limits, parse_decimal
 from incentives import payouts as rules
 from incentives.models.plans import (
     ComponentKind,
