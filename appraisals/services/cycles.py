@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from appraisals import history, notifications
@@ -612,11 +613,13 @@ def run_launch(cycle_id: int, *, notify: bool = True, today: datetime.date | Non
         if without:
             mark(launch_error=_no_form_message(without))
             return ReviewCycle.objects.get(pk=cycle_id)
-        mark(launch_total=len(employees), launch_done=0, launch_error="")
+        # Run again (redelivered, resumed), it walks the same people in the same order, past those
+        # done before: the count it had reached stands rather than falling back to 0.
+        mark(launch_total=len(employees), launch_error="")
         for start, batch in jobs.batches(employees, BATCH_SIZE):
             with transaction.atomic():
                 _create_records(cycle, batch, assignment)
-            mark(launch_done=start + len(batch))
+            mark(launch_done=Greatest(F("launch_done"), start + len(batch)))
         with transaction.atomic():
             current = _locked(cycle)
             if current.state != CycleState.LAUNCHING:  # another run finished first

@@ -84,9 +84,18 @@ def test_a_launch_whose_pool_child_is_killed_is_redelivered_and_finishes(cast, c
     launch(cast, cycle)
     assert wait_for(lambda: half_way(cycle), 30), worker.output()
 
+    stopped_at = state(cycle).launch_done
     worker.kill_pool_child()
 
-    assert wait_for(lambda: state(cycle).state == CycleState.ACTIVE, 60), worker.output()
+    seen: list[int] = []
+
+    def launched() -> bool:
+        current = state(cycle)
+        seen.append(current.launch_done)
+        return current.state == CycleState.ACTIVE
+
+    assert wait_for(launched, 60), worker.output()
+    assert seen[0] >= stopped_at and seen == sorted(seen)  # the page's count never falls back
     assert "WorkerLostError" in worker.output()  # the child died; the task was rejected, not acknowledged
     assert_one_record_per_person(cycle)
 
