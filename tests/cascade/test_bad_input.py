@@ -219,6 +219,12 @@ def test_the_goal_form_lets_the_server_say_a_title_is_too_long(cast, draft):
     assert 'name="title"' in page and "maxlength" not in page
 
 
+def test_the_goal_forms_date_picker_offers_only_the_periods_days(cast, draft):
+    page = client_for(cast.employee).get(reverse("cascade:goal_edit", args=[draft.pk])).content.decode()
+    assert 'min="2026-01-01"' in page and 'max="2026-12-31"' in page
+    assert "Within 2026: 1 Jan 2026 to 31 Dec 2026." in page
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
