@@ -167,10 +167,9 @@ class GoalForm(forms.Form):
                 field.widget.attrs.setdefault("inputmode", "decimal" if name != "weight" else "numeric")
         refuse_rather_than_cut(self)  # a title too long gets a message, not a silent cut
         # The service refuses a due date outside the period; the date picker offers only those.
-        self.fields["due_date"].widget.attrs.update(min=period.start.isoformat(), max=period.end.isoformat())
-        self.fields[
-            "due_date"
-        ].help_text = (
+        due = self.fields["due_date"]
+        due.widget.attrs.update(min=period.start.isoformat(), max=period.end.isoformat())
+        due.help_text = (
             f"Within {period}: {period.start.day} {period.start:%b %Y} to {period.end.day} {period.end:%b %Y}."
         )
 
