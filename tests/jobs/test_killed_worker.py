@@ -1,5 +1,6 @@
 """Jobs survive a killed worker: a real Celery worker (prefork, one child) is killed with SIGKILL
-half-way through a job, and the job still finishes with exactly one record per person.
+half-way through a job (a cycle's launch, an audit, a payout computation), and the job still
+finishes with exactly one record per person, finding or payout.
 
 - the pool child killed: the task is rejected, not acknowledged (reject-on-worker-lost), so the
   broker hands it back and the same worker finishes it;
@@ -28,6 +29,7 @@ from audits.services import runs
 from competencies.models import AssignmentRule
 from tests.appraisals.factories import PublishedFormVersionFactory, ReviewCycleFactory
 from tests.factories import EmployeeFactory
+from tests.incentives.test_plan_views import world  # noqa: F401  (a fixture)
 from tests.jobs.conftest import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -195,3 +197,30 @@ def test_a_stalled_audit_does_not_block_run_now_and_resuming_it_records_nothing_
     third = start_worker()
     assert wait_for(lambda: AuditRun.objects.get(pk=newest.pk).state == RunState.SUCCEEDED, 60), third.output()
     assert Finding.objects.count() == len(findings)
+
+
+# ---------------------------------------------------------------- payouts
+
+
+def test_a_computation_whose_pool_child_is_killed_finishes_with_one_payout_each(world, start_worker):  # noqa: F811
+    from incentives.models.plans import IncentivePlan, Payout, PlanState
+    from incentives.services import plans as plan_services
+
+    cast, _cycle, plan = world
+    plan_services.compute_start(user=cast.hr.user, plan=plan, queue=False)
+    plan_services.run_compute(plan.pk)  # a clean computation, here and now, to compare with
+    clean = {p.employee_id: p.amount for p in Payout.objects.filter(plan=plan)}
+    assert len(clean) == 4
+
+    def computing() -> IncentivePlan:
+        return IncentivePlan.objects.get(pk=plan.pk)
+
+    worker = start_worker(THROUGHLINE_JOB_TEST_BATCH=1, THROUGHLINE_JOB_TEST_PAUSE=1)
+    plan_services.compute_start(user=cast.hr.user, plan=computing())
+    assert wait_for(lambda: computing().state == PlanState.COMPUTING and 1 <= computing().compute_done < 4, 30)
+    worker.kill_pool_child()
+
+    assert wait_for(lambda: computing().state == PlanState.COMPUTED, 60), worker.output()
+    assert "WorkerLostError" in worker.output()
+    assert {p.employee_id: p.amount for p in Payout.objects.filter(plan=plan)} == clean
+    assert Payout.objects.filter(plan=plan).count() == 4
