@@ -340,3 +340,52 @@ def test_the_request_is_in_the_managers_notifications(cast, agreed):
     assert (
         "asks you to cancel" not in client_for(cast.employee).get(reverse("incentives:notifications")).content.decode()
     )
+
+
+# ---------------------------------------------------------------- the data migration
+
+
+def _allow_approved_and_cancelled():  # type: ignore[no-untyped-def]
+    """Let a test write what earlier versions wrote (the check constraint put aside; the test's
+    transaction restores it on PostgreSQL, and SQLite's pragma is set back by the caller)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA ignore_check_constraints = ON")
+        return
+    (constraint,) = [c for c in Goal._meta.constraints if c.name == "goal_cancelled_not_approved"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending before ALTER TABLE
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(Goal, constraint)
+
+
+def test_the_migration_sends_goals_left_approved_and_cancelled_back_to_draft(cast, period, priority):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("cascade.migrations.0005_goal_workflows")
+    big, small = approved_set(cast, period, priority)
+    other = services.goal_create(
+        user=user(cast.manager),
+        level=GoalLevel.INDIVIDUAL,
+        period=period,
+        data={"title": "The manager's own", "owner": cast.manager, "priority": priority, "weight": 100},
+    )
+    Goal.objects.filter(pk=other.pk).update(approval=Approval.APPROVED)
+    _allow_approved_and_cancelled()
+    try:
+        # As earlier versions left it: cancelled by the owner, still "approved", the set at 20.
+        Goal.objects.filter(pk=big.pk).update(status=GoalStatus.CANCELLED)
+        migration.settle_cancelled_goals(apps, None)
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA ignore_check_constraints = OFF")
+    assert fresh(big).approval == Approval.DRAFT
+    # The rest of that set (20) is no longer agreed: a draft to re-weight.
+    assert fresh(small).approval == Approval.DRAFT
+    assert fresh(other).approval == Approval.APPROVED and fresh(other).approved_at is not None
