@@ -426,8 +426,8 @@ class CancelRequestForm(forms.Form):
 
     prefix = "ask"
     reason = forms.CharField(
-        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the goal should be cancelled, so that its approver can decide."},
         label="Why should it be cancelled?",
         help_text="Sent to the approver, who cancels the goal or keeps it.",
     )
@@ -441,7 +441,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Reason (optional)",
+        label="Reason",
         help_text="Kept in the goal set’s history and sent to the owner.",
     )
 
@@ -451,8 +451,8 @@ class KeepForm(forms.Form):
 
     prefix = "keep"
     comment = forms.CharField(
-        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the goal stays, so that the person who asked knows."},
         label="Why does the goal stay?",
         help_text="Sent to the person who asked.",
     )

@@ -572,10 +572,13 @@ def _cancelled_message(goal: Goal) -> str:
 def goal_cancel_request(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner asks the approver to cancel an approved goal, with a reason (the approver is notified)."""
     goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    if not (access.can_request_cancel(request.user, goal) or access.can_cancel_goal(request.user, goal)):
+        raise PermissionDenied("You cannot ask to cancel this goal.")
     form = CancelRequestForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        return _render_detail(request, goal, ask_form=form, status=400)
     try:
-        workflow.request_cancel(user=request.user, goal=goal, reason=form.cleaned_data.get("reason", ""))
+        workflow.request_cancel(user=request.user, goal=goal, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         apply_service_errors(form, exc)
         goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
@@ -591,10 +594,13 @@ def goal_cancel_request(request: HttpRequest, pk: int) -> HttpResponse:
 def goal_cancel_keep(request: HttpRequest, pk: int) -> HttpResponse:
     """The approver (or HR) keeps a goal its owner asked to cancel, saying why."""
     goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    if not access.can_cancel_goal(request.user, goal):
+        raise PermissionDenied("Only the approver of this goal or HR can answer a request to cancel it.")
     form = KeepForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        return _render_detail(request, goal, keep_form=form, status=400)
     try:
-        workflow.keep(user=request.user, goal=goal, comment=form.cleaned_data.get("comment", ""))
+        workflow.keep(user=request.user, goal=goal, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         apply_service_errors(form, exc)
         goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)

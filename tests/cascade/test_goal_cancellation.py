@@ -276,6 +276,17 @@ def test_the_request_and_the_answer_through_the_pages(cast, period, agreed):
     assert "badge--approved" not in followed
 
 
+def test_keeping_on_the_page_needs_a_reason_and_the_approver(cast, agreed):
+    goal = agreed[0]
+    workflow.request_cancel(user=user(cast.employee), goal=goal, reason="Too much.")
+    url = reverse("cascade:goal_cancel_keep", args=[goal.pk])
+    assert client_for(cast.employee).post(url, {"keep-comment": "Keep it, me."}).status_code == 403
+    refused = client_for(cast.manager).post(url, {"keep-comment": " "})
+    assert refused.status_code == 400 and "Say why the goal stays" in refused.content.decode()
+    assert client_for(cast.manager).post(url, {"keep-comment": "The audit needs it."}).status_code == 302
+    assert fresh(goal).cancel_requested_at is None
+
+
 @pytest.mark.parametrize("who", ["peer", "stranger"])
 def test_a_peer_or_a_stranger_cannot_reach_the_actions(cast, peer, agreed, who):
     client = client_for(peer if who == "peer" else cast.stranger)
