@@ -50,8 +50,9 @@ def page(browser, live_server) -> Iterator[object]:
 
 
 # axe-core 4.14.1, the minified build from npm (`npm pack axe-core@4.14.1`), licence beside it.
+# It lives with the tests, not in static/, so that no deployment collects or serves it.
 # Only the tests inject it; no page of the app loads it.
-AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe.min.js"
+AXE = Path(__file__).resolve().parent / "axe.min.js"
 
 # Each violation as "rule (impact): help — the offending nodes".
 RUN_AXE = r"""async () => {
