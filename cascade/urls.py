@@ -36,10 +36,10 @@ urlpatterns = [
     path("goals/<int:pk>/progress/", goals.goal_progress, name="goal_progress"),
     path("departments/<int:pk>/goals/", goals.department_goals, name="department_goals"),
     path("feed/", goals.team_feed, name="team_feed"),
-    # The goal-linkage matrix (cascade/views/matrix.py)
     # Goal periods and the default one, for HR (cascade/views/periods.py)
     path("periods/", periods.period_list, name="period_list"),
     path("periods/<int:pk>/default/", periods.period_make_default, name="period_make_default"),
+    # The goal-linkage matrix (cascade/views/matrix.py)
     path("matrix/", matrix.matrix, name="matrix"),
     path("matrix/cell/", matrix.matrix_cell, name="matrix_cell"),
     path("matrix/export.csv", matrix.matrix_csv, name="matrix_csv"),

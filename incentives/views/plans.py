@@ -210,8 +210,8 @@ def _compute_status(plan: IncentivePlan) -> dict[str, object]:
         "percent": plan.percent,
         "finished": plan.state != PlanState.COMPUTING or bool(plan.compute_error),
         "error": plan.compute_error,
-        "computed": plan.state in {PlanState.COMPUTED, PlanState.APPROVED, PlanState.PUBLISHED},
         "stalled": plan.is_stalled,
+        "computed": plan.state in {PlanState.COMPUTED, PlanState.APPROVED, PlanState.PUBLISHED},
     }
 
 
@@ -536,7 +536,6 @@ def compute_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"plan": plan, "compute": _compute_status(plan)})
 
 
-# ---------------------------------------------------------------- payouts
 @login_required
 @require_POST
 def compute_resume(request: HttpRequest, pk: int) -> HttpResponse:
@@ -550,6 +549,7 @@ def compute_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("incentives:compute_progress", pk=plan.pk)
 
 
+# ---------------------------------------------------------------- payouts
 
 
 @login_required
