@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from cascade.models import Goal, GoalPeriod
 from competencies.models import DialogueQuestion, FormCompetency, FormVersion
-from config.jobs import JobHeartbeat
+from core.jobs import JobHeartbeat
 from people.models import Department, Employee
 
 

@@ -19,7 +19,7 @@ from audits.models import AuditRun, Finding, FindingEvent, RuleConfig
 from audits.rules import get_rule
 from audits.services import runs as run_services
 from audits.services import settings as setting_services
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors
 
 

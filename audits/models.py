@@ -18,7 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from config.jobs import JobHeartbeat
+from core.jobs import JobHeartbeat
 from people.models import Department, Employee
 
 

@@ -67,7 +67,7 @@ from django.utils import timezone
 
 from cascade import access, services
 from cascade.models import CascadeImport, Goal, ImportKind, ProgressMode, QualityMeasure
-from config import jobs
+from core import jobs
 from people.models import ImportStatus
 
 # The org-chart import's file readers and problem type, shared rather than copied.
@@ -241,7 +241,7 @@ def start_import(
 
 
 def import_resume(*, user, record: CascadeImport) -> CascadeImport:
-    """The uploader or HR resumes an import that stalled (config.jobs): it is queued again and, as
+    """The uploader or HR resumes an import that stalled (core.jobs): it is queued again and, as
     nothing of an unfinished import was committed, runs from the start. One that is moving, or was
     resumed a moment ago, is left alone."""
     from cascade.tasks import run_import as run_import_task  # the task module imports this one

@@ -30,8 +30,8 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from config.errors import ConflictError
 from core import inputs
+from core.errors import ConflictError
 from people import selectors as people
 
 # ---------------------------------------------------------------- priorities and measures

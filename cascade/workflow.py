@@ -26,7 +26,7 @@ from django.utils import timezone
 from cascade import access, progress
 from cascade.models import Approval, Goal, GoalLevel, GoalPeriod, GoalSetEvent, GoalStatus, ReviewAction
 from cascade.notifications import GoalNotice, notify
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 from people.models import Department, Employee
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from config.jobs import JobHeartbeat
+from core.jobs import JobHeartbeat
 
 # The stored manager path ("/12/57/301/") lets one query answer "everyone under
 # this person" and "this person's chain", whatever the depth of the hierarchy.

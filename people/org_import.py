@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config import jobs
+from core import jobs
 from people.models import Department, Employee, ImportStatus, OrgChartImport
 from people.services import rebuild_paths
 
@@ -426,7 +426,7 @@ def start_import(*, user, file_name: str, content: bytes, deactivate_missing: bo
 
 
 def import_resume(*, user, record: OrgChartImport) -> OrgChartImport:
-    """HR resumes an import that stalled (config.jobs): it is queued again and, as nothing of an
+    """HR resumes an import that stalled (core.jobs): it is queued again and, as nothing of an
     unfinished import was committed, runs from the start. One that is moving, or was resumed a
     moment ago, is left alone."""
     from people.tasks import run_org_chart_import  # the task module imports this one

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people.models import PATH_SEPARATOR, Department, Employee
 
 User = get_user_model()

@@ -45,7 +45,7 @@ from appraisals.api.serializers import (
 from appraisals.models import Appraisal, CheckIn, DevelopmentAction, DevelopmentPlan, ReviewCycle
 from appraisals.services import appraisals as workflow
 from appraisals.services import checkins, development
-from config.api import validated
+from core.api import validated
 
 BAD_REQUEST = OpenApiResponse(
     description="Invalid input, or not allowed in the record's current state; the body says why."

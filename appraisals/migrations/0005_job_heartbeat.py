@@ -1,4 +1,4 @@
-"""The job heartbeat (config.jobs) on the cycle's launch, and when each to-do's email went (so a
+"""The job heartbeat (core.jobs) on the cycle's launch, and when each to-do's email went (so a
 redelivered email task sends nothing twice)."""
 
 import django.utils.timezone

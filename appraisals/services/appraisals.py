@@ -45,7 +45,7 @@ from appraisals.models import (
 from appraisals.services import todos
 from cascade.models import Approval, Goal, GoalKind, GoalLevel, GoalStatus, PriorityStatus, QualityPriority
 from competencies.models import DialogueQuestion, FormCompetency, QuestionKey, ScaleLevel
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 HR_ONLY_ACTIONS = (

@@ -20,7 +20,7 @@ from appraisals import history, scoring
 from appraisals.access import access_for
 from appraisals.models import CheckIn, CycleState, ToDoKind
 from appraisals.services import todos
-from config.errors import ConflictError
+from core.errors import ConflictError
 
 EMPLOYEE_FIELDS = frozenset({"employee_notes", "obstacles"})
 REVIEWER_FIELDS = frozenset({"manager_notes", "coaching_notes", "obstacles"})

@@ -56,8 +56,8 @@ from cascade import selectors as cascade
 from cascade.models import GoalPeriod
 from competencies import selectors as competencies
 from competencies.models import FormVersion, VersionStatus
-from config import jobs
-from config.errors import ConflictError
+from core import jobs
+from core.errors import ConflictError
 from people import selectors as people
 from people.models import Department, Employee
 
@@ -525,7 +525,7 @@ def cycle_launch(*, user, cycle: ReviewCycle) -> ReviewCycle:
 
 
 def launch_resume(*, user, cycle: ReviewCycle) -> ReviewCycle:
-    """HR resumes a launch that stalled (config.jobs: no progress for a few minutes, its worker
+    """HR resumes a launch that stalled (core.jobs: no progress for a few minutes, its worker
     gone): the task is queued again and finishes what is missing, one record per person. A launch
     that is moving, or already resumed a moment ago, is left alone, so a second press does nothing."""
     from appraisals.tasks import launch_cycle  # the task module imports this one

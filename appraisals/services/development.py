@@ -23,7 +23,7 @@ from appraisals.access import access_for
 from appraisals.models import ActionStatus, DevelopmentAction, DevelopmentPlan, ToDoKind
 from appraisals.services import todos
 from competencies.models import BehaviouralIndicator, Competency
-from config.errors import ConflictError
+from core.errors import ConflictError
 
 ACTION_FIELDS = frozenset({"description", "competency", "target_level", "due_date", "status"})
 # Once the plan is agreed, only an action's progress moves.

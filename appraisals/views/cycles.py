@@ -51,7 +51,7 @@ from appraisals.models import (
 )
 from appraisals.services import cycles as services
 from appraisals.services import todos
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 from people.models import Employee
 

@@ -56,7 +56,7 @@ from appraisals.services import development as plan_services
 from appraisals.services.todos import todo_link, todo_title, todos_for
 from cascade import charts
 from cascade.views.priorities import signal_badge
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 from people.models import Employee
 

@@ -26,7 +26,7 @@ from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, Severi
 from audits.rules import get_rule
 from audits.services import findings as finding_services
 from audits.services import runs as run_services
-from config.api import validated
+from core.api import validated
 from people import selectors as people
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input, or not allowed in the record's state; the body says why.")

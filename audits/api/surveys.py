@@ -25,7 +25,7 @@ from audits import survey_selectors as read
 from audits.models import ItemTopic, Survey, SurveyItem, SurveyState
 from audits.services import surveys as services
 from cascade.api.serializers import NamedChoiceField
-from config.api import validated
+from core.api import validated
 from people import selectors as people
 from people.api.serializers import StrictInputSerializer
 from people.models import Department

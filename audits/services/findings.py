@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audits.models import Finding, FindingAction, FindingEvent, FindingStatus
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 COMMENT_MAX = 4000

@@ -20,7 +20,7 @@ result a clean run would: applying is idempotent, and the database allows one ac
 per fingerprint.
 
 Only one run is under way at a time: starting one while another is queued or running
-returns that one. A run that has stalled (config.jobs: no progress for a few minutes, its
+returns that one. A run that has stalled (core.jobs: no progress for a few minutes, its
 worker gone) does not block the next: HR may resume it (``run_resume``, the same run queued
 again), and starting a run marks it failed and starts a new one in its place. Each start of
 the task counts an attempt and writes its progress only while the run is still its attempt,
@@ -52,7 +52,7 @@ from audits.rules import all_rules
 from audits.rules.alignment import alignment_scores
 from audits.rules.base import AuditContext, FindingDraft, Rule
 from audits.services.settings import rule_settings
-from config import jobs
+from core import jobs
 from people import selectors as people
 from people.models import Employee
 

@@ -22,7 +22,7 @@ from django.http import Http404
 from audits.models import RuleConfig
 from audits.rules import all_rules, get_rule
 from audits.rules.base import Rule, Threshold
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 logger = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from django.utils import timezone
 from appraisals.notifications import site_url
 from audits import survey_selectors as read
 from audits.models import ItemTopic, Survey, SurveyAnswer, SurveyInvitation, SurveyItem, SurveyResponse, SurveyState
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 from people.models import Department
 

@@ -30,7 +30,7 @@ from audits.rules import get_rule
 from audits.services import findings as finding_services
 from audits.services import runs as run_services
 from audits.services import settings as setting_services
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 FINDINGS_PER_PAGE = 50

@@ -38,7 +38,7 @@ from audits.survey_forms import (
     rows_for,
     rows_from_post,
 )
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 # A new survey's window by default: opening in a week, for two weeks.

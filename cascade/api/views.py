@@ -49,7 +49,7 @@ from cascade.api.serializers import (
     PriorityUpdateSerializer,
 )
 from cascade.models import Goal, GoalUpdate, Observation, QualityMeasure, QualityPriority
-from config.api import validated
+from core.api import validated
 from people import selectors as people
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")

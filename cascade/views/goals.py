@@ -48,7 +48,7 @@ from cascade.models import (
     ProgressMode,
     ReviewAction,
 )
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 from people.models import Department, Employee
 

@@ -43,7 +43,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 OBSERVATIONS_PER_PAGE = 25

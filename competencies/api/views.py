@@ -49,7 +49,7 @@ from competencies.models import (
     RatingScale,
     VersionStatus,
 )
-from config.api import validated
+from core.api import validated
 from people.api.permissions import HRAdminWrites
 from people.selectors import is_hr_admin
 

@@ -6,7 +6,7 @@
 
 Every function takes ``user`` first (HR admins only, else PermissionDenied), runs in
 one transaction, and raises ValidationError (field → messages) or, for a stale
-``expected_version``, config.errors.ConflictError (409).
+``expected_version``, core.errors.ConflictError (409).
 """
 
 from __future__ import annotations

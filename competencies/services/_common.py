@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 FORM_CONFLICT = (

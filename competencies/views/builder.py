@@ -51,7 +51,7 @@ from competencies.models import (
     RatingScale,
     VersionStatus,
 )
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 ONLY_HR_FORMS = "Only HR admins can build appraisal forms."

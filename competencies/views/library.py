@@ -44,7 +44,7 @@ from competencies.models import (
 )
 from competencies.services.library import LIBRARY_ONLY_HR, SCALES_ONLY_HR
 from competencies.validation import MAX_LEVELS
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors as people
 
 UNCATEGORISED = "Uncategorised"

@@ -172,7 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Throughline API",
@@ -197,7 +197,7 @@ SPECTACULAR_SETTINGS = {
 
 # ---------------------------------------------------------------- Throughline
 # A background job (launch, payout computation, audit, import) that has recorded no progress
-# for this long is shown as stalled, with Resume for HR (config.jobs). Every job records
+# for this long is shown as stalled, with Resume for HR (core.jobs). Every job records
 # progress at least once a batch, so this is a few batches' worth of quiet.
 THROUGHLINE_JOB_STALL_AFTER = env_int("THROUGHLINE_JOB_STALL_AFTER", 5 * 60, minimum=1)
 # Rows checked between two progress writes during an org-chart import.

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appraisals.models import ReviewCycle
-from config.api import validated
+from core.api import validated
 from incentives import selectors
 from incentives.models.plans import (
     ComponentKind,

@@ -19,7 +19,7 @@ from rest_framework.routers import DefaultRouter
 
 from cascade.api.serializers import NamedChoiceField
 from competencies.models import Competency
-from config.api import validated
+from core.api import validated
 from incentives import recognition_selectors as selectors
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, Recognition, RecognitionKind
 from incentives.services import pathways as pathway_service

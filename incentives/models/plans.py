@@ -17,7 +17,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from appraisals.models import ReviewCycle
-from config.jobs import JobHeartbeat
+from core.jobs import JobHeartbeat
 from people.models import Department, Employee
 
 __all__ = [

@@ -33,9 +33,8 @@ from django.utils import timezone
 from appraisals.models import Appraisal, Participant, ReviewCycle
 from appraisals.services.cycles import department_ids_under
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
-from config import jobs
-from config.errors import ConflictError
-from core import inputs
+from core import inputs, jobs
+from core.errors import ConflictError
 from core.inputs import check_fits, check_length, limits, parse_decimal
 from incentives import payouts as rules
 from incentives.models.plans import (
@@ -445,7 +444,7 @@ def compute_start(*, user, plan: IncentivePlan, queue: bool = True) -> Incentive
 
 
 def compute_resume(*, user, plan: IncentivePlan) -> IncentivePlan:
-    """HR resumes a computation that stalled (config.jobs): the task is queued again and gives the
+    """HR resumes a computation that stalled (core.jobs): the task is queued again and gives the
     same payouts, none twice. One that is moving, or was resumed a moment ago, is left alone."""
     _require_hr(user, "compute payouts")
     from incentives.tasks import compute_plan  # the task module imports this one

@@ -27,7 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.errors import ConflictError
+from core.errors import ConflictError
 from incentives import recognition_selectors as selectors
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, RecognitionKind
 from incentives.pathway_tasks import find_pathway_candidates

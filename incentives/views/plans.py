@@ -29,7 +29,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.errors import ConflictError
+from core.errors import ConflictError
 from core.inputs import parse_decimal
 from incentives import selectors
 from incentives.forms import (

@@ -20,7 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import validated
+from core.api import validated
 from people import org_import, selectors, services
 from people.api.permissions import HRAdminOnly, HRAdminWrites
 from people.api.serializers import (

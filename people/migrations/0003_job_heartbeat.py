@@ -1,4 +1,4 @@
-"""The job heartbeat (config.jobs): when the job last recorded progress, for the stall rule."""
+"""The job heartbeat (core.jobs): when the job last recorded progress, for the stall rule."""
 
 import django.utils.timezone
 from django.db import migrations, models

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from appraisals.models import ActionStatus, CheckIn, CycleState, DevelopmentAction, DevelopmentPlan, HistoryEntry
 from appraisals.services import checkins, development
-from config.errors import ConflictError
+from core.errors import ConflictError
 from tests.appraisals.factories import CompetencyFactory, appraisal_scenario
 
 

@@ -12,7 +12,7 @@ from appraisals.models import CycleState, HistoryEntry, ParticipantOverride, Pha
 from appraisals.services import cycles
 from cascade.models import GoalPeriod
 from competencies.models import AssignmentRule, FormVersion, VersionStatus
-from config.errors import ConflictError
+from core.errors import ConflictError
 from tests.appraisals.factories import AppraisalFormFactory, PublishedFormVersionFactory, ReviewCycleFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
 

@@ -25,7 +25,7 @@ from appraisals.models import (
 from appraisals.services import appraisals as svc
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
 from competencies.models import QuestionKey
-from config.errors import ConflictError
+from core.errors import ConflictError
 from tests.appraisals.factories import (
     AppraisalFactory,
     ParticipantWithRecordsFactory,

@@ -10,7 +10,7 @@ from audits import selectors
 from audits.models import AuditRun, Finding, FindingAction, FindingStatus, RunState
 from audits.services import findings as services
 from audits.services import runs
-from config.errors import ConflictError
+from core.errors import ConflictError
 from tests.audits.engine import make_rule, only_rules  # noqa: F401  (only_rules is a fixture)
 from tests.factories import EmployeeFactory
 

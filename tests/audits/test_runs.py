@@ -31,7 +31,7 @@ from audits.services import findings as finding_services
 from audits.services import runs
 from audits.services import settings as setting_services
 from cascade.models import Approval
-from config import jobs
+from core import jobs
 from tests.audits.engine import make_rule, only_rules, snapshot  # noqa: F401  (only_rules is a fixture)
 from tests.cascade.factories import GoalPeriodFactory, IndividualGoalFactory, QualityPriorityFactory
 from tests.factories import DepartmentFactory, EmployeeFactory

@@ -12,7 +12,7 @@ from audits.models import RuleConfig
 from audits.rules.base import Threshold
 from audits.services import runs
 from audits.services import settings as services
-from config.errors import ConflictError
+from core.errors import ConflictError
 from tests.audits.engine import make_rule, only_rules  # noqa: F401  (only_rules is a fixture)
 from tests.factories import EmployeeFactory
 

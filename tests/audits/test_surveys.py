@@ -26,7 +26,7 @@ from audits.models import (
     SurveyState,
 )
 from audits.services import surveys as services
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people.models import Department, Employee
 from tests.factories import DepartmentFactory, EmployeeFactory
 

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from cascade import services, workflow
 from cascade.models import Approval, Direction, GoalLevel, MeasureType, PriorityStatus, QualityPriority
-from config.errors import ConflictError
+from core.errors import ConflictError
 
 pytestmark = pytest.mark.django_db
 

@@ -239,7 +239,9 @@ def test_a_measure_driven_goal_follows_the_latest_observation(cast, period, prio
 
 def test_draft_and_cancelled_goals_do_not_count_in_the_roll_up(cast, period, priority, ward_goal):
     first, second = approved_children(cast, period, ward_goal, [(50, "80"), (50, "20")])
-    Goal.objects.filter(pk=second.pk).update(status=GoalStatus.CANCELLED, approval=Approval.DRAFT)  # as cancelling leaves it
+    Goal.objects.filter(pk=second.pk).update(
+        status=GoalStatus.CANCELLED, approval=Approval.DRAFT
+    )  # as cancelling leaves it
     progress.record_update(user=cast.employee.user, goal=first, percent=Decimal("90"))
     ward_goal.refresh_from_db()
     assert ward_goal.progress == Decimal("90.00")

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from competencies import preview, selectors, services
 from competencies.models import Competency, CompetencyStatus, FormCompetency
-from config.errors import ConflictError
+from core.errors import ConflictError
 from tests.competencies.conftest import user_of
 
 

@@ -14,7 +14,7 @@ from competencies.models import (
     QuestionKey,
     VersionStatus,
 )
-from config.errors import ConflictError
+from core.errors import ConflictError
 from tests.competencies.conftest import user_of
 
 FROZEN = "Version 1 of “Nursing appraisal” is published, so it cannot change."

@@ -408,7 +408,7 @@ def test_a_hidden_thank_you_is_not_on_the_profile(cast):
 
 def test_competencies_offered_are_the_active_ones(cast):
     active = CompetencyFactory(name="Change management")
-    retired = CompetencyFactory(name="Old competency", status="retired")
+    CompetencyFactory(name="Old competency", status="retired")
     html = page_of(client_for(cast.hr).get(CREATE))
     assert f'<option value="{active.pk}">Change management</option>' in html
     assert "Old competency" not in html

@@ -13,7 +13,7 @@ from django.test import TestCase, override_settings
 
 from appraisals.models import Appraisal
 from cascade.models import Approval
-from config.errors import ConflictError
+from core.errors import ConflictError
 from incentives import selectors
 from incentives.models.plans import IncentivePlan, Payout, PayoutAdjustment, PlanComponent, PlanState, TargetBonus
 from incentives.services import plans as services

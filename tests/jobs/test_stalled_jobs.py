@@ -1,4 +1,4 @@
-"""The stall rule (config.jobs) and what the pages make of it, without a worker: a job that has
+"""The stall rule (core.jobs) and what the pages make of it, without a worker: a job that has
 recorded no progress for THROUGHLINE_JOB_STALL_AFTER is shown as stalled, never as carrying on,
 with a Resume for HR that queues it again (tasks are eager here) and gives the same records a
 clean run gives, none twice. The killed-worker tests (test_killed_worker.py) do this for real.
@@ -20,7 +20,7 @@ from appraisals.models import CycleState, Participant, ReviewCycle
 from appraisals.services import cycles
 from audits.models import AuditRun, RunState
 from cascade.models import CascadeImport, ImportKind
-from config import jobs
+from core import jobs
 from incentives.models.plans import IncentivePlan, Payout, PlanState
 from incentives.services import plans as plan_services
 from people.models import Employee, ImportStatus, OrgChartImport

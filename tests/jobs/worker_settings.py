@@ -5,7 +5,7 @@ The test settings, with what the environment of each worker asks for:
 - tasks are sent, never run eagerly, and go to the test's own queue (THROUGHLINE_TEST_QUEUE),
   which only the test's workers consume;
 - THROUGHLINE_JOB_TEST_BATCH / THROUGHLINE_JOB_TEST_PAUSE: small batches and a pause after each
-  (config.jobs.batches), so that the test can kill a worker with a job half-way;
+  (core.jobs.batches), so that the test can kill a worker with a job half-way;
 - THROUGHLINE_TEST_VISIBILITY: a broker visibility timeout of a few seconds, and a sweep every
   second, so that a message left unacknowledged by a killed worker is handed to the next one
   within the test's patience rather than after the production timeout.

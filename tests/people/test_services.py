@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from config.errors import ConflictError
+from core.errors import ConflictError
 from people import selectors, services
 from people.models import Department, Employee
 from tests.factories import EmployeeFactory

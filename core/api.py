@@ -13,7 +13,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import ConflictError
+from core.errors import ConflictError
 
 
 def validated(
