@@ -27,8 +27,9 @@ from appraisals.models import (
     Phase,
     ReviewCycle,
 )
-from cascade.api.serializers import ChartSerializer, NamedChoiceField, PeriodRefSerializer
+from cascade.api.serializers import ChartSerializer, PeriodRefSerializer
 from competencies.models import Competency
+from core.api import NamedChoiceField
 from people.api.serializers import EmployeeRefSerializer, StrictInputSerializer
 
 VERSION_HELP = "Required: the version you read. A newer save in between answers 409 and changes nothing."

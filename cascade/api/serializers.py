@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_choice_description_list
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -35,6 +33,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from core.api import NamedChoiceField
 from people import selectors as people
 from people.api.serializers import DepartmentRefSerializer, EmployeeRefSerializer, StrictInputSerializer
 from people.models import Department, Employee
@@ -43,28 +42,6 @@ VERSION_HELP = "Required: the version you read. A newer save in between answers 
 
 
 # ---------------------------------------------------------------- references
-
-
-class NamedChoiceField(serializers.ChoiceField):
-    # A choice field whose choice set is one named component of the OpenAPI schema
-    # ("GoalStatusEnum"). Several choice sets share a field name here (a priority's,
-    # a goal's and a control chart's ``status``; a goal's and a chart signal's
-    # ``kind``), which drf-spectacular would otherwise name by hash, with a warning.
-
-    def __init__(self, *, enum_name: str, **kwargs: Any) -> None:
-        self.enum_name = enum_name
-        super().__init__(**kwargs)
-
-
-class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = NamedChoiceField
-
-    def get_name(self) -> str:
-        return self.target.enum_name
-
-    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
-        choices = self.target.choices
-        return {"type": "string", "enum": list(choices), "description": build_choice_description_list(choices.items())}
 
 
 class PriorityRefSerializer(serializers.Serializer):
