@@ -22,6 +22,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.formatting import plain
+
 __all__ = [
     "check_fits",
     "check_length",
@@ -76,11 +78,11 @@ def check_fits(number: Decimal, *, max_digits: int, decimal_places: int) -> None
     whole = max(0, len(digits) + int(exponent))
     if decimals > decimal_places:
         places = "no decimals" if decimal_places == 0 else f"at most {decimal_places} decimal places"
-        raise ValidationError(f"{_plain(number)} has too many decimals: give {places}.", code="max_decimal_places")
+        raise ValidationError(f"{plain(number)} has too many decimals: give {places}.", code="max_decimal_places")
     if whole > max_digits - decimal_places:
         most = largest(max_digits=max_digits, decimal_places=decimal_places)
         raise ValidationError(
-            f"{_plain(number)} is too large: the largest accepted is {most:,}.", code="max_whole_digits"
+            f"{plain(number)} is too large: the largest accepted is {most:,}.", code="max_whole_digits"
         )
 
 
@@ -100,10 +102,6 @@ def clean_decimal(value: object, *, model: type[models.Model], field: str) -> De
     number = parse_decimal(value)
     check_fits(number, **limits(model, field))
     return number
-
-
-def _plain(number: Decimal) -> str:
-    return format(number.normalize(), "f") if number == number.to_integral_value() else format(number, "f")
 
 
 def check_length(text: str, *, model: type[models.Model], field: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from core.formatting import plain
 from core.models import ActionLogEntry
 
 Changes = Mapping[str, tuple[Any, Any]]
@@ -30,7 +31,7 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # "3.50" → "3.5", "100" stays "100" (not "1E+2")
+        return plain(value)  # "3.50" → "3.5", "100" stays "100" (not "1E+2")
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
