@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from cascade.models import Goal, GoalPeriod
 from competencies.models import DialogueQuestion, FormCompetency, FormVersion
+from core.frozen import FrozenChild
 from core.jobs import JobHeartbeat
 from people.models import Department, Employee
 
@@ -226,47 +227,18 @@ class Appraisal(models.Model):
             raise ValidationError(LOCKED_MESSAGE)
 
 
-class AppraisalPartQuerySet(models.QuerySet):
-    """Rows of an appraisal (ratings, answers): bulk writes are refused once it is locked, as single ones are."""
+class AppraisalPart(FrozenChild):
+    """A row of an appraisal (ratings, answers), frozen with it once it is locked (core.frozen)."""
 
-    def _refuse_if_locked(self, appraisal_ids) -> None:  # type: ignore[no-untyped-def]
-        if Appraisal._base_manager.filter(pk__in=appraisal_ids, state=AppraisalState.LOCKED).exists():
-            raise ValidationError(LOCKED_MESSAGE)
-
-    def update(self, **kwargs: object) -> int:
-        self._refuse_if_locked(self.values("appraisal_id"))
-        return super().update(**kwargs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        self._refuse_if_locked(self.values("appraisal_id"))
-        return super().delete()
-
-    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
-        objs = list(objs)
-        self._refuse_if_locked({o.appraisal_id for o in objs})
-        return super().bulk_create(objs, *args, **kwargs)
-
-
-class AppraisalPart(models.Model):
-    """A row that belongs to an appraisal and is frozen with it."""
-
-    objects = AppraisalPartQuerySet.as_manager()
+    frozen_with = "appraisal"
 
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self._refuse_if_locked()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self._refuse_if_locked()
-        return super().delete(*args, **kwargs)
-
-    def _refuse_if_locked(self) -> None:
-        appraisal_id = self.appraisal_id  # type: ignore[attr-defined]
-        if Appraisal._base_manager.filter(pk=appraisal_id, state=AppraisalState.LOCKED).exists():
-            raise ValidationError(LOCKED_MESSAGE)
+    @classmethod
+    def frozen_refusal(cls, parent_ids) -> str | None:  # type: ignore[no-untyped-def]
+        locked = Appraisal._base_manager.filter(pk__in=parent_ids, state=AppraisalState.LOCKED).exists()
+        return LOCKED_MESSAGE if locked else None
 
 
 class GoalRating(AppraisalPart):

@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 
+from core.frozen import FrozenChild
 from people.models import Department, Employee
 
 # The "over-emphasis on end results" floor: below this share for process
@@ -141,37 +142,16 @@ class RatingScale(models.Model):
         )
 
 
-class ScaleLevelQuerySet(models.QuerySet):
-    # Bulk writes skip save() and delete(); these keep a locked scale's levels fixed all the same.
-    def _refuse_if_locked(self) -> None:
-        for scale in RatingScale.objects.filter(pk__in=self.values("scale_id")):
-            if scale.is_locked():
-                raise ValidationError(scale.locked_message())
+class ScaleLevel(FrozenChild):
+    """A level of a rating scale, fixed once the scale is used by a published form (core.frozen)."""
 
-    def update(self, **kwargs: object) -> int:
-        self._refuse_if_locked()
-        return super().update(**kwargs)
+    frozen_with = "scale"
 
-    def delete(self) -> tuple[int, dict[str, int]]:
-        self._refuse_if_locked()
-        return super().delete()
-
-    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
-        objs = list(objs)
-        for scale in RatingScale.objects.filter(pk__in={o.scale_id for o in objs}):
-            if scale.is_locked():
-                raise ValidationError(scale.locked_message())
-        return super().bulk_create(objs, *args, **kwargs)
-
-
-class ScaleLevel(models.Model):
     scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="levels")
     order = models.PositiveSmallIntegerField(help_text="Position on the scale, lowest first.")
     value = models.DecimalField(max_digits=6, decimal_places=2)
     label = models.CharField(max_length=80)
     descriptor = models.TextField(blank=True, help_text="What this level looks like in practice.")
-
-    objects = ScaleLevelQuerySet.as_manager()
 
     class Meta:
         ordering = ["scale_id", "order"]
@@ -193,18 +173,12 @@ class ScaleLevel(models.Model):
     def __str__(self) -> str:
         return f"{self.scale}: {self.label} ({self.value})"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self._refuse_if_locked()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self._refuse_if_locked()
-        return super().delete(*args, **kwargs)
-
-    def _refuse_if_locked(self) -> None:
-        scale = RatingScale.objects.filter(pk=self.scale_id).first()
-        if scale is not None and scale.is_locked():
-            raise ValidationError(scale.locked_message())
+    @classmethod
+    def frozen_refusal(cls, parent_ids) -> str | None:  # type: ignore[no-untyped-def]
+        for scale in RatingScale.objects.filter(pk__in=parent_ids):
+            if scale.is_locked():
+                return scale.locked_message()
+        return None
 
 
 # ---------------------------------------------------------------- appraisal forms
@@ -412,53 +386,23 @@ class FormVersion(models.Model):
             raise ValidationError(refusal)
 
 
-class DraftRowQuerySet(models.QuerySet):
-    """Rows of a form version: bulk writes are refused on a frozen version, as single ones are."""
+class DraftRow(FrozenChild):
+    """A row of a form version, frozen with it once it is published (core.frozen)."""
 
-    def _refuse_frozen(self, version_ids) -> None:  # type: ignore[no-untyped-def]
-        frozen = (
-            FormVersion.objects.filter(pk__in=version_ids)
-            .exclude(status=VersionStatus.DRAFT)
-            .select_related("form")
-            .first()
-        )
-        if frozen is not None:
-            raise ValidationError(frozen.frozen_message())
-
-    def update(self, **kwargs: object) -> int:
-        self._refuse_frozen(self.values("version_id"))
-        return super().update(**kwargs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        self._refuse_frozen(self.values("version_id"))
-        return super().delete()
-
-    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
-        objs = list(objs)
-        self._refuse_frozen({o.version_id for o in objs})
-        return super().bulk_create(objs, *args, **kwargs)
-
-
-class DraftRow(models.Model):
-    """A row that belongs to a form version and is frozen with it."""
-
-    objects = DraftRowQuerySet.as_manager()
+    frozen_with = "version"
 
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self._refuse_if_frozen()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self._refuse_if_frozen()
-        return super().delete(*args, **kwargs)
-
-    def _refuse_if_frozen(self) -> None:
-        version = FormVersion._base_manager.select_related("form").filter(pk=self.version_id).first()
-        if version is not None and version.status != VersionStatus.DRAFT:
-            raise ValidationError(version.frozen_message())
+    @classmethod
+    def frozen_refusal(cls, parent_ids) -> str | None:  # type: ignore[no-untyped-def]
+        frozen = (
+            FormVersion._base_manager.filter(pk__in=parent_ids)
+            .exclude(status=VersionStatus.DRAFT)
+            .select_related("form")
+            .first()
+        )
+        return frozen.frozen_message() if frozen is not None else None
 
     def _differs_from_stored(self) -> bool:
         if self.pk is None:
