@@ -2,29 +2,30 @@
 
 from django.urls import path
 
-from incentives.views import pathways, plans, recognition
+from incentives.views import pathways, recognition
+from incentives.views.plans import approval, components, compute, exports, payouts, setup, targets
 
 app_name = "incentives"
 urlpatterns = [
-    # Plans and payouts (incentives/views/plans.py)
-    path("plans/", plans.plan_list, name="plan_list"),
-    path("plans/new/", plans.plan_create, name="plan_create"),
-    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
-    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
-    path("plans/<int:pk>/components/", plans.components_edit, name="components_edit"),
-    path("plans/<int:pk>/targets/", plans.targets_edit, name="targets_edit"),
-    path("plans/<int:pk>/targets/import/", plans.targets_import, name="targets_import"),
-    path("plans/<int:pk>/compute/", plans.compute, name="compute"),
-    path("plans/<int:pk>/compute/progress/", plans.compute_progress, name="compute_progress"),
-    path("plans/<int:pk>/compute/resume/", plans.compute_resume, name="compute_resume"),
-    path("plans/<int:pk>/payouts/", plans.payout_list, name="payout_list"),
-    path("plans/<int:pk>/approve/", plans.plan_approve, name="plan_approve"),
-    path("plans/<int:pk>/publish/", plans.plan_publish, name="plan_publish"),
-    path("plans/<int:pk>/export.csv", plans.export_csv, name="export_csv"),
-    path("plans/<int:pk>/export.xlsx", plans.export_xlsx, name="export_xlsx"),
-    path("payouts/", plans.my_payouts, name="my_payouts"),
-    path("payouts/<int:pk>/", plans.payout_detail, name="payout_detail"),
-    path("payouts/<int:pk>/adjust/", plans.payout_adjust, name="payout_adjust"),
+    # Plans and payouts (incentives/views/plans/, a module per page)
+    path("plans/", setup.plan_list, name="plan_list"),
+    path("plans/new/", setup.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", setup.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/edit/", setup.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/components/", components.components_edit, name="components_edit"),
+    path("plans/<int:pk>/targets/", targets.targets_edit, name="targets_edit"),
+    path("plans/<int:pk>/targets/import/", targets.targets_import, name="targets_import"),
+    path("plans/<int:pk>/compute/", compute.compute, name="compute"),
+    path("plans/<int:pk>/compute/progress/", compute.compute_progress, name="compute_progress"),
+    path("plans/<int:pk>/compute/resume/", compute.compute_resume, name="compute_resume"),
+    path("plans/<int:pk>/payouts/", payouts.payout_list, name="payout_list"),
+    path("plans/<int:pk>/approve/", approval.plan_approve, name="plan_approve"),
+    path("plans/<int:pk>/publish/", approval.plan_publish, name="plan_publish"),
+    path("plans/<int:pk>/export.csv", exports.export_csv, name="export_csv"),
+    path("plans/<int:pk>/export.xlsx", exports.export_xlsx, name="export_xlsx"),
+    path("payouts/", payouts.my_payouts, name="my_payouts"),
+    path("payouts/<int:pk>/", payouts.payout_detail, name="payout_detail"),
+    path("payouts/<int:pk>/adjust/", payouts.payout_adjust, name="payout_adjust"),
     # Recognition and notifications (incentives/views/recognition.py)
     path("recognition/", recognition.feed, name="feed"),
     path("recognition/new/", recognition.thank, name="thank"),

@@ -1,9 +1,9 @@
 """The `incentive-plans` and `payouts` resources.
 
-Plans are HR's: others see none (404). Writes go through incentives.services.plans;
+Plans are HR's: listing and creating answer 403 to anyone else, a plan itself 404. Writes go through incentives.services.plans;
 set-up writes take the plan's ``version`` and answer 409 when someone saved in between.
-Payouts are scoped by incentives.selectors (the person after publication, their
-managers, HR; anyone else 404); PATCH is HR's adjustment with a required reason.
+Payouts are scoped by incentives/access.py (HR; after publication also the person
+and their managers; anyone else 404); PATCH is HR's adjustment with a required reason.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appraisals.models import ReviewCycle
+from core.access import Requires, deny_unless
 from core.api import validated
-from incentives import selectors
+from incentives import access
 from incentives.models.plans import (
     ComponentKind,
     IncentivePlan,
@@ -250,17 +251,21 @@ def _export_response(plan: IncentivePlan, kind: str) -> HttpResponse:
 class IncentivePlanViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """Incentive plans per review cycle: HR only (anyone else 404). Components, target bonuses,
-    computing, approval, publication and the payroll export are actions."""
+    """Incentive plans per review cycle: HR only (incentives/access.py). Listing and creating
+    answer 403 to anyone else, as the plan list and "new plan" pages do; a plan itself is
+    outside their scope (404), as its page is. Components, target bonuses, computing,
+    approval, publication and the payroll export are actions."""
 
     serializer_class = IncentivePlanSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = {"list": access.can_manage_plans, "create": access.can_manage_plans}
+    required_message = access.PLANS_MESSAGE
     parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
 
     def get_queryset(self) -> QuerySet[IncentivePlan]:
         return (
-            selectors.plans_visible_to(user=self.request.user)
+            access.plans_visible_to(self.request.user)
             .prefetch_related(Prefetch("components", queryset=PlanComponent.objects.order_by("position", "pk")))
             .annotate(payout_count=Count("payouts"), payout_total=Sum("payouts__amount"))
             .order_by("-created_at", "-pk")
@@ -399,17 +404,17 @@ class IncentivePlanViewSet(
     partial_update=extend_schema(request=PayoutAdjustSerializer, responses={200: PayoutSerializer, **WRITE_RESPONSES}),
 )
 class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Payouts: the person's own once published, their reports' for managers, all for HR; anyone
+    """Payouts: all for HR; once the plan is published the person's own and their reports' for managers; anyone
     else's answers 404. PATCH (HR) adjusts the amount with a required reason, kept in the history."""
 
     serializer_class = PayoutSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]  # reading is scoped by the queryset; adjusting below
     parser_classes = [JSONParser]
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Payout]:
         return (
-            selectors.payouts_visible_to(user=self.request.user)
+            access.payouts_visible_to(self.request.user)
             .prefetch_related(Prefetch("adjustments", queryset=PayoutAdjustment.objects.select_related("by")))
             .order_by("plan_id", "employee__full_name", "pk")
         )
@@ -425,7 +430,8 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return queryset
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        payout = self.get_object()
+        payout = self.get_object()  # out of sight: 404, as on the page; in sight but not HR: 403
+        deny_unless(access.can_adjust_payout(request.user, payout), access.ADJUST_MESSAGE)
         data = validated(PayoutAdjustSerializer, request.data)
         services.payout_adjust(
             user=request.user,

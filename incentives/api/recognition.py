@@ -1,6 +1,6 @@
 """The recognition and career-pathway resources: `recognitions` and `pathways`.
 
-Reads go through incentives.recognition_selectors (hidden posts only for HR and
+Reads are scoped by incentives/access.py (hidden posts only for HR and
 their author; anything out of scope answers 404); writes through
 incentives.services.recognition / .pathways. ``register(router)`` adds both to
 the project's API router.
@@ -17,14 +17,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from cascade.api.serializers import NamedChoiceField
 from competencies.models import Competency
-from core.api import validated
-from incentives import recognition_selectors as selectors
+from core.access import Requires
+from core.api import NamedChoiceField, validated
+from incentives import access
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, Recognition, RecognitionKind
+from incentives.selectors import recognition as selectors
 from incentives.services import pathways as pathway_service
 from incentives.services import recognition as recognition_service
-from people import selectors as people
 from people.api.serializers import DepartmentRefSerializer, EmployeeRefSerializer, StrictInputSerializer
 from people.models import Department, Employee
 
@@ -177,14 +177,14 @@ class RecognitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """The recognition feed: thanks for improvements, newest first. Hidden posts only for HR and their author."""
 
     serializer_class = RecognitionSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]  # hiding a post in sight but not HR's: 403 from the service
     queryset = Recognition.objects.none()
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if self.action == "list":
             filters = validated(RecognitionFilterSerializer, self.request.query_params, self.request)
             return selectors.feed(user=self.request.user, **filters)
-        return selectors.recognitions_visible_to(user=self.request.user)
+        return access.recognitions_visible_to(self.request.user)
 
     @extend_schema(request=RecognitionCreateSerializer, responses={201: RecognitionSerializer, **WRITE_RESPONSES})
     def create(self, request: Request) -> Response:
@@ -217,12 +217,19 @@ class PathwayViewSet(viewsets.ModelViewSet):
     """Career pathways: titles HR defines with criteria drawn from history. Everyone reads; HR writes and decides."""
 
     serializer_class = PathwaySerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = {"create": access.can_manage_pathways}
+    required_message = access.PATHWAYS_MESSAGE
     queryset = Pathway.objects.none()
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # HR's set-up of one pathway and its candidates: for anyone else out of scope (404), as the
+    # pathway's edit page is.
+    MANAGE_ACTIONS = frozenset({"partial_update", "destroy", "candidates", "confirm", "decline"})
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.pathways_visible_to(user=self.request.user)
+        if self.action in self.MANAGE_ACTIONS and not access.can_manage_pathways(self.request.user):
+            return Pathway.objects.none()
+        return access.pathways_visible_to(self.request.user)
 
     def _save(self, request: Request, pathway: Pathway | None, partial: bool) -> Pathway:
         serializer = PathwaySerializer(instance=pathway, data=request.data, partial=partial)
@@ -247,27 +254,20 @@ class PathwayViewSet(viewsets.ModelViewSet):
         pathway_service.delete_pathway(user=request.user, pathway=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def _require_hr(self, request: Request) -> None:
-        if not people.is_hr_admin(request.user):
-            from rest_framework.exceptions import PermissionDenied
-
-            raise PermissionDenied("Only HR can see and decide on pathway candidates.")
-
     @extend_schema(
         parameters=[CandidateFilterSerializer],
         request=None,
-        responses={200: CandidateSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: CandidateSerializer(many=True), 404: NOT_FOUND},
     )
     @action(detail=True, methods=["get"])
     def candidates(self, request: Request, pk: str | None = None) -> Response:
         pathway = self.get_object()
-        self._require_hr(request)
         filters = validated(CandidateFilterSerializer, request.query_params, request)
         rows = selectors.candidates_for(pathway, status=filters.get("status"))
         return Response(CandidateSerializer(rows, many=True).data)
 
     def _candidate(self, pathway: Pathway, candidate_id: int) -> PathwayCandidate:
-        candidate = pathway.candidates.filter(pk=candidate_id).first()
+        candidate = access.candidates_visible_to(self.request.user).filter(pathway=pathway, pk=candidate_id).first()
         if candidate is None:
             raise NotFound("No such candidate for this pathway.")
         return candidate
@@ -276,7 +276,6 @@ class PathwayViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         pathway = self.get_object()
-        self._require_hr(request)
         data = validated(ConfirmSerializer, request.data, request)
         candidate = pathway_service.confirm(user=request.user, candidate=self._candidate(pathway, data["candidate"]))
         return Response(CandidateSerializer(candidate).data)
@@ -285,7 +284,6 @@ class PathwayViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
         pathway = self.get_object()
-        self._require_hr(request)
         data = validated(DeclineSerializer, request.data, request)
         candidate = pathway_service.decline(
             user=request.user, candidate=self._candidate(pathway, data["candidate"]), reason=data["reason"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -32,7 +32,10 @@ from django.utils import timezone
 from appraisals.models import ActionStatus, AppraisalState, CompetencyRating, CycleState, DevelopmentAction, ReviewCycle
 from cascade.models import Goal, GoalLevel, GoalStatus
 from competencies.models import Competency
+from core.access import deny_unless
 from core.inputs import check_length
+from core.log import diff, log_action, log_actions, snapshot
+from incentives import access
 from incentives.models.recognition import (
     CandidateStatus,
     Pathway,
@@ -42,7 +45,7 @@ from incentives.models.recognition import (
     RecognitionKind,
 )
 from incentives.services import recognition as recognition_service
-from people import selectors as people
+from people.access import employee_for_user
 from people.models import Employee
 
 PATHWAY_FIELDS = (
@@ -56,10 +59,9 @@ PATHWAY_FIELDS = (
 )
 
 
-def _require_hr(user) -> Employee | None:
-    if not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR can manage career pathways.")
-    return people.employee_for_user(user)
+def _deciding_hr(user) -> Employee | None:
+    deny_unless(access.can_manage_pathways(user), access.PATHWAYS_MESSAGE)
+    return employee_for_user(user)
 
 
 # ---------------------------------------------------------------- definitions
@@ -105,8 +107,10 @@ def save_pathway(
 ) -> Pathway:
     """Create (``pathway`` None) or change a pathway. ``levels``: the competency levels, replacing
     the existing ones when given."""
-    _require_hr(user)
+    _deciding_hr(user)
     pathway = pathway or Pathway()
+    created = pathway.pk is None
+    before = snapshot(pathway, PATHWAY_FIELDS) if not created else {}
     for field in PATHWAY_FIELDS:
         if field in data:
             value = data[field]
@@ -127,14 +131,32 @@ def save_pathway(
             PathwayCompetency.objects.bulk_create(
                 PathwayCompetency(pathway=pathway, competency=c, min_rating=Decimal(m)) for c, m in new_levels
             )
+        if created:
+            log_action(
+                pathway,
+                "pathway.created",
+                user=user,
+                data={**snapshot(pathway, PATHWAY_FIELDS), "competency_levels": _level_lines(new_levels)},
+            )
+        else:
+            changes = diff(before, pathway)
+            if levels is not None:
+                changes["competency_levels"] = (_level_lines(current), _level_lines(new_levels))
+            log_action(pathway, "pathway.updated", user=user, changes=changes)
     return pathway
 
 
+def _level_lines(levels: Sequence[tuple[Competency, Decimal]]) -> list[str]:
+    return [f"{competency.name} ≥ {Decimal(level).normalize():f}" for competency, level in levels]
+
+
 def delete_pathway(*, user, pathway: Pathway) -> None:
-    _require_hr(user)
+    _deciding_hr(user)
     if pathway.candidates.filter(status=CandidateStatus.AWARDED).exists():
         raise ValidationError("People hold this title; make the pathway inactive instead of deleting it.")
-    pathway.delete()
+    with transaction.atomic():
+        log_action(pathway, "pathway.deleted", user=user, data=snapshot(pathway, PATHWAY_FIELDS))
+        pathway.delete()
 
 
 # ---------------------------------------------------------------- criteria
@@ -245,11 +267,13 @@ def find_candidates(pathways: Iterable[Pathway] | None = None) -> list[PathwayCa
         with transaction.atomic():
             # ignore_conflicts: a run alongside this one may have proposed some of them (no ids come back).
             PathwayCandidate.objects.bulk_create(new, ignore_conflicts=True)
-        created += list(
-            pathway.candidates.filter(employee_id__in=[c.employee_id for c in new], status=CandidateStatus.PENDING)
-            .select_related("pathway", "employee")
-            .order_by("employee_id")
-        )
+            proposed = list(
+                pathway.candidates.filter(employee_id__in=[c.employee_id for c in new], status=CandidateStatus.PENDING)
+                .select_related("pathway", "employee")
+                .order_by("employee_id")
+            )
+            log_actions(proposed, "pathway_candidate.proposed", data={"pathway": pathway.pk})
+        created += proposed
     return created
 
 
@@ -265,20 +289,27 @@ def _pending(candidate: PathwayCandidate) -> PathwayCandidate:
 
 def confirm(*, user, candidate: PathwayCandidate, send_email: bool = True) -> PathwayCandidate:
     """HR awards the title: it shows on the person's profile and is announced in the feed."""
-    hr = _require_hr(user)
+    hr = _deciding_hr(user)
     with transaction.atomic():
         candidate = _pending(candidate)
         candidate.status = CandidateStatus.AWARDED
         candidate.decided_at = timezone.now()
         candidate.decided_by = hr
         candidate.save(update_fields=["status", "decided_at", "decided_by"])
+        log_action(
+            candidate,
+            "pathway_candidate.awarded",
+            user=user,
+            changes={"status": (CandidateStatus.PENDING, candidate.status)},
+            data={"pathway": candidate.pathway_id, "employee": candidate.employee_id},
+        )
         recognition_service.announce_award(candidate=candidate, send_email=send_email)
     return candidate
 
 
 def decline(*, user, candidate: PathwayCandidate, reason: str) -> PathwayCandidate:
     """HR declines, with a reason; the person is not proposed again for this pathway."""
-    hr = _require_hr(user)
+    hr = _deciding_hr(user)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the candidate is declined; the reason is kept."})
@@ -289,4 +320,11 @@ def decline(*, user, candidate: PathwayCandidate, reason: str) -> PathwayCandida
         candidate.decided_at = timezone.now()
         candidate.decided_by = hr
         candidate.save(update_fields=["status", "decline_reason", "decided_at", "decided_by"])
+        log_action(
+            candidate,
+            "pathway_candidate.declined",
+            user=user,
+            changes={"status": (CandidateStatus.PENDING, candidate.status)},
+            data={"pathway": candidate.pathway_id, "employee": candidate.employee_id, "reason": reason},
+        )
     return candidate

@@ -1,4 +1,5 @@
-"""Writes for incentive plans and payouts. HR only; every function validates and writes in one transaction.
+"""Writes for incentive plans and payouts. HR only (incentives/access.py); every function validates and
+writes in one transaction, with its entry in the action log (core.log).
 
 - Set-up (``plan_create``/``plan_update``, ``components_set``, ``target_bonuses_set``/``_import``)
   is allowed while the plan is a draft or computed; a change sends a computed plan back to draft
@@ -25,7 +26,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -34,8 +35,12 @@ from appraisals.models import Appraisal, Participant, ReviewCycle
 from appraisals.services.cycles import department_ids_under
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
 from core import inputs, jobs
+from core.access import deny_unless
 from core.errors import ConflictError
 from core.inputs import check_fits, check_length, limits, parse_decimal
+from core.log import diff, log_action, log_actions, snapshot
+from core.weights import weights_total_problem
+from incentives import access
 from incentives import payouts as rules
 from incentives.models.plans import (
     ComponentKind,
@@ -46,7 +51,7 @@ from incentives.models.plans import (
     PlanState,
     TargetBonus,
 )
-from people import selectors as people
+from people.access import employee_for_user
 from people.models import Department, Employee
 
 BATCH_SIZE = 2000
@@ -54,9 +59,8 @@ PLAN_FIELDS = frozenset({"name", "job_titles", "minimum_tenure_months"})
 SETUP_STATES = frozenset({PlanState.DRAFT, PlanState.COMPUTED})
 
 
-def _require_hr(user, action: str) -> None:
-    if not people.is_hr_admin(user):
-        raise PermissionDenied(f"Only HR can {action}.")
+def _may_manage_plans(user, action: str) -> None:
+    deny_unless(access.can_manage_plans(user), f"Only HR can {action}.")
 
 
 def _locked_plan(plan: IncentivePlan, expected_version: int | None = None) -> IncentivePlan:
@@ -116,7 +120,7 @@ def _apply(plan: IncentivePlan, data: Mapping[str, object]) -> None:
 def plan_create(
     *, user, cycle: ReviewCycle, data: Mapping[str, object], departments: Iterable[Department] = ()
 ) -> IncentivePlan:
-    _require_hr(user, "create incentive plans")
+    _may_manage_plans(user, "create incentive plans")
     plan = IncentivePlan(cycle=cycle)
     _apply(plan, data)
     with transaction.atomic():
@@ -124,7 +128,17 @@ def plan_create(
             raise ValidationError({"name": f"“{cycle}” already has a plan called “{plan.name}”."})
         plan.save()
         plan.departments.set(list(departments))
+        log_action(
+            plan,
+            "incentive_plan.created",
+            user=user,
+            data={**_setup(plan), "cycle": plan.cycle_id, "departments": sorted(d.pk for d in departments)},
+        )
     return plan
+
+
+def _setup(plan: IncentivePlan) -> dict[str, object]:
+    return {"name": plan.name, "job_titles": plan.job_titles, "minimum_tenure_months": plan.minimum_tenure_months}
 
 
 def plan_update(
@@ -135,16 +149,22 @@ def plan_update(
     data: Mapping[str, object],
     departments: Iterable[Department] | None = None,
 ) -> IncentivePlan:
-    _require_hr(user, "change incentive plans")
+    _may_manage_plans(user, "change incentive plans")
     with transaction.atomic():
         current = _locked_plan(plan, expected_version)
         _require_setup(current)
+        before = snapshot(current, ["name", "job_titles", "minimum_tenure_months", "state"])
+        before_departments = sorted(current.departments.values_list("pk", flat=True))
         _apply(current, data)
         if IncentivePlan.objects.filter(cycle_id=current.cycle_id, name=current.name).exclude(pk=current.pk).exists():
             raise ValidationError({"name": f"This cycle already has a plan called “{current.name}”."})
         if departments is not None:
             current.departments.set(list(departments))
-        return _bump(current, _back_to_draft(current, set(data)))
+        current = _bump(current, _back_to_draft(current, set(data)))
+        changes = diff(before, current)
+        changes["departments"] = (before_departments, sorted(current.departments.values_list("pk", flat=True)))
+        log_action(current, "incentive_plan.eligibility_changed", user=user, changes=changes)
+        return current
 
 
 # ---------------------------------------------------------------- components and target bonuses
@@ -208,18 +228,15 @@ def _component(plan: IncentivePlan, index: int, data: Mapping[str, object]) -> P
 
 
 def weights_problem(components: Sequence[PlanComponent]) -> str:
-    total = sum(c.weight for c in components)
-    if total == 100:
-        return ""
-    parts = " + ".join(f"{c.name} {c.weight}" for c in components) or "no components"
-    return f"The component weights total {total} ({parts}); they must total 100."
+    weights = [(c.name, c.weight) for c in components]
+    return weights_total_problem(weights, what="component weights", joiner=" + ", none="no components") or ""
 
 
 def components_set(
     *, user, plan: IncentivePlan, expected_version: int | None, components: Sequence[Mapping[str, object]]
 ) -> IncentivePlan:
     """Replace the plan's components; their weights must total 100."""
-    _require_hr(user, "change incentive plans")
+    _may_manage_plans(user, "change incentive plans")
     with transaction.atomic():
         current = _locked_plan(plan, expected_version)
         _require_setup(current)
@@ -227,9 +244,23 @@ def components_set(
         problem = weights_problem(rows)
         if problem:
             raise ValidationError({"components": problem})
+        old = _component_lines(current.components.order_by("position", "pk"))
+        old_state = current.state
         current.components.all().delete()
         PlanComponent.objects.bulk_create(rows)
-        return _bump(current, _back_to_draft(current, set()))
+        current = _bump(current, _back_to_draft(current, set()))
+        log_action(
+            current,
+            "incentive_plan.components_set",
+            user=user,
+            changes={"components": (old, _component_lines(rows)), "state": (old_state, current.state)},
+        )
+        return current
+
+
+def _component_lines(components: Iterable[PlanComponent]) -> list[str]:
+    """Each component as one readable line for the log: "QI-linked goals (qi_goals) 50 %"."""
+    return [f"{c.name} ({c.kind}) {c.weight} %" for c in components]
 
 
 def _amount(value: object) -> Decimal:
@@ -254,7 +285,7 @@ def target_bonuses_set(
     *, user, plan: IncentivePlan, amounts: Mapping[int, object], expected_version: int | None = None
 ) -> int:
     """Set (create or replace) target bonuses by employee id; all or nothing."""
-    _require_hr(user, "set target bonuses")
+    _may_manage_plans(user, "set target bonuses")
     errors: dict[str, str] = {}
     clean: dict[int, Decimal] = {}
     known = set(Employee.objects.filter(pk__in=list(amounts)).values_list("pk", flat=True))
@@ -268,13 +299,24 @@ def target_bonuses_set(
             errors[str(employee_id)] = error.messages[0]
     if errors:
         raise ValidationError(errors)
-    return _write_targets(plan, clean, expected_version)
+    return _write_targets(plan, clean, expected_version, user=user, action="incentive_plan.target_bonuses_set")
 
 
-def _write_targets(plan: IncentivePlan, clean: Mapping[int, Decimal], expected_version: int | None) -> int:
+def _write_targets(
+    plan: IncentivePlan,
+    clean: Mapping[int, Decimal],
+    expected_version: int | None,
+    *,
+    user,
+    action: str,
+    data: Mapping[str, object] | None = None,
+) -> int:
     with transaction.atomic():
         current = _locked_plan(plan, expected_version)
         _require_setup(current)
+        old = dict(
+            TargetBonus.objects.filter(plan=current, employee_id__in=list(clean)).values_list("employee_id", "amount")
+        )
         TargetBonus.objects.bulk_create(
             [TargetBonus(plan=current, employee_id=pk, amount=amount) for pk, amount in clean.items()],
             update_conflicts=True,
@@ -282,7 +324,14 @@ def _write_targets(plan: IncentivePlan, clean: Mapping[int, Decimal], expected_v
             update_fields=["amount"],
             batch_size=BATCH_SIZE,
         )
-        _bump(current, _back_to_draft(current, set()))
+        old_state = current.state
+        current = _bump(current, _back_to_draft(current, set()))
+        # One entry for the plan, naming each amount that changed by employee id (old → new).
+        changes: dict[str, tuple[object, object]] = {
+            f"target_bonus[{pk}]": (old.get(pk), amount) for pk, amount in clean.items()
+        }
+        changes["state"] = (old_state, current.state)
+        log_action(current, action, user=user, changes=changes, data={"count": len(clean), **(data or {})})
     return len(clean)
 
 
@@ -324,7 +373,7 @@ def read_target_file(file_name: str, content: bytes) -> list[tuple[int, str, str
 
 def target_bonuses_import(*, user, plan: IncentivePlan, file_name: str, content: bytes) -> int:
     """Import target bonuses from a file: every row checked first, then all written or none."""
-    _require_hr(user, "import target bonuses")
+    _may_manage_plans(user, "import target bonuses")
     rows = read_target_file(file_name, content)
     ids = dict(Employee.objects.filter(employee_id__in=[r[1] for r in rows]).values_list("employee_id", "pk"))
     problems: list[dict[str, object]] = []
@@ -357,7 +406,9 @@ def target_bonuses_import(*, user, plan: IncentivePlan, file_name: str, content:
         )
     if not clean:
         raise ValidationError({"file": "The file has no rows."})
-    return _write_targets(plan, clean, None)
+    return _write_targets(
+        plan, clean, None, user=user, action="incentive_plan.target_bonuses_imported", data={"file": file_name}
+    )
 
 
 # ---------------------------------------------------------------- eligibility and computation
@@ -421,7 +472,7 @@ def _payout_overflow(plan: IncentivePlan, components: Sequence[PlanComponent]) -
 def compute_start(*, user, plan: IncentivePlan, queue: bool = True) -> IncentivePlan:
     """Mark the plan computing and queue the task once this commits (``queue=False``: the caller
     runs ``run_compute`` itself, as the demo data and the benchmark do)."""
-    _require_hr(user, "compute payouts")
+    _may_manage_plans(user, "compute payouts")
     from incentives.tasks import compute_plan  # the task module imports this one
 
     with transaction.atomic():
@@ -432,12 +483,20 @@ def compute_start(*, user, plan: IncentivePlan, queue: bool = True) -> Incentive
         if problems:
             raise ValidationError(problems)
         if current.state != PlanState.COMPUTING:
+            old_state = current.state
             current.state = PlanState.COMPUTING
             current.compute_total = eligible_employees(current).count()
             current.compute_done = 0
             current.compute_error = ""
             current.progress_at = jobs.beat()["progress_at"]
             current = _bump(current, {"state", "compute_total", "compute_done", "compute_error", "progress_at"})
+            log_action(
+                current,
+                "incentive_plan.compute_started",
+                user=user,
+                changes={"state": (old_state, current.state)},
+                data={"eligible": current.compute_total},
+            )
         if queue:
             transaction.on_commit(lambda: compute_plan.delay(current.pk))
     return current
@@ -446,7 +505,7 @@ def compute_start(*, user, plan: IncentivePlan, queue: bool = True) -> Incentive
 def compute_resume(*, user, plan: IncentivePlan) -> IncentivePlan:
     """HR resumes a computation that stalled (core.jobs): the task is queued again and gives the
     same payouts, none twice. One that is moving, or was resumed a moment ago, is left alone."""
-    _require_hr(user, "compute payouts")
+    _may_manage_plans(user, "compute payouts")
     from incentives.tasks import compute_plan  # the task module imports this one
 
     with transaction.atomic():
@@ -456,6 +515,7 @@ def compute_resume(*, user, plan: IncentivePlan) -> IncentivePlan:
         if not current.is_stalled:
             return current
         IncentivePlan.objects.filter(pk=current.pk).update(**jobs.beat())
+        log_action(current, "incentive_plan.compute_resumed", user=user)
         transaction.on_commit(lambda: compute_plan.delay(current.pk))
     current.refresh_from_db()
     return current
@@ -530,6 +590,14 @@ def _compute_batch(plan: IncentivePlan, components, employee_ids: list[int], tar
             changed.append(payout)
     # A resumed computation may race the one it replaced: the unique (plan, person) keeps one payout.
     Payout.objects.bulk_create(new, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    # ignore_conflicts leaves the new rows without ids: read the batch's written payouts back to log them.
+    written = [p.employee_id for p in new] + [p.employee_id for p in changed]
+    if written:
+        log_actions(
+            Payout.objects.filter(plan=plan, employee_id__in=written).order_by("pk"),
+            "payout.computed",
+            data={"plan": plan.pk},
+        )
     if changed:
         Payout.objects.bulk_update(
             changed, ["target_bonus", "computed_amount", "amount", "breakdown", "version"], batch_size=500
@@ -553,13 +621,22 @@ def run_compute(plan_id: int) -> IncentivePlan:
         targets = dict(TargetBonus.objects.filter(plan=plan).values_list("employee_id", "amount"))
         mark(compute_total=len(employee_ids), compute_done=0, compute_error="")
         with transaction.atomic():
-            Payout.objects.filter(plan=plan).exclude(employee_id__in=employee_ids).delete()
+            gone = list(Payout.objects.filter(plan=plan).exclude(employee_id__in=employee_ids))
+            log_actions(gone, "payout.removed", data={"plan": plan.pk, "reason": "no longer eligible"})
+            Payout.objects.filter(pk__in=[p.pk for p in gone]).delete()
         existing = {p.employee_id: p for p in Payout.objects.filter(plan=plan)}
         for start, batch in jobs.batches(employee_ids, BATCH_SIZE):
             with transaction.atomic():
                 _compute_batch(plan, components, list(batch), targets, existing)
             mark(compute_done=start + len(batch))
-        mark(state=PlanState.COMPUTED, computed_at=timezone.now(), version=F("version") + 1)
+        with transaction.atomic():
+            mark(state=PlanState.COMPUTED, computed_at=timezone.now(), version=F("version") + 1)
+            log_action(
+                plan,
+                "incentive_plan.computed",
+                changes={"state": (PlanState.COMPUTING, PlanState.COMPUTED)},
+                data={"payouts": len(employee_ids)},
+            )
     except Exception as error:  # the page shows what went wrong; the plan goes back to draft
         mark(state=PlanState.DRAFT, compute_error=f"Computing the payouts failed: {error}")
         raise
@@ -570,7 +647,7 @@ def run_compute(plan_id: int) -> IncentivePlan:
 
 
 def payout_adjust(*, user, payout: Payout, amount: object, reason: str, expected_version: int | None) -> Payout:
-    _require_hr(user, "adjust payouts")
+    deny_unless(access.can_adjust_payout(user, payout), access.ADJUST_MESSAGE)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(
@@ -596,13 +673,21 @@ def payout_adjust(*, user, payout: Payout, amount: object, reason: str, expected
         current.adjusted = new_amount != current.computed_amount or current.adjusted
         current.adjustment_reason = reason
         current.version = F("version") + 1
+        old_amount = current.amount
         current.save(update_fields=["amount", "adjusted", "adjustment_reason", "version"])
         current.refresh_from_db()
+        log_action(
+            current,
+            "payout.adjusted",
+            user=user,
+            changes={"amount": (old_amount, current.amount)},
+            data={"reason": reason, "plan": plan.pk},
+        )
         return current
 
 
 def plan_approve(*, user, plan: IncentivePlan, expected_version: int | None = None) -> IncentivePlan:
-    _require_hr(user, "approve incentive plans")
+    _may_manage_plans(user, "approve incentive plans")
     with transaction.atomic():
         current = _locked_plan(plan, expected_version)
         if current.is_locked:
@@ -610,13 +695,17 @@ def plan_approve(*, user, plan: IncentivePlan, expected_version: int | None = No
         if current.state != PlanState.COMPUTED:
             raise ValidationError("Compute the payouts (again, after any change to the plan) before approving.")
         current.state = PlanState.APPROVED
-        current.approved_by = people.employee_for_user(user)
+        current.approved_by = employee_for_user(user)
         current.approved_at = timezone.now()
-        return _bump(current, {"state", "approved_by", "approved_at"})
+        current = _bump(current, {"state", "approved_by", "approved_at"})
+        log_action(
+            current, "incentive_plan.approved", user=user, changes={"state": (PlanState.COMPUTED, current.state)}
+        )
+        return current
 
 
 def plan_publish(*, user, plan: IncentivePlan, expected_version: int | None = None) -> IncentivePlan:
-    _require_hr(user, "publish incentive plans")
+    _may_manage_plans(user, "publish incentive plans")
     with transaction.atomic():
         current = _locked_plan(plan, expected_version)
         if current.state == PlanState.PUBLISHED:
@@ -625,7 +714,11 @@ def plan_publish(*, user, plan: IncentivePlan, expected_version: int | None = No
             raise ValidationError("Approve the plan before publishing its payouts.")
         current.state = PlanState.PUBLISHED
         current.published_at = timezone.now()
-        return _bump(current, {"state", "published_at"})
+        current = _bump(current, {"state", "published_at"})
+        log_action(
+            current, "incentive_plan.published", user=user, changes={"state": (PlanState.APPROVED, current.state)}
+        )
+        return current
 
 
 def export_rows(plan: IncentivePlan) -> list[list[object]]:

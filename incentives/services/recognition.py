@@ -11,26 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from cascade import selectors as cascade_selectors
 from cascade.models import Goal, QualityMeasure
-from incentives import notifications
+from core.access import deny_unless
+from core.log import log_action
+from incentives import access, notifications
 from incentives.models.recognition import Recognition, RecognitionKind
-from people import selectors as people
+from people.access import employee_for_user
 from people.models import Department, Employee
 
 MAX_MESSAGE = 2000
 
 
 def _author(user) -> Employee:
-    author = people.employee_for_user(user)
-    if author is None:
-        raise PermissionDenied("Only people with an employee record can post recognition.")
-    return author
+    deny_unless(access.can_post_recognition(user), access.POST_MESSAGE)
+    return employee_for_user(user)
 
 
 def post_recognition(
@@ -100,22 +100,37 @@ def post_recognition(
             message=message,
         )
         post.recipients.set(thanked.values())
+        log_action(
+            post,
+            "recognition.posted",
+            user=user,
+            data={
+                "recipients": sorted(thanked),
+                "department": department,
+                "goal": linked_goal,
+                "measure": linked_measure,
+            },
+        )
         notifications.notify(post, send_email=send_email)
     return post
 
 
 def hide_recognition(*, user, post: Recognition, reason: str) -> Recognition:
     """HR hides a post from the feed (the author and HR still see it); the reason is kept."""
-    if not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR can hide a recognition post.")
+    deny_unless(access.can_hide_recognition(user, post), access.HIDE_MESSAGE)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the post is hidden; the reason is kept."})
+    was_hidden = post.is_hidden
     post.is_hidden = True
     post.hidden_reason = reason
-    post.hidden_by = people.employee_for_user(user)
+    post.hidden_by = employee_for_user(user)
     post.hidden_at = timezone.now()
-    post.save(update_fields=["is_hidden", "hidden_reason", "hidden_by", "hidden_at"])
+    with transaction.atomic():
+        post.save(update_fields=["is_hidden", "hidden_reason", "hidden_by", "hidden_at"])
+        log_action(
+            post, "recognition.hidden", user=user, changes={"is_hidden": (was_hidden, True)}, data={"reason": reason}
+        )
     return post
 
 
@@ -128,5 +143,6 @@ def announce_award(*, candidate, send_email: bool = True) -> Recognition:
         message=f"{candidate.employee.full_name} was awarded the title “{candidate.pathway.name}”.",
     )
     post.recipients.set([candidate.employee])
+    log_action(post, "recognition.award_announced", data={"pathway": candidate.pathway_id})
     notifications.notify(post, send_email=send_email)
     return post

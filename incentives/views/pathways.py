@@ -3,7 +3,8 @@ criteria, the candidates the nightly job proposed with HR's confirm / decline, "
 and the "Titles" panel on a person's profile (registered in incentives/apps.py).
 
 Everyone signed in reads the pathways and their holders; defining them and deciding on
-candidates is HR's, and anyone else gets 403 for those actions. Writing goes through
+candidates is HR's (incentives/access.py): "new pathway" and "Run now" answer 403 to anyone
+else; a pathway's edit page and its candidates are outside their scope (404), as in the API. Writing goes through
 incentives.services.pathways: a ValidationError answers 400 with its messages on the
 page, a stale edit 409 with what HR typed kept. The candidate search runs as the Celery
 task incentives.find_pathway_candidates, the same one the nightly schedule runs.
@@ -12,13 +13,12 @@ task incentives.find_pathway_candidates, the same one the nightly schedule runs.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 from celery.result import EagerResult
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, Q, Window
@@ -27,13 +27,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import get_visible_or_404, requires
 from core.errors import ConflictError
-from incentives import recognition_selectors as selectors
+from core.formatting import plain
+from core.forms import apply_service_errors
+from incentives import access
+from incentives.forms.recognition import PathwayForm, level_formset
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, RecognitionKind
 from incentives.pathway_tasks import find_pathway_candidates
-from incentives.recognition_forms import PathwayForm, add_service_errors, level_formset
+from incentives.selectors import recognition as selectors
 from incentives.services import pathways as services
-from people import selectors as people
+from people.access import employee_for_user
 from people.models import Employee
 from people.profile import Panel
 
@@ -41,16 +45,6 @@ HOLDERS_ON_LIST = 12  # holders named per title on the list; the pathway's page 
 DECIDED_SHOWN = 200  # awarded / declined rows on a pathway's page, latest first
 CANDIDATES_PER_PAGE = 50
 RECOGNITIONS_ON_PROFILE = 5
-
-
-def _require_hr(request: HttpRequest, message: str = "Only HR can manage career pathways.") -> None:
-    if not people.is_hr_admin(request.user):
-        raise PermissionDenied(message)
-
-
-def _plain(value: Decimal | str) -> str:
-    """A rating as people write it: 4.00 → "4", 3.50 → "3.5"."""
-    return format(Decimal(str(value)).normalize(), "f")
 
 
 def criteria_lines(pathway: Pathway) -> list[str]:
@@ -65,7 +59,7 @@ def criteria_lines(pathway: Pathway) -> list[str]:
         n = pathway.min_achieved_goals
         lines.append(f"{n} achieved QI goal{'s' if n != 1 else ''} over {cycles}")
     for level in pathway.competency_levels.all():
-        lines.append(f"{level.competency.name} rated at least {_plain(level.min_rating)} in a locked appraisal")
+        lines.append(f"{level.competency.name} rated at least {plain(level.min_rating)} in a locked appraisal")
     if pathway.min_recognitions:
         n = pathway.min_recognitions
         lines.append(f"{n} recognition{'s' if n != 1 else ''} received")
@@ -82,7 +76,7 @@ def evidence_lines(evidence: dict[str, Any]) -> list[str]:
         n = evidence["achieved_goals"]
         lines.append(f"{n} achieved QI goal{'s' if n != 1 else ''}")
     for name, rating in (evidence.get("competencies") or {}).items():
-        lines.append(f"{name} rated {_plain(rating)}")
+        lines.append(f"{name} rated {plain(rating)}")
     if "recognitions" in evidence:
         n = evidence["recognitions"]
         lines.append(f"{n} recognition{'s' if n != 1 else ''} received")
@@ -115,8 +109,8 @@ def _holders_by_pathway(pathway_ids: list[int]) -> dict[int, list[PathwayCandida
 @login_required
 @require_GET
 def pathway_list(request: HttpRequest) -> HttpResponse:
-    is_hr = people.is_hr_admin(request.user)
-    pathways = selectors.pathways_visible_to(user=request.user).annotate(
+    is_hr = access.can_manage_pathways(request.user)
+    pathways = access.pathways_visible_to(request.user).annotate(
         pending=Count("candidates", filter=Q(candidates__status=CandidateStatus.PENDING)),
         awarded=Count("candidates", filter=Q(candidates__status=CandidateStatus.AWARDED)),
     )
@@ -136,10 +130,9 @@ def pathway_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(access.can_manage_pathways, access.RUN_MESSAGE)
 @require_POST
 def run_now(request: HttpRequest) -> HttpResponse:
-    _require_hr(request, "Only HR can run the search for pathway candidates.")
     result = find_pathway_candidates.delay()
     if isinstance(result, EagerResult):  # development and tests: the task ran in this request
         found = result.get()
@@ -162,7 +155,7 @@ def run_now(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_page(request: HttpRequest, pathway: Pathway, *, status: int = 200, **extra: Any) -> HttpResponse:
-    is_hr = people.is_hr_admin(request.user)
+    is_hr = access.can_manage_pathways(request.user)
     # A refused decline comes back open on its candidate, with the message and what was typed.
     decline_errors: dict[int, list[str]] = extra.pop("decline_errors", {})
     decline_reasons: dict[int, str] = extra.pop("decline_reasons", {})
@@ -206,18 +199,15 @@ def pathway_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, selectors.get_pathway(user=request.user, pk=pk))
 
 
-def _candidate(pk: int) -> PathwayCandidate:
-    candidate = PathwayCandidate.objects.select_related("pathway", "employee").filter(pk=pk).first()
-    if candidate is None:
-        raise Http404("No such candidate.")
-    return candidate
+def _candidate(request: HttpRequest, pk: int) -> PathwayCandidate:
+    """A candidate HR may decide on; for anyone else candidates are outside their scope (404)."""
+    return get_visible_or_404(access.candidates_visible_to(request.user), pk=pk)
 
 
 @login_required
 @require_POST
 def candidate_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_hr(request, "Only HR can award a title.")
-    candidate = _candidate(pk)
+    candidate = _candidate(request, pk)
     try:
         services.confirm(user=request.user, candidate=candidate)
     except ValidationError as exc:
@@ -234,8 +224,7 @@ def candidate_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def candidate_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_hr(request, "Only HR can decline a candidate.")
-    candidate = _candidate(pk)
+    candidate = _candidate(request, pk)
     reason = request.POST.get("reason", "")
     try:
         services.decline(user=request.user, candidate=candidate, reason=reason)
@@ -304,7 +293,7 @@ def _save(request: HttpRequest, pathway: Pathway | None) -> HttpResponse:
         levels_errors = by_key.pop("competency_levels", [])
         criteria_errors = by_key.pop("criteria", [])
         if by_key:
-            add_service_errors(form, ValidationError(by_key))
+            apply_service_errors(form, ValidationError(by_key))
         return _form_page(
             request,
             form,
@@ -336,10 +325,9 @@ def _save(request: HttpRequest, pathway: Pathway | None) -> HttpResponse:
     return redirect("incentives:pathway_detail", pk=saved.pk)
 
 
-@login_required
+@requires(access.can_manage_pathways, access.PATHWAYS_MESSAGE)
 @require_http_methods(["GET", "POST"])
 def pathway_create(request: HttpRequest) -> HttpResponse:
-    _require_hr(request)
     if request.method == "POST":
         return _save(request, None)
     return _form_page(request, PathwayForm(), level_formset())
@@ -348,8 +336,10 @@ def pathway_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def pathway_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    # Editing is HR's set-up of one pathway: for anyone else it is out of scope (404), as in the API.
+    if not access.can_manage_pathways(request.user):
+        raise Http404("No such pathway.")
     pathway = selectors.get_pathway(user=request.user, pk=pk)
-    _require_hr(request)
     if request.method == "POST":
         return _save(request, pathway)
     form = PathwayForm(initial=PathwayForm.initial_for(pathway))
@@ -362,11 +352,11 @@ def pathway_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def titles_panel(viewer_user, person: Employee) -> Panel:  # type: ignore[no-untyped-def]
     """The titles a person holds and the latest thanks they received (three queries)."""
     received = (
-        selectors.recognitions_visible_to(user=viewer_user)
+        access.recognitions_visible_to(viewer_user)
         .filter(recipients=person, kind=RecognitionKind.THANKS, is_hidden=False)
         .order_by("-created_at", "-pk")[:RECOGNITIONS_ON_PROFILE]
     )
-    viewer = people.employee_for_user(viewer_user)
+    viewer = employee_for_user(viewer_user)
     return Panel(
         template="incentives/pathways/_profile_panel.html",
         context={

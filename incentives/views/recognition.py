@@ -2,8 +2,8 @@
 and the signed-in person's in-app notifications.
 
 The feed is everyone's: anyone signed in reads it and may thank people or a team. A post
-HR has hidden is gone for everyone but HR, who sees it marked with the reason (the page
-is stricter than the API, which still shows the author their own hidden post). Writing
+HR has hidden is gone for everyone but HR and its author, who see it marked with the reason
+(incentives/access.py decides, for the pages and the API alike). Writing
 goes through incentives.services.recognition: a ValidationError answers 400 with the
 form's messages beside the fields, PermissionDenied a 403; a post out of sight is 404.
 The feed costs a fixed number of queries whatever its length (tests/incentives/
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
@@ -22,19 +22,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cascade import selectors as cascade_selectors
+from core.access import deny_unless
+from core.forms import apply_service_errors
+from incentives import access
 from incentives import notifications as notifications_service
-from incentives import recognition_selectors as selectors
-from incentives.models.recognition import Notification, Recognition, RecognitionKind
-from incentives.recognition_forms import (
+from incentives.forms.recognition import (
     FeedFilterForm,
     HideForm,
     ThankForm,
-    add_service_errors,
     colleagues_matching,
     suggested_colleagues,
 )
+from incentives.models.recognition import Notification, Recognition, RecognitionKind
+from incentives.selectors import recognition as selectors
 from incentives.services import recognition as services
-from people import selectors as people
+from people.access import employee_for_user
 from people.models import Department, Employee
 
 FEED_PER_PAGE = 20
@@ -93,7 +95,7 @@ def feed(request: HttpRequest) -> HttpResponse:
             "filtered": bool(filters),
             "chosen_person": filter_form.person if "person" in filters else None,
             "query": _query_without_page(request),
-            "is_hr": people.is_hr_admin(request.user),
+            "is_hr": access.can_hide_recognition(request.user),
         },
     )
 
@@ -108,7 +110,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "incentives/recognition/detail.html",
-        {"post": post, "is_hr": people.is_hr_admin(request.user)},
+        {"post": post, "is_hr": access.can_hide_recognition(request.user)},
     )
 
 
@@ -116,14 +118,13 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
     post = _get_post(request, pk)
-    if not people.is_hr_admin(request.user):
-        raise PermissionDenied("Only HR can hide a recognition post.")
+    deny_unless(access.can_hide_recognition(request.user, post), access.HIDE_MESSAGE)
     form = HideForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.hide_recognition(user=request.user, post=post, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "The post is hidden. Only HR sees it now, with your reason.")
             return redirect("incentives:post_detail", pk=post.pk)
@@ -140,10 +141,8 @@ def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _author(request: HttpRequest) -> Employee:
-    author = people.employee_for_user(request.user)
-    if author is None:
-        raise PermissionDenied("Only people with an employee record can post recognition.")
-    return author
+    deny_unless(access.can_post_recognition(request.user), access.POST_MESSAGE)
+    return employee_for_user(request.user)
 
 
 def _initial(request: HttpRequest, author: Employee) -> dict[str, object]:
@@ -210,7 +209,7 @@ def thank(request: HttpRequest) -> HttpResponse:
         try:
             post = services.post_recognition(user=request.user, **form.service_kwargs())
         except ValidationError as exc:
-            add_service_errors(form, exc, LINK_ERRORS)
+            apply_service_errors(form, exc, LINK_ERRORS)
         else:
             messages.success(request, _thanks_posted(post))
             return redirect("incentives:feed")
@@ -232,7 +231,7 @@ def _thanks_posted(post: Recognition) -> str:
 @login_required
 @require_GET
 def notifications(request: HttpRequest) -> HttpResponse:
-    employee = people.employee_for_user(request.user)
+    employee = employee_for_user(request.user)
     rows = (
         Notification.objects.filter(recipient=employee).select_related("recognition")
         if employee is not None
@@ -241,7 +240,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     # Unread first (no read_at), then the most recently read; newest first within each.
     rows = rows.order_by(F("read_at").desc(nulls_first=True), "-created_at", "-pk")
     page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    is_hr = people.is_hr_admin(request.user)
+    is_hr = access.can_hide_recognition(request.user)
     for note in page.object_list:
         post = note.recognition
         # A post HR has hidden takes its words out of the notifications too (HR still reads them).
@@ -258,7 +257,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
-    employee = people.employee_for_user(request.user)
+    employee = employee_for_user(request.user)
     if employee is not None:
         marked = notifications_service.mark_all_read(employee)
         if marked:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisals.demo import cycle_names
-from incentives.forms import department_choices
+from incentives.forms.plans import department_choices
 from incentives.models.plans import IncentivePlan, Payout, PayoutAdjustment, PlanState
 from incentives.models.recognition import Recognition
 from people.demo import DEMO_PASSWORD

@@ -13,8 +13,8 @@ from django_celery_beat.models import PeriodicTask
 from appraisals.models import ActionStatus, Appraisal, AppraisalState, CompetencyRating, CycleState
 from cascade.models import GoalStatus
 from incentives import pathway_tasks
-from incentives import recognition_selectors as selectors
 from incentives.models import CandidateStatus, Pathway, PathwayCandidate, Recognition, RecognitionKind
+from incentives.selectors import recognition as selectors
 from incentives.services import pathways as service
 from incentives.services import recognition as recognition_service
 from tests.appraisals.factories import (

@@ -100,13 +100,16 @@ def plan_urls(plan: IncentivePlan) -> list[str]:
 # ---------------------------------------------------------------- who may open what
 
 
-def test_every_plan_page_is_hrs_and_anyone_else_gets_403(world):
+def test_every_plan_page_is_hrs_the_set_up_pages_403_a_plan_404_for_anyone_else(world):
+    """The plan list and "new plan" are HR's set-up pages (403); a plan is outside anyone else's
+    scope (404), as in the API."""
     cast, _, plan = world
     urls = plan_urls(plan)
+    set_up = {reverse("incentives:plan_list"), reverse("incentives:plan_create")}
     for person in (cast.employee, cast.manager, cast.chief, cast.stranger):
         client = client_for(person)
         for url in urls:
-            assert client.get(url).status_code == 403, (person, url)
+            assert client.get(url).status_code == (403 if url in set_up else 404), (person, url)
     hr = client_for(cast.hr)
     for url in urls:
         assert hr.get(url).status_code == 200, url
@@ -116,17 +119,19 @@ def test_every_plan_page_is_hrs_and_anyone_else_gets_403(world):
 def test_plan_actions_are_hrs(world, name):
     cast, _, plan = world
     for person in (cast.employee, cast.manager, cast.stranger):
-        assert client_for(person).post(reverse(f"incentives:{name}", args=[plan.pk])).status_code == 403
+        assert client_for(person).post(reverse(f"incentives:{name}", args=[plan.pk])).status_code == 404
     plan.refresh_from_db()
     assert plan.state == PlanState.DRAFT
 
 
-def test_a_missing_plan_is_404_for_hr_and_still_403_for_others(world):
+def test_a_plan_is_404_for_others_whether_or_not_it_exists(world):
     cast, _, plan = world
-    url = reverse("incentives:plan_detail", args=[plan.pk + 999])
-    assert client_for(cast.hr).get(url).status_code == 404
-    # Not 404: the answer must not depend on whether the plan exists.
-    assert client_for(cast.stranger).get(url).status_code == 403
+    missing = reverse("incentives:plan_detail", args=[plan.pk + 999])
+    there = reverse("incentives:plan_detail", args=[plan.pk])
+    assert client_for(cast.hr).get(missing).status_code == 404
+    # The same answer whether the plan exists or not: nothing leaks.
+    assert client_for(cast.stranger).get(missing).status_code == 404
+    assert client_for(cast.stranger).get(there).status_code == 404
 
 
 def test_signed_out_people_are_sent_to_sign_in(world):
@@ -141,12 +146,15 @@ def test_a_payout_is_private_to_the_person_after_publication_their_managers_and_
     cast, _, plan = world
     payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
     url = reverse("incentives:payout_detail", args=[payout.pk])
-    expected = {"employee": 404, "manager": 200, "chief": 200, "stranger": 404, "hr": 200}
+    # Before publication only HR sees a payout (PRODUCT.md), managers included.
+    expected = {"employee": 404, "manager": 404, "chief": 404, "stranger": 404, "hr": 200}
     for role, status in expected.items():
         assert client_for(getattr(cast, role)).get(url).status_code == status, role
     approve_and_publish(plan, cast)
     response = client_for(cast.employee).get(url)
     assert response.status_code == 200 and "Your payout" in text(response)
+    assert client_for(cast.manager).get(url).status_code == 200
+    assert client_for(cast.chief).get(url).status_code == 200
     assert client_for(cast.stranger).get(url).status_code == 404
 
 
@@ -156,10 +164,12 @@ def test_only_hr_adjusts_and_others_outside_the_payout_get_404(world, django_cap
     url = reverse("incentives:payout_adjust", args=[payout.pk])
     assert client_for(cast.employee).get(url).status_code == 404  # not published: not theirs to see yet
     assert client_for(cast.stranger).get(url).status_code == 404
-    assert client_for(cast.manager).get(url).status_code == 403  # sees it, may not change it
+    assert client_for(cast.manager).get(url).status_code == 404  # not published: HR's alone
+    assert client_for(cast.hr).get(url).status_code == 200
+    approve_and_publish(plan, cast)
+    assert client_for(cast.manager).get(url).status_code == 403  # sees it now, may not change it
     response = client_for(cast.manager).post(url, {"amount": "1", "adjustment_reason": "x", "version": "1"})
     assert response.status_code == 403
-    assert client_for(cast.hr).get(url).status_code == 200
     assert Payout.objects.get(pk=payout.pk).amount == D("1565.00")
 
 
@@ -573,11 +583,12 @@ def test_the_payout_page_explains_the_amount_in_plain_words(world, django_captur
     assert "components added unrounded, rounded once to the penny" in page and ">£1,565.00</td>" in page
     assert "£725.00" in page and "£480.00" in page and "£360.00" in page
     assert "rounded once to the penny" in page
-    manager = text(client_for(cast.manager).get(reverse("incentives:payout_detail", args=[payout.pk])))
-    assert "Staff Nurse's payout" in manager and "Adjust…" not in manager
     chief = computed(IncentivePlan.objects.get(pk=plan.pk), cast, django_capture_on_commit_callbacks)[cast.chief.pk]
     page = text(client_for(cast.hr).get(reverse("incentives:payout_detail", args=[chief.pk])))
     assert "No target bonus was entered for this person" in page
+    approve_and_publish(plan, cast)
+    manager = text(client_for(cast.manager).get(reverse("incentives:payout_detail", args=[payout.pk])))
+    assert "Staff Nurse's payout" in manager and "Adjust…" not in manager
 
 
 def test_an_adjustment_needs_a_reason_and_lands_in_the_history(world, django_capture_on_commit_callbacks):
@@ -703,18 +714,19 @@ def test_my_payouts_for_each_kind_of_person(world, django_capture_on_commit_call
     employee = text(client_for(cast.employee).get(url))
     assert "Nothing published for you yet" in employee and "£1,565.00" not in employee
     manager = text(client_for(cast.manager).get(url))
-    # A manager sees their report's payout before publication; their own only after.
-    assert "Staff Nurse" in manager and "£1,565.00" in manager and "Nothing published for you yet" in manager
-    chief = text(client_for(cast.chief).get(url))
-    assert "Staff Nurse" in chief and "Ward Manager" in chief  # anyone below, at any depth
-    stranger = text(client_for(cast.stranger).get(url))
-    assert "Staff Nurse" not in stranger and "Your team's" not in stranger
+    # Before publication only HR sees payouts (PRODUCT.md): a manager sees neither theirs nor their report's.
+    assert "£1,565.00" not in manager and "Nothing published for you yet" in manager
     hr = text(client_for(cast.hr).get(url))
     assert "Staff Nurse" not in hr  # HR's own page holds HR's own payouts, not everyone's
     approve_and_publish(plan, cast)
     manager = text(client_for(cast.manager).get(url))
+    assert "Staff Nurse" in manager and "£1,565.00" in manager
     assert reverse("incentives:payout_detail", args=[payouts[cast.manager.pk].pk]) in manager
     assert "£1,260.00" in manager
+    chief = text(client_for(cast.chief).get(url))
+    assert "Staff Nurse" in chief and "Ward Manager" in chief  # anyone below, at any depth
+    stranger = text(client_for(cast.stranger).get(url))
+    assert "Staff Nurse" not in stranger and "Your team's" not in stranger
 
 
 # ---------------------------------------------------------------- exports

@@ -14,8 +14,9 @@ from django.test import TestCase, override_settings
 from appraisals.models import Appraisal
 from cascade.models import Approval
 from core.errors import ConflictError
-from incentives import selectors
+from incentives import access
 from incentives.models.plans import IncentivePlan, Payout, PayoutAdjustment, PlanComponent, PlanState, TargetBonus
+from incentives.selectors import plans as selectors
 from incentives.services import plans as services
 from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
 from tests.cascade.factories import IndividualGoalFactory
@@ -286,14 +287,15 @@ def test_a_payout_is_seen_by_the_person_after_publication_their_managers_and_hr_
             return False
         return True
 
-    assert sees(cast.hr) and sees(cast.manager) and sees(cast.chief)
-    assert not sees(cast.employee)  # not published yet
+    assert sees(cast.hr)
+    # Before publication only HR sees a payout (PRODUCT.md): not the person, nor their managers.
+    assert not sees(cast.employee) and not sees(cast.manager) and not sees(cast.chief)
     assert not sees(cast.stranger)
     plan = services.plan_approve(user=cast.hr.user, plan=plan)
     services.plan_publish(user=cast.hr.user, plan=plan)
-    assert sees(cast.employee)
+    assert sees(cast.employee) and sees(cast.manager) and sees(cast.chief)
     assert not sees(cast.stranger)
-    mine = selectors.payouts_visible_to(user=cast.employee.user)
+    mine = access.payouts_visible_to(cast.employee.user)
     assert list(mine.values_list("employee_id", flat=True)) == [cast.employee.pk]
 
 

@@ -7,8 +7,8 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cascade.models import GoalLevel
-from incentives import recognition_selectors as selectors
 from incentives.models import Notification, Recognition
+from incentives.selectors import recognition as selectors
 from incentives.services import recognition as service
 from tests.cascade.factories import FunctionalGoalFactory, IndividualGoalFactory, QualityMeasureFactory
 from tests.factories import EmployeeFactory
@@ -185,7 +185,7 @@ def test_the_demo_has_posts_a_champion_awarded_and_one_pending_and_is_idempotent
 
     from django.core.management import call_command
 
-    from incentives import recognition_demo
+    from incentives.demo import recognition as recognition_demo
     from incentives.models import CandidateStatus, PathwayCandidate
 
     call_command("seed_demo", stdout=StringIO())

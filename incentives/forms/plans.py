@@ -4,7 +4,7 @@ import and a payout's adjustment.
 The forms only turn posted text into Python values; every rule (weights totalling 100,
 a cap above the threshold, amounts to the penny, a reason for each adjustment, nothing
 changing once approved) lives in incentives.services.plans, whose ValidationErrors are
-put back on the form beside the field by ``add_service_errors``.
+put back on the form beside the field by ``core.forms.apply_service_errors``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from appraisals.models import ReviewCycle
-from cascade.forms.priorities import NUMBER_INPUT, VersionedForm, add_service_errors
+from cascade.forms.priorities import NUMBER_INPUT
+from core.forms import VersionedForm
 from core.inputs import refuse_rather_than_cut
 from incentives.models.plans import ComponentKind, IncentivePlan
 from people.models import Department, Employee
@@ -27,7 +28,6 @@ __all__ = [
     "PlanForm",
     "TargetImportForm",
     "add_component_errors",
-    "add_service_errors",
     "component_formset",
     "department_choices",
 ]

@@ -1,12 +1,9 @@
-"""Admin for HR power users: incentive plans and payouts (recognition and pathways in admin_recognition.py).
+"""Admin for HR power users: incentive plans and payouts (recognition and pathways: recognition.py).
 
 An approved plan is read-only here as everywhere: the models refuse the save.
 """
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 from django.contrib import admin
 
@@ -77,7 +74,3 @@ class PayoutAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
-
-
-if importlib.util.find_spec("incentives.admin_recognition") is not None:
-    importlib.import_module("incentives.admin_recognition")

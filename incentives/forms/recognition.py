@@ -3,7 +3,7 @@
 They only turn posted text into Python values and lay out the choices offered; every
 rule (whom one may thank, which goals one may link, what makes a pathway valid, who
 may do what) lives in incentives.services.recognition / .pathways, whose
-ValidationErrors ``add_service_errors`` puts back beside the field they are about.
+ValidationErrors ``core.forms.apply_service_errors`` puts back beside the field they are about.
 
 No list here holds the whole organisation: colleagues are offered from the author's
 own team and found by a search; goals from the author's part of the current period;
@@ -32,17 +32,6 @@ PEOPLE_FOUND = 20  # search results offered at once
 GOALS_OFFERED = 200  # goals in the link list: the author's, their team's, their department's
 MEASURES_OFFERED = 300  # measures are the organisation's and few; a cap keeps the page bounded anyway
 LEVEL_ROWS_BLANK = 2  # empty competency rows under the filled ones
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError, names: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError on the form: by field where the form has it (``names`` maps
-    a service key to a field), else above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, messages in exc.message_dict.items():
-        name = (names or {}).get(key, key)
-        form.add_error(name if name in form.fields else None, messages)
 
 
 # ---------------------------------------------------------------- people

@@ -1,4 +1,4 @@
-"""Incentive plans in the demo hospital (then recognition and pathways: incentives.recognition_demo).
+"""Incentive plans in the demo hospital (recognition and pathways: incentives/demo/recognition.py).
 
 - **Last year's closed cycle**: "Clinical quality bonus" — QI-linked goals 50 %
   (threshold 40 %, cap 150 %), appraisal score 30 % (threshold 50 %, cap 120 %),
@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from appraisals.demo import cycle_names
 from appraisals.models import ReviewCycle
-from incentives import recognition_demo
 from incentives.models.plans import IncentivePlan, Payout
 from incentives.services import plans as services
 from people import demo as people_demo
@@ -107,7 +106,4 @@ def seed_hospital() -> SeedResult:
         if messages
         else ("The demo incentive plans are already loaded; nothing was changed.")
     )
-    other = recognition_demo.seed_hospital()
-    created = created or other.created
-    message = f"{message} {other.message}"
     return SeedResult(created, message)

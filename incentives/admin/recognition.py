@@ -1,4 +1,4 @@
-"""Admin for recognition and career pathways (imported by incentives/admin.py)."""
+"""Admin for recognition and career pathways (registered by incentives/admin/__init__.py)."""
 
 from __future__ import annotations
 

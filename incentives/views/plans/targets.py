@@ -1,0 +1,170 @@
+"""A plan's target bonuses: typed in a paged table, or imported from CSV/XLSX."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods
+
+from core.errors import ConflictError
+from core.forms import apply_service_errors
+from core.inputs import parse_decimal
+from incentives.forms.plans import TargetImportForm
+from incentives.models.plans import IncentivePlan, TargetBonus
+from incentives.selectors import plans as selectors
+from incentives.services import plans as services
+from incentives.views.plans.common import TARGETS_PER_PAGE, plan_for, posted_version, refuse_locked
+
+# ---------------------------------------------------------------- target bonuses
+
+
+def _target_rows(plan: IncentivePlan, request: HttpRequest) -> tuple[object, str, bool]:
+    """One page of eligible people with their stored target bonus (two queries a page)."""
+    query = request.GET.get("q", "").strip()
+    missing = request.GET.get("missing") == "1"
+    people_qs = services.eligible_employees(plan).select_related("department")
+    if query:
+        people_qs = people_qs.filter(
+            Q(full_name__icontains=query) | Q(employee_id__iexact=query) | Q(department__name__icontains=query)
+        )
+    if missing:
+        people_qs = people_qs.exclude(pk__in=TargetBonus.objects.filter(plan=plan).values("employee_id"))
+    page = Paginator(people_qs.order_by("full_name", "pk"), TARGETS_PER_PAGE).get_page(request.GET.get("page"))
+    stored = dict(
+        TargetBonus.objects.filter(plan=plan, employee__in=[p.pk for p in page.object_list]).values_list(
+            "employee_id", "amount"
+        )
+    )
+    for person in page.object_list:
+        person.stored = stored.get(person.pk)
+    return page, query, missing
+
+
+def _targets_page(request: HttpRequest, plan: IncentivePlan, *, status: int = 200, **extra: object) -> HttpResponse:
+    page, query, missing = _target_rows(plan, request)
+    posted = extra.pop("posted", {})
+    errors = extra.pop("row_errors", {})
+    for person in page.object_list:
+        person.value = posted.get(person.pk, "" if person.stored is None else person.stored)
+        person.error = errors.get(str(person.pk), "")
+    eligible = services.eligible_employees(plan)
+    total = eligible.count()
+    with_target = TargetBonus.objects.filter(plan=plan, employee__in=eligible).count()
+    context = {
+        "plan": plan,
+        "page": page,
+        "query": query,
+        "missing": missing,
+        "eligible_count": total,
+        "missing_count": total - with_target,
+        "version": extra.pop("version", plan.version),
+        **extra,
+    }
+    return render(request, "incentives/plans/targets.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_for(request, pk)
+    if refused := refuse_locked(request, plan):
+        return refused
+    if request.method != "POST":
+        return _targets_page(request, plan)
+    eligible = set(
+        services.eligible_employees(plan)
+        .filter(pk__in=[int(k[7:]) for k in request.POST if k.startswith("amount-") and k[7:].isdigit()])
+        .values_list("pk", flat=True)
+    )
+    # Only the boxes filled in are saved: an empty box keeps what is stored (a target bonus
+    # is never removed, only set, e.g. to 0).
+    posted = {pk: request.POST[f"amount-{pk}"].strip() for pk in eligible}
+    stored = dict(TargetBonus.objects.filter(plan=plan, employee__in=eligible).values_list("employee_id", "amount"))
+    # Only what changed is written: saving an untouched page must not send a computed plan back to draft.
+    amounts = {pk: value for pk, value in posted.items() if value and not _same_amount(value, stored.get(pk))}
+    if not amounts:
+        messages.info(request, "Nothing was changed.")
+        return redirect(request.get_full_path())
+    try:
+        count = services.target_bonuses_set(
+            user=request.user, plan=copy.copy(plan), amounts=amounts, expected_version=posted_version(request)
+        )
+    except ValidationError as exc:
+        row_errors = exc.message_dict if hasattr(exc, "error_dict") else {}
+        general = [] if row_errors else list(exc.messages)
+        return _targets_page(
+            request,
+            plan,
+            status=400,
+            posted=posted,
+            row_errors={k: v[0] for k, v in row_errors.items()},
+            errors=general,
+            version=posted_version(request),
+        )
+    except ConflictError as exc:
+        current = selectors.get_plan(user=request.user, pk=pk)
+        return _targets_page(request, current, status=409, posted=posted, conflict=exc.message)
+    messages.success(request, f"{count} target bonus{'es were' if count != 1 else ' was'} saved.")
+    return redirect(request.get_full_path())
+
+
+def _same_amount(value: str, stored: Decimal | None) -> bool:
+    try:
+        return stored is not None and parse_decimal(value.replace("£", "").strip()) == stored
+    except ValidationError:  # not a number: the service says what is wrong with it
+        return False
+
+
+def _template_response(plan: IncentivePlan) -> HttpResponse:
+    """A CSV to fill in: every eligible person's employee ID and name, with any amount stored."""
+    stored = dict(TargetBonus.objects.filter(plan=plan).values_list("employee_id", "amount"))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["employee_id", "amount", "name", "department"])
+    for person in services.eligible_employees(plan).select_related("department").order_by("employee_id"):
+        amount = stored.get(person.pk)
+        writer.writerow([person.employee_id, "" if amount is None else amount, person.full_name, person.department])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="target-bonuses-{slugify(plan.name) or plan.pk}.csv"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets_import(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_for(request, pk)
+    if request.method == "GET" and request.GET.get("template") == "csv":
+        return _template_response(plan)
+    if refused := refuse_locked(request, plan):
+        return refused
+    form = TargetImportForm(request.POST, request.FILES) if request.method == "POST" else TargetImportForm()
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        limit = settings.THROUGHLINE_IMPORT_MAX_BYTES
+        content = upload.read(limit + 1)
+        try:
+            if len(content) > limit:
+                raise ValidationError({"file": f"The file is larger than {filesizeformat(limit)}."})
+            count = services.target_bonuses_import(
+                user=request.user, plan=copy.copy(plan), file_name=upload.name, content=content
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{count} target bonus{'es were' if count != 1 else ' was'} imported.")
+            return redirect("incentives:targets_edit", pk=plan.pk)
+    status = 400 if form.errors else 200
+    return render(request, "incentives/plans/targets_import.html", {"plan": plan, "form": form}, status=status)
