@@ -28,26 +28,10 @@ from appraisals.models import (
     ToDo,
 )
 from appraisals.services import appraisals as workflow
+from core.admin import read_only_admin
 from people import selectors
 
-
-class HRReadOnly:
-    """HR admins see these pages; nobody adds, changes or deletes through them."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return selectors.is_hr_admin(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
-
-    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+HRReadOnly = read_only_admin(selectors.is_hr_admin, "HRReadOnly")  # HR reads these pages; nobody changes them
 
 
 class ReadOnlyInline(HRReadOnly, admin.TabularInline):

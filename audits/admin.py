@@ -19,27 +19,11 @@ from audits.models import AuditRun, Finding, FindingEvent, RuleConfig
 from audits.rules import get_rule
 from audits.services import runs as run_services
 from audits.services import settings as setting_services
+from core.admin import read_only_admin
 from core.errors import ConflictError
 from people import selectors
 
-
-class HRReadOnly:
-    """HR admins see these pages; nobody adds, changes or deletes through them."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return selectors.is_hr_admin(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
-
-    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+HRReadOnly = read_only_admin(selectors.is_hr_admin, "HRReadOnly")  # HR reads these pages; nobody changes them
 
 
 @admin.register(AuditRun)
