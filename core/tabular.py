@@ -10,16 +10,29 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-__all__ = ["ImportFileError", "check_size", "header_key", "max_bytes", "rows_of"]
+__all__ = ["ImportFileError", "Problem", "check_size", "check_upload", "header_key", "max_bytes", "rows_of"]
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be read (too large, wrong type, not UTF-8, not a workbook,
     empty, missing columns)."""
+
+
+@dataclass
+class Problem:
+    """What is wrong with one cell of one row, as the import's report lists it."""
+
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "field": self.field, "message": self.message}
 
 
 def max_bytes() -> int:
@@ -30,6 +43,13 @@ def check_size(content: bytes) -> None:
     """Refuse a file over the import limit (``THROUGHLINE_IMPORT_MAX_BYTES``) as a field error."""
     if len(content) > max_bytes():
         raise ValidationError({"file": f"The file is larger than {max_bytes() // (1024 * 1024)} MB."})
+
+
+def check_upload(file_name: str, content: bytes) -> None:
+    """Refuse, before anything is recorded, a file over the limit or of a type no import reads."""
+    check_size(content)
+    if not file_name.lower().endswith((".csv", ".xlsx")):
+        raise ValidationError({"file": "Upload a .csv or .xlsx file."})
 
 
 def rows_of(file_name: str, content: bytes) -> Iterator[list]:

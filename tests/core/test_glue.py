@@ -23,7 +23,7 @@ from core.forms import (
     apply_service_errors,
     require_departments_unless_everyone,
 )
-from core.tabular import ImportFileError, check_size, header_key, rows_of
+from core.tabular import ImportFileError, Problem, check_size, check_upload, header_key, rows_of
 from core.weights import weights_total_problem
 
 # ---------------------------------------------------------------- forms
@@ -206,3 +206,15 @@ def test_a_file_over_the_limit_is_refused():
     with pytest.raises(ValidationError) as error:
         check_size(b"x" * (2 * 1024 * 1024 + 1))
     assert error.value.message_dict == {"file": ["The file is larger than 2 MB."]}
+
+
+def test_an_upload_of_another_type_is_refused_before_anything_is_recorded():
+    check_upload("org.XLSX", b"x")
+    with pytest.raises(ValidationError) as error:
+        check_upload("org.pdf", b"x")
+    assert error.value.message_dict == {"file": ["Upload a .csv or .xlsx file."]}
+    assert Problem(row=2, field="email", message="Missing.").as_dict() == {
+        "row": 2,
+        "field": "email",
+        "message": "Missing.",
+    }
