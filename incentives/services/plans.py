@@ -20,9 +20,7 @@ date on record has no known tenure and is left out when a minimum applies).
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
@@ -39,6 +37,7 @@ from core.access import deny_unless
 from core.errors import ConflictError
 from core.inputs import check_fits, check_length, limits, parse_decimal
 from core.log import diff, log_action, log_actions, snapshot
+from core.tabular import ImportFileError, header_key, rows_of
 from core.weights import weights_total_problem
 from incentives import access
 from incentives import payouts as rules
@@ -337,27 +336,13 @@ def _write_targets(
 
 def read_target_file(file_name: str, content: bytes) -> list[tuple[int, str, str]]:
     """(row number, employee_id, amount) from a CSV or XLSX with those two headers."""
-    lower = file_name.lower()
-    if lower.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError({"file": "The CSV file is not UTF-8 text."}) from None
-        raw = list(csv.reader(io.StringIO(text)))
-    elif lower.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            raw = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
-            workbook.close()
-        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-            raise ValidationError({"file": "The file is not a readable .xlsx workbook."}) from None
-    else:
-        raise ValidationError({"file": "Upload a .csv or .xlsx file."})
+    try:
+        raw = list(rows_of(file_name, content))
+    except ImportFileError as exc:
+        raise ValidationError({"file": str(exc)}) from None
     if not raw:
         raise ValidationError({"file": "The file is empty."})
-    header = [" ".join(str(h or "").strip().lower().replace("_", " ").split()) for h in raw[0]]
+    header = [header_key(h) for h in raw[0]]
     if "employee id" not in header or "amount" not in header:
         raise ValidationError({"file": "The file needs the columns employee_id and amount."})
     id_at, amount_at = header.index("employee id"), header.index("amount")
@@ -669,11 +654,11 @@ def payout_adjust(*, user, payout: Payout, amount: object, reason: str, expected
         PayoutAdjustment.objects.create(
             payout=current, old_amount=current.amount, new_amount=new_amount, reason=reason, by=user
         )
+        old_amount = current.amount
         current.amount = new_amount
         current.adjusted = new_amount != current.computed_amount or current.adjusted
         current.adjustment_reason = reason
         current.version = F("version") + 1
-        old_amount = current.amount
         current.save(update_fields=["amount", "adjusted", "adjustment_reason", "version"])
         current.refresh_from_db()
         log_action(
