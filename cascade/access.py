@@ -1,15 +1,114 @@
-"""Who may change what in the cascade. Views, the API and services all ask here,
-so the rules live in one place. Reading is decided by cascade.selectors."""
+"""Who may see and do what in the cascade: the one place that decides.
+
+``<things>_visible_to(user)`` querysets say what a user may see (a record outside them
+answers 404); ``can_<verb>(user[, obj])`` checks say what they may do (403 for a role-reserved
+page or endpoint, or an action on a visible record). Pages, the API, selectors, templates and
+services ask here and never re-derive a rule.
+
+Visibility (PRODUCT.md): priorities, measures and department goals are the organisation's and
+visible to everyone signed in. An individual goal is visible to its owner, everyone above the
+owner, HR and the quality lead, and — line of sight — everyone below the owner; colleagues who
+share a manager see each other's only when the organisation turns team visibility on.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
 
-from cascade.models import Goal, GoalLevel, GoalStatus, QualityMeasure
+from cascade.models import (
+    Approval,
+    CascadeImport,
+    CascadeSettings,
+    Goal,
+    GoalLevel,
+    GoalStatus,
+    QualityMeasure,
+    QualityPriority,
+)
 from people import selectors as people
 from people.models import Department, Employee
 
 User = AbstractBaseUser | AnonymousUser
+
+# What a goal page shows beside the goal; every goal queryset here selects them.
+GOAL_RELATED = ("priority", "parent_goal", "department", "owner", "measure", "period")
+
+
+# ---------------------------------------------------------------- what a user sees
+
+
+def priorities_visible_to(user: User) -> QuerySet[QualityPriority]:
+    if not user.is_authenticated:
+        return QualityPriority.objects.none()
+    return QualityPriority.objects.select_related("owner")
+
+
+def measures_visible_to(user: User) -> QuerySet[QualityMeasure]:
+    if not user.is_authenticated:
+        return QualityMeasure.objects.none()
+    return QualityMeasure.objects.select_related("priority", "department")
+
+
+def _individual_scope(user: User) -> Q | None:
+    """Which individual goals this user may see, as one filter; None means all of them.
+
+    HR and the quality lead (who owns the priorities and reads the matrix down to
+    the people behind each cell) see every goal: goals, unlike appraisals, are
+    not private.
+    """
+    if people.is_hr_admin(user) or people.is_quality_lead(user):
+        return None
+    employee = people.employee_for_user(user)
+    if employee is None:
+        return Q(pk__in=[])
+    scope = Q(owner__path__startswith=employee.path) | Q(owner_id__in=employee.chain_ids())
+    if employee.manager_id and CascadeSettings.team_visibility():
+        scope |= Q(owner__manager_id=employee.manager_id)
+    return scope
+
+
+def goals_visible_to(user: User) -> QuerySet[Goal]:
+    queryset = Goal.objects.select_related(*GOAL_RELATED)
+    if not user.is_authenticated:
+        return queryset.none()
+    scope = _individual_scope(user)
+    if scope is None:
+        return queryset
+    return queryset.filter(Q(level=GoalLevel.FUNCTIONAL) | (Q(level=GoalLevel.INDIVIDUAL) & scope))
+
+
+def goals_approvable_by(user: User) -> QuerySet[Goal]:
+    """The goals whose set this user approves (can_approve_set_of, as one query): their direct
+    reports' and their departments'; HR also approves people without a manager and departments
+    without a head."""
+    scope = Q(pk__in=[])
+    employee = people.employee_for_user(user)
+    if employee is not None:
+        scope |= Q(level=GoalLevel.INDIVIDUAL, owner__manager=employee)
+        scope |= Q(level=GoalLevel.FUNCTIONAL, department__head=employee)
+    if people.is_hr_admin(user):
+        scope |= Q(level=GoalLevel.INDIVIDUAL, owner__manager__isnull=True)
+        scope |= Q(level=GoalLevel.FUNCTIONAL, department__head__isnull=True)
+    return Goal.objects.filter(scope)
+
+
+def goals_awaiting_approval_by(user: User) -> QuerySet[Goal]:
+    """Submitted (live) goals of the sets this user approves."""
+    return goals_approvable_by(user).filter(approval=Approval.SUBMITTED).exclude(status=GoalStatus.CANCELLED)
+
+
+def imports_visible_to(user: User) -> QuerySet[CascadeImport]:
+    """An import's page and file: its uploader's and HR's; anyone else's answers 404."""
+    queryset = CascadeImport.objects.select_related("created_by", "measure", "period")
+    if not user.is_authenticated:
+        return queryset.none()
+    if people.is_hr_admin(user):
+        return queryset
+    return queryset.filter(created_by=user)
+
+
+# ---------------------------------------------------------------- what a user does
 
 
 def can_manage_priorities(user: User) -> bool:
@@ -20,6 +119,28 @@ def can_manage_priorities(user: User) -> bool:
 def can_manage_periods(user: User) -> bool:
     """Goal periods (adding one, choosing the default) are HR's."""
     return people.is_hr_admin(user)
+
+
+def can_see_team_goals(user: User) -> bool:
+    """The team pages: managers, department heads and HR (for the sets HR approves)."""
+    if people.is_hr_admin(user):
+        return True
+    employee = people.employee_for_user(user)
+    return bool(employee) and (people.is_manager(employee) or Department.objects.filter(head=employee).exists())
+
+
+def can_see_team_feed(user: User) -> bool:
+    """The team's progress feed: managers (it lists their reports' updates)."""
+    employee = people.employee_for_user(user)
+    return bool(employee) and people.is_manager(employee)
+
+
+def can_import_goals(user: User) -> bool:
+    """HR and the quality lead import anyone's goals; a manager imports their reports' (checked per row)."""
+    if people.is_hr_admin(user) or people.is_quality_lead(user):
+        return True
+    employee = people.employee_for_user(user)
+    return bool(employee and people.is_manager(employee))
 
 
 def can_record_observations(user: User, measure: QualityMeasure) -> bool:

@@ -28,6 +28,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from core.log import log_action
 from people import selectors as people
 
 HUNDRED = Decimal("100")
@@ -174,6 +175,13 @@ def record_update(
             confidence=confidence,
             comment=comment.strip(),
             progress_after=new_progress,
+        )
+        log_action(
+            goal,
+            "goal.progress_updated",
+            user=user,
+            changes={"progress": (current, new_progress)},
+            data={"update": update.pk, "confidence": confidence, "comment": update.comment},
         )
         if new_progress != current:
             Goal.objects.filter(pk=goal.pk).update(progress=new_progress, version=F("version") + 1)

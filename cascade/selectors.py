@@ -1,11 +1,8 @@
-"""Reads for the cascade: who may see which goals, trees, line of sight, the matrix.
+"""Reads for the cascade: trees, line of sight, sets, feeds, the matrix.
 
-Visibility (PRODUCT.md): priorities, measures and department goals are the
-organisation's and visible to everyone signed in. An individual goal is
-visible to its owner, everyone above the owner, HR, and — line of sight —
-everyone below the owner; colleagues who share a manager see each other's only
-when the organisation turns team visibility on. Each function issues a fixed
-number of queries whatever the size of the tree or organisation.
+Who may see what is decided in cascade.access; every read scoped by a user starts
+from its ``<things>_visible_to`` querysets. Each function issues a fixed number of
+queries whatever the size of the tree or organisation.
 """
 
 from __future__ import annotations
@@ -16,12 +13,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
 from django.utils import timezone
 
+from cascade import access
 from cascade.models import (
     Approval,
-    CascadeSettings,
+    CascadeImport,
     Goal,
     GoalLevel,
     GoalPeriod,
@@ -31,75 +28,51 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from core.access import get_visible_or_404
 from people import selectors as people
 from people.models import Department, Employee
 
-GOAL_RELATED = ("priority", "parent_goal", "department", "owner", "measure", "period")
-
-
-def priorities_visible_to(*, user) -> QuerySet[QualityPriority]:
-    if not user.is_authenticated:
-        return QualityPriority.objects.none()
-    return QualityPriority.objects.select_related("owner")
+# Who sees what is cascade.access's; these names are kept for the apps above that read goals here.
+GOAL_RELATED = access.GOAL_RELATED
+priorities_visible_to = access.priorities_visible_to
+measures_visible_to = access.measures_visible_to
+goals_visible_to = access.goals_visible_to
 
 
 def get_priority(*, user, pk: int) -> QualityPriority:
-    try:
-        return priorities_visible_to(user=user).get(pk=pk)
-    except QualityPriority.DoesNotExist:
-        raise Http404("No such priority.") from None
-
-
-def measures_visible_to(*, user) -> QuerySet[QualityMeasure]:
-    if not user.is_authenticated:
-        return QualityMeasure.objects.none()
-    return QualityMeasure.objects.select_related("priority", "department")
+    return get_visible_or_404(access.priorities_visible_to(user), pk=pk)
 
 
 def get_measure(*, user, pk: int) -> QualityMeasure:
-    try:
-        return measures_visible_to(user=user).get(pk=pk)
-    except QualityMeasure.DoesNotExist:
-        raise Http404("No such measure.") from None
+    return get_visible_or_404(access.measures_visible_to(user), pk=pk)
+
+
+def get_visible_goal(*, user, pk: int) -> Goal:
+    return get_visible_or_404(access.goals_visible_to(user), pk=pk)
+
+
+def get_import(*, user, pk: int) -> CascadeImport:
+    return get_visible_or_404(access.imports_visible_to(user), pk=pk)
 
 
 def observations_for(measure: QualityMeasure) -> list[Observation]:
     return list(measure.observations.order_by("date"))
 
 
-def _individual_scope(user) -> Q | None:
-    """Which individual goals this user may see, as one filter; None means all of them.
-
-    HR and the quality lead (who owns the priorities and reads the matrix down to
-    the people behind each cell) see every goal: goals, unlike appraisals, are
-    not private.
-    """
-    if people.is_hr_admin(user) or people.is_quality_lead(user):
-        return None
-    employee = people.employee_for_user(user)
-    if employee is None:
-        return Q(pk__in=[])
-    scope = Q(owner__path__startswith=employee.path) | Q(owner_id__in=employee.chain_ids())
-    if employee.manager_id and CascadeSettings.team_visibility():
-        scope |= Q(owner__manager_id=employee.manager_id)
-    return scope
-
-
-def goals_visible_to(*, user) -> QuerySet[Goal]:
-    queryset = Goal.objects.select_related(*GOAL_RELATED)
-    if not user.is_authenticated:
-        return queryset.none()
-    scope = _individual_scope(user)
-    if scope is None:
-        return queryset
-    return queryset.filter(Q(level=GoalLevel.FUNCTIONAL) | (Q(level=GoalLevel.INDIVIDUAL) & scope))
-
-
-def get_visible_goal(*, user, pk: int) -> Goal:
-    try:
-        return goals_visible_to(user=user).get(pk=pk)
-    except Goal.DoesNotExist:
-        raise Http404("No such goal.") from None
+def goal_sets_to_approve(*, user, period: GoalPeriod | None) -> int:
+    """How many goal sets of ``period`` wait for this user's approval (one query); the approver is
+    cascade.access's (goals_approvable_by), so HR counts the sets without a manager or head."""
+    if period is None:
+        return 0
+    waiting = (
+        access.goals_awaiting_approval_by(user)
+        .filter(period=period)
+        .values_list("level", "owner_id", "department_id")
+        .distinct()
+    )
+    return len(
+        {(level, owner if level == GoalLevel.INDIVIDUAL else department) for level, owner, department in waiting}
+    )
 
 
 # ---------------------------------------------------------------- which period a person sees

@@ -32,6 +32,7 @@ from cascade.models import (
 )
 from core import inputs
 from core.errors import ConflictError
+from core.log import diff, log_action, log_actions, snapshot
 from people import selectors as people
 
 # ---------------------------------------------------------------- priorities and measures
@@ -75,16 +76,22 @@ def priority_create(*, user, data: Mapping[str, object]) -> QualityPriority:
     if priority.owner_id is None:
         priority.owner = people.employee_for_user(user)
     _validate_priority(priority)
-    priority.save()
+    with transaction.atomic():
+        priority.save()
+        log_action(priority, "priority.created", user=user, data={"title": priority.title})
     return priority
 
 
 def priority_update(*, user, priority: QualityPriority, expected_version: int | None, data: Mapping[str, object]):
     _require(access.can_manage_priorities(user), "Only the quality lead or HR can change quality priorities.")
     with transaction.atomic():
+        before = snapshot(priority, set(data) & PRIORITY_FIELDS)
         _apply(priority, data, PRIORITY_FIELDS)
         _validate_priority(priority)
         _save_versioned(QualityPriority, priority, expected_version, set(data))
+        changes = diff(before, priority)
+        retired = changes.get("status", (None, None))[1] == PriorityStatus.RETIRED
+        log_action(priority, "priority.retired" if retired else "priority.updated", user=user, changes=changes)
     return priority
 
 
@@ -126,17 +133,21 @@ def measure_create(*, user, data: Mapping[str, object]) -> QualityMeasure:
     _apply(measure, data, MEASURE_FIELDS)
     measure.full_clean(validate_constraints=False)
     validate_direction(direction=measure.direction, baseline=measure.baseline, target=measure.target)
-    measure.save()
+    with transaction.atomic():
+        measure.save()
+        log_action(measure, "measure.created", user=user, data={"name": measure.name, "priority": measure.priority_id})
     return measure
 
 
 def measure_update(*, user, measure: QualityMeasure, expected_version: int | None, data: Mapping[str, object]):
     _require(access.can_manage_priorities(user), "Only the quality lead or HR can change measures.")
     with transaction.atomic():
+        before = snapshot(measure, set(data) & MEASURE_FIELDS)
         _apply(measure, data, MEASURE_FIELDS)
         measure.full_clean(validate_constraints=False)
         validate_direction(direction=measure.direction, baseline=measure.baseline, target=measure.target)
         _save_versioned(QualityMeasure, measure, expected_version, set(data))
+        log_action(measure, "measure.updated", user=user, changes=diff(before, measure))
         progress.refresh_measure_driven(measure)
     return measure
 
@@ -174,8 +185,13 @@ def observation_add(
                 observation.save()
         except IntegrityError:
             raise ValidationError({"date": f"{measure} already has a value for {date:%d %b %Y}."}) from None
+        log_action(observation, "observation.recorded", user=user, data=_observation_data(observation))
         progress.refresh_measure_driven(measure)
     return observation
+
+
+def _observation_data(observation: Observation) -> dict[str, object]:
+    return {"measure": observation.measure_id, "date": observation.date, "value": observation.value}
 
 
 # An observation describes a period that has happened: a date far ahead (9999-12-31) would
@@ -232,7 +248,10 @@ def observations_add_many(*, user, measure: QualityMeasure, rows: list[dict]) ->
             _new_observation(measure, date, row.get("value"), row.get("numerator"), row.get("denominator"), user)
         )
     with transaction.atomic():
-        Observation.objects.bulk_create(observations)
+        created = Observation.objects.bulk_create(observations)
+        # One entry on the measure for the import, one per value (ids are set on PostgreSQL and SQLite).
+        log_action(measure, "observations.imported", user=user, data={"count": len(created)})
+        log_actions(created, "observation.recorded", user=user, data={"measure": measure.pk, "imported": True})
         progress.refresh_measure_driven(measure)
     return len(observations)
 
@@ -289,6 +308,12 @@ def goal_create(
         goal.save()
         if contributing_departments is not None and level == GoalLevel.FUNCTIONAL:
             goal.contributing_departments.set([d for d in contributing_departments if d.pk != goal.department_id])
+        log_action(
+            goal,
+            "goal.created",
+            user=user,
+            data={"level": level, "period": period.pk, "weight": goal.weight, "title": goal.title},
+        )
         if goal.measure_id:
             progress.refresh_measure_driven(goal.measure)
     return goal
@@ -320,12 +345,21 @@ def goal_update(
         if fixed in data and data[fixed] != getattr(goal, fixed):
             raise ValidationError({fixed: "This cannot change once the goal exists; cancel it and create another."})
     with transaction.atomic():
+        written = (set(data) & GOAL_FIELDS) | {"priority", "baseline", "target"}
+        before = snapshot(goal, written)
+        contributing_before = sorted(goal.contributing_departments.values_list("pk", flat=True)) if goal.pk else []
         _apply(goal, data, GOAL_FIELDS)
         validate_goal(goal)
         # validate_goal may fill the priority from the parent and baseline/target from the measure.
         _save_versioned(Goal, goal, expected_version, set(data) | {"priority", "baseline", "target"})
+        changes = diff(before, goal)
         if contributing_departments is not None and goal.level == GoalLevel.FUNCTIONAL:
             goal.contributing_departments.set([d for d in contributing_departments if d.pk != goal.department_id])
+            changes["contributing_departments"] = (
+                contributing_before,
+                sorted(goal.contributing_departments.values_list("pk", flat=True)),
+            )
+        log_action(goal, "goal.updated", user=user, changes=changes)
         if goal.measure_id:
             progress.refresh_measure_driven(goal.measure)
         progress.rollup_from([goal])
@@ -416,6 +450,7 @@ def period_create(*, user, name: str, start: datetime.date, end: datetime.date) 
     period.full_clean(validate_constraints=False)
     with transaction.atomic():
         period.save()
+        log_action(period, "period.created", user=user, data={"start": start, "end": end})
     return period
 
 
@@ -426,7 +461,15 @@ def period_make_default(*, user, period: GoalPeriod) -> GoalPeriod:
     with transaction.atomic():
         # Lock every period row in one order, so two HR admins choosing at once cannot both win.
         list(GoalPeriod.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        previous = GoalPeriod.objects.filter(is_default=True).exclude(pk=period.pk).values_list("pk", flat=True).first()
         GoalPeriod.objects.filter(is_default=True).exclude(pk=period.pk).update(is_default=False)
         GoalPeriod.objects.filter(pk=period.pk).update(is_default=True, is_open=True)
+        log_action(
+            period,
+            "period.made_default",
+            user=user,
+            changes={"is_default": (period.is_default, True), "is_open": (period.is_open, True)},
+            data={"previous_default": previous},
+        )
     period.refresh_from_db()
     return period

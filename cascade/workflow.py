@@ -27,6 +27,8 @@ from cascade import access, progress
 from cascade.models import Approval, Goal, GoalLevel, GoalPeriod, GoalSetEvent, GoalStatus, ReviewAction
 from cascade.notifications import GoalNotice, notify
 from core.errors import ConflictError
+from core.log import log_action
+from core.weights import WEIGHTS_TOTAL, weights_total_problem
 from people import selectors as people
 from people.models import Department, Employee
 
@@ -68,12 +70,11 @@ class GoalSet:
 
 
 def weights_problem(goals: list[Goal]) -> str | None:
-    """None when the weights total 100; otherwise a message with the numbers that are off."""
-    total = sum(g.weight for g in goals)
-    if total == 100:
+    """None when the weights total 100; otherwise a message with the numbers that are off and by how much."""
+    problem = weights_total_problem([(g.title, g.weight) for g in goals], what="weights of these goals")
+    if problem is None:
         return None
-    listing = ", ".join(f"{g.title} {g.weight}" for g in goals)
-    return f"The weights of these goals total {total}, not 100 ({listing}); change them by {100 - total:+d}."
+    return f"{problem[:-1]}: change them by {WEIGHTS_TOTAL - sum(g.weight for g in goals):+d}."
 
 
 def _log(goal_set: GoalSet, action: str, user, comment: str = "") -> None:
@@ -85,6 +86,19 @@ def _log(goal_set: GoalSet, action: str, user, comment: str = "") -> None:
         actor=people.employee_for_user(user),
         comment=comment,
     )
+
+
+def _log_goals(goals: list[Goal], action: str, user, new_approval: str, comment: str = "") -> None:
+    """One action-log entry per goal of a set step, with its own old → new approval. A set is a
+    handful of goals (their weights total 100), so entries one by one keep each goal's old state."""
+    for goal in goals:
+        log_action(
+            goal,
+            action,
+            user=user,
+            changes={"approval": (goal.approval, new_approval)},
+            data={"comment": comment} if comment else None,
+        )
 
 
 def _locked(goal_set: GoalSet) -> list[Goal]:
@@ -109,6 +123,7 @@ def submit(*, user, goal_set: GoalSet) -> list[Goal]:
             approval=Approval.SUBMITTED, version=F("version") + 1
         )
         _log(goal_set, ReviewAction.SUBMITTED, user)
+        _log_goals(pending, "goal.submitted", user, Approval.SUBMITTED)
     return goals
 
 
@@ -127,6 +142,7 @@ def approve(*, user, goal_set: GoalSet, comment: str = "") -> list[Goal]:
             approval=Approval.APPROVED, approved_at=timezone.now(), version=F("version") + 1
         )
         _log(goal_set, ReviewAction.APPROVED, user, comment)
+        _log_goals(submitted, "goal.approved", user, Approval.APPROVED, comment)
         for goal in submitted:
             goal.approval = Approval.APPROVED
         progress.rollup_from(submitted)
@@ -147,6 +163,7 @@ def return_for_changes(*, user, goal_set: GoalSet, comment: str) -> list[Goal]:
             approval=Approval.RETURNED, version=F("version") + 1
         )
         _log(goal_set, ReviewAction.RETURNED, user, comment.strip())
+        _log_goals(submitted, "goal.returned", user, Approval.RETURNED, comment.strip())
     return goals
 
 
@@ -160,6 +177,7 @@ def reopen(*, user, goal: Goal, comment: str = "") -> Goal:
             raise ValidationError("Only an approved goal needs reopening; this one can be edited as it is.")
         Goal.objects.filter(pk=goal.pk).update(approval=Approval.DRAFT, version=F("version") + 1)
         _log(set_of(goal), ReviewAction.REOPENED, user, comment)
+        _log_goals([current], "goal.reopened", user, Approval.DRAFT, comment)
         current.refresh_from_db()
         progress.rollup_from([current])
     return current
@@ -234,6 +252,13 @@ def request_cancel(*, user, goal: Goal, reason: str) -> Goal:
             version=F("version") + 1,
         )
         _log(goal_set, ReviewAction.CANCEL_ASKED, user, f"“{current.title}”: {reason}")
+        log_action(
+            current,
+            "goal.cancel_requested",
+            user=user,
+            changes={"cancel_requested": (False, True)},
+            data={"reason": reason},
+        )
         who = actor.full_name if actor else "Someone"
         notify(
             GoalNotice(
@@ -290,6 +315,16 @@ def cancel(*, user, goal: Goal, reason: str = "", expected_version: int | None =
         if reverted:
             comment += ". The other goals are drafts again: re-weight them to total 100 and submit them."
         _log(goal_set, ReviewAction.CANCELLED, user, comment)
+        new_approval = Approval.DRAFT if current.approval in AGREED else current.approval
+        log_action(
+            current,
+            "goal.cancelled",
+            user=user,
+            changes={"status": (current.status, GoalStatus.CANCELLED), "approval": (current.approval, new_approval)},
+            data={"reason": reason} if reason else None,
+        )
+        # The rest of the set, back to draft because its weights no longer total 100.
+        _log_goals(reverted, "goal.returned_to_draft", user, Approval.DRAFT, f"“{current.title}” was cancelled")
         current.refresh_from_db()
         for other in reverted:
             other.refresh_from_db()
@@ -324,6 +359,13 @@ def keep(*, user, goal: Goal, comment: str) -> Goal:
             cancel_requested_at=None, cancel_requested_by=None, cancel_reason="", version=F("version") + 1
         )
         _log(goal_set, ReviewAction.KEPT, user, f"Kept “{current.title}”: {comment}")
+        log_action(
+            current,
+            "goal.kept",
+            user=user,
+            changes={"cancel_requested": (True, False)},
+            data={"comment": comment, "requested_by": requester.pk if requester else None},
+        )
         actor = people.employee_for_user(user)
         if requester is not None and (actor is None or requester.pk != actor.pk):
             who = actor.full_name if actor else "HR"

@@ -1,6 +1,9 @@
 """The cascade API: quality priorities, measures and their observations, goals and
 their goal-setting steps, progress updates, and the goal-linkage matrix.
 
+Who sees and does what is cascade.access's: querysets come from its ``<things>_visible_to``
+(404 outside them), role-reserved writes are declared for ``core.access.Requires`` (403), and
+an action on a visible record is refused with ``deny_unless`` (403) before its body is read.
 Reads go through cascade.selectors; writes through cascade.services (records),
 cascade.workflow (submit / approve / return / reopen) and cascade.progress
 (progress updates). These classes only translate between HTTP and those functions.
@@ -19,8 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cascade import progress, selectors, services, workflow
-from cascade.api.permissions import EditsGoal, ManagesPriorities
+from cascade import access, progress, selectors, services, workflow
 from cascade.api.serializers import (
     GoalCancelRequestSerializer,
     GoalCancelSerializer,
@@ -49,6 +51,7 @@ from cascade.api.serializers import (
     PriorityUpdateSerializer,
 )
 from cascade.models import Goal, GoalUpdate, Observation, QualityMeasure, QualityPriority
+from core.access import Requires, deny_unless
 from core.api import validated
 from people import selectors as people
 
@@ -66,7 +69,9 @@ class PriorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     progress and a line per measure; the quality lead and HR create and change them."""
 
     serializer_class = PrioritySerializer
-    permission_classes = [IsAuthenticated, ManagesPriorities]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = {"create": access.can_manage_priorities, "partial_update": access.can_manage_priorities}
+    required_message = "Only the quality lead or HR can change quality priorities and measures."
     # JSON only: a form-encoded PATCH would read missing fields as blank.
     parser_classes = [JSONParser]
 
@@ -80,7 +85,7 @@ class PriorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             .order_by("name", "pk")
         )
         return (
-            selectors.priorities_visible_to(user=self.request.user)
+            access.priorities_visible_to(self.request.user)
             .prefetch_related(Prefetch("measures", queryset=measures))
             .order_by("title", "pk")
         )
@@ -119,15 +124,16 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     the head of the measure's department."""
 
     serializer_class = MeasureSerializer
-    permission_classes = [IsAuthenticated, ManagesPriorities]
+    permission_classes = [IsAuthenticated, Requires]
+    # Observations are recorded by the measure's department head too: checked on the measure.
+    required_for = {"create": access.can_manage_priorities, "partial_update": access.can_manage_priorities}
+    required_message = "Only the quality lead or HR can change quality priorities and measures."
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[QualityMeasure]:
         # The chart needs the series in date order; one query for every measure on the page.
         observations = Prefetch("observations", queryset=Observation.objects.order_by("date"))
-        return (
-            selectors.measures_visible_to(user=self.request.user).prefetch_related(observations).order_by("name", "pk")
-        )
+        return access.measures_visible_to(self.request.user).prefetch_related(observations).order_by("name", "pk")
 
     def filter_queryset(self, queryset: QuerySet[QualityMeasure]) -> QuerySet[QualityMeasure]:
         if self.action != "list":
@@ -169,9 +175,10 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def observations(self, request: Request, pk: str | None = None) -> Response:
         """The measure's observations, oldest first (GET), or one more (POST)."""
-        measure = self.get_object()  # 404 for no such measure; for POST, 403 unless they may record
+        measure = self.get_object()  # 404 for no such measure
         if request.method == "GET":
             return Response(ObservationSerializer(selectors.observations_for(measure), many=True).data)
+        deny_unless(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
         data = validated(ObservationCreateSerializer, request.data, request)
         observation = services.observation_add(user=request.user, measure=measure, **data)
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
@@ -185,17 +192,19 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 @extend_schema_view(list=extend_schema(parameters=[GoalFilterSerializer]))
 class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Goals, scoped by cascade.selectors.goals_visible_to: department goals for everyone;
+    """Goals, scoped by cascade.access.goals_visible_to: department goals for everyone;
     individual goals for their owner, everyone above and below the owner, and HR.
     Anyone else's goal answers 404, so its existence does not leak."""
 
     serializer_class = GoalSerializer
-    permission_classes = [IsAuthenticated, EditsGoal]
+    # Creating goals, the goal-set steps and reopening depend on the body or on the approver,
+    # so their services ask cascade.access (a refusal still answers 403).
+    permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Goal]:
         return (
-            selectors.goals_visible_to(user=self.request.user)
+            access.goals_visible_to(self.request.user)
             .prefetch_related("contributing_departments")
             .order_by("priority_id", "level", "title", "pk")
         )
@@ -234,6 +243,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         goal = self.get_object()  # 404 out of scope, then 403 for those who may not edit it
+        deny_unless(access.can_edit_goal(request.user, goal), "You cannot change this goal.")
         data = validated(GoalEditSerializer, request.data, request)
         version = data.pop("version")
         contributing = data.pop("contributing_departments", None)
@@ -354,7 +364,7 @@ class GoalUpdateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[GoalUpdate]:
-        visible = selectors.goals_visible_to(user=self.request.user).values("pk")
+        visible = access.goals_visible_to(self.request.user).values("pk")
         return (
             GoalUpdate.objects.select_related("goal", "author").filter(goal__in=visible).order_by("-created_at", "-pk")
         )

@@ -1,28 +1,26 @@
 """HR's goal periods page: every period, adding one, and
 choosing the organisation's default period (what people see when no cycle of theirs is running).
 
-Only HR sees it; everyone else gets 404, so that it does not advertise itself.
+Goal-period set-up is reserved to HR: anyone else signed in gets 403 with a message
+(core.access.requires), as every role-reserved set-up page does.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cascade import access, selectors, services
 from cascade.forms.periods import GoalPeriodForm
-from cascade.forms.priorities import add_service_errors
 from cascade.models import GoalPeriod
+from core.access import requires
+from core.forms import apply_service_errors
 
-
-def _require_hr(request: HttpRequest) -> None:
-    if not access.can_manage_periods(request.user):
-        raise Http404("No such page.")
+ONLY_HR = "Only HR can set up goal periods."
 
 
 def _page(request: HttpRequest, form: GoalPeriodForm, *, status: int = 200) -> HttpResponse:
@@ -40,10 +38,9 @@ def _page(request: HttpRequest, form: GoalPeriodForm, *, status: int = 200) -> H
     )
 
 
-@login_required
+@requires(access.can_manage_periods, ONLY_HR)
 @require_http_methods(["GET", "POST"])
 def period_list(request: HttpRequest) -> HttpResponse:
-    _require_hr(request)
     if request.method != "POST":
         return _page(request, GoalPeriodForm())
     form = GoalPeriodForm(request.POST)
@@ -51,17 +48,16 @@ def period_list(request: HttpRequest) -> HttpResponse:
         try:
             period = services.period_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, f"The goal period “{period.name}” was added.")
             return redirect("cascade:period_list")
     return _page(request, form, status=400)
 
 
-@login_required
+@requires(access.can_manage_periods, ONLY_HR)
 @require_POST
 def period_make_default(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_hr(request)
     period = services.period_make_default(user=request.user, period=get_object_or_404(GoalPeriod, pk=pk))
     messages.success(
         request,

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat
@@ -31,7 +31,6 @@ from cascade.forms.priorities import (
     MeasureForm,
     ObservationForm,
     PriorityForm,
-    add_service_errors,
 )
 from cascade.models import (
     CascadeImport,
@@ -43,15 +42,13 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from core.access import deny_unless, get_visible_or_404, requires
 from core.errors import ConflictError
+from core.formatting import plain
+from core.forms import apply_service_errors
 from people import selectors as people
 
 OBSERVATIONS_PER_PAGE = 25
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _status_for(form) -> int:
@@ -101,11 +98,6 @@ RUNS_VERDICTS = {
     "which often means the data mix two processes (e.g. alternating shifts).",
     "not_applicable": "The runs test is not applied here: its table covers 10 to 60 points off the median.",
 }
-
-
-def plain(value: Decimal | float | None) -> str:
-    """A stored number as a person writes it: 4.0500 → 4.05, 35540.0000 → 35540."""
-    return "" if value is None else f"{Decimal(str(value)).normalize():f}"
 
 
 def _number(value: Decimal | float | None, unit: str) -> str:
@@ -174,17 +166,16 @@ def priority_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(access.can_manage_priorities, "Only the quality lead or HR can create quality priorities.")
 @require_http_methods(["GET", "POST"])
 def priority_create(request: HttpRequest) -> HttpResponse:
-    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can create quality priorities.")
     if request.method == "POST":
         form = PriorityForm(request.POST)
         if form.is_valid():
             try:
                 priority = services.priority_create(user=request.user, data=form.service_data())
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, f"“{priority.title}” was created. Add its measures next.")
                 return redirect("cascade:priority_detail", pk=priority.pk)
@@ -197,7 +188,9 @@ def priority_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def priority_edit(request: HttpRequest, pk: int) -> HttpResponse:
     priority = selectors.get_priority(user=request.user, pk=pk)
-    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can change quality priorities.")
+    deny_unless(
+        access.can_manage_priorities(request.user), "Only the quality lead or HR can change quality priorities."
+    )
     context: dict[str, object] = {"priority": priority}
     if request.method != "POST":
         form = PriorityForm(initial=PriorityForm.initial_for(priority))
@@ -212,7 +205,7 @@ def priority_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except ConflictError as exc:
             current = selectors.get_priority(user=request.user, pk=pk)
             return render(
@@ -301,17 +294,16 @@ def _chosen_period(request: HttpRequest, periods: list[GoalPeriod]) -> GoalPerio
 # ---------------------------------------------------------------- measures
 
 
-@login_required
+@requires(access.can_manage_priorities, "Only the quality lead or HR can define measures.")
 @require_http_methods(["GET", "POST"])
 def measure_create(request: HttpRequest) -> HttpResponse:
-    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can define measures.")
     if request.method == "POST":
         form = MeasureForm(request.POST)
         if form.is_valid():
             try:
                 measure = services.measure_create(user=request.user, data=form.service_data())
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, f"“{measure.name}” was created. Record its first values below.")
                 return redirect("cascade:measure_detail", pk=measure.pk)
@@ -326,7 +318,7 @@ def measure_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
     measure = selectors.get_measure(user=request.user, pk=pk)
-    _require(access.can_manage_priorities(request.user), "Only the quality lead or HR can change measures.")
+    deny_unless(access.can_manage_priorities(request.user), "Only the quality lead or HR can change measures.")
     context: dict[str, object] = {"measure": measure}
     if request.method != "POST":
         form = MeasureForm(initial=MeasureForm.initial_for(measure))
@@ -341,7 +333,7 @@ def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except ConflictError as exc:
             current = selectors.get_measure(user=request.user, pk=pk)
             return render(
@@ -420,13 +412,13 @@ def observation_add(request: HttpRequest, pk: int) -> HttpResponse:
         # A page of the table after a refused entry, or a reload: both belong on the measure's page.
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(reverse("cascade:measure_detail", args=[pk]) + query)
-    _require(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
+    deny_unless(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
     form = ObservationForm(request.POST)
     if form.is_valid():
         try:
             observation = services.observation_add(user=request.user, measure=measure, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             when = dateformat.format(observation.date, "j F Y")
             messages.success(request, f"Recorded {_number(observation.value, measure.unit)} for {when}.")
@@ -441,7 +433,7 @@ def observation_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def observation_import(request: HttpRequest, pk: int) -> HttpResponse:
     measure = selectors.get_measure(user=request.user, pk=pk)
-    _require(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
+    deny_unless(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
     columns = imports.OBSERVATION_COLUMNS
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES, columns=columns)
@@ -458,12 +450,10 @@ def observation_import(request: HttpRequest, pk: int) -> HttpResponse:
                 measure=measure,
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             return redirect("cascade:import_detail", pk=record.pk)
-    history = CascadeImport.objects.filter(kind=ImportKind.OBSERVATIONS, measure=measure)
-    if not people.is_hr_admin(request.user):
-        history = history.filter(created_by=request.user)
+    history = access.imports_visible_to(request.user).filter(kind=ImportKind.OBSERVATIONS, measure=measure)
     return render(
         request,
         "cascade/measures/import.html",
@@ -482,16 +472,9 @@ STATUS_LABELS = {"applying": "Saving"}
 
 
 def _import_for(request: HttpRequest, pk: int) -> CascadeImport:
-    """The import for its uploader or HR; 404 for anyone else."""
-    record = (
-        CascadeImport.objects.select_related("created_by__employee", "measure", "period")
-        .defer("content")
-        .filter(pk=pk)
-        .first()
-    )
-    if record is None or not (record.created_by_id == request.user.pk or people.is_hr_admin(request.user)):
-        raise Http404("No such import.")
-    return record
+    """The import for its uploader or HR; 404 for anyone else (cascade.access.imports_visible_to)."""
+    visible = access.imports_visible_to(request.user).select_related("created_by__employee").defer("content")
+    return get_visible_or_404(visible, pk=pk)
 
 
 @login_required
