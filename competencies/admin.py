@@ -16,7 +16,7 @@ from django.db.models import F, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from competencies import services, validation
+from competencies import services
 from competencies.models import (
     AppraisalForm,
     AssignmentRule,
@@ -29,7 +29,9 @@ from competencies.models import (
     ScaleLevel,
     VersionStatus,
 )
-from people import selectors
+from competencies.selectors import version_balance
+from competencies.services import validation
+from people.access import is_hr_admin
 from people.admin import HRAdminOnly as PeopleHRAdminOnly
 
 
@@ -37,23 +39,23 @@ class HRAdminOnly(PeopleHRAdminOnly):
     """HR admins only, as in the people admin; what may be deleted is decided per model below."""
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return is_hr_admin(request.user)
 
 
 class HRInline:
     """Inlines ask the same question as their page; Django's model permissions play no part."""
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return is_hr_admin(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return is_hr_admin(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return is_hr_admin(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return is_hr_admin(request.user)
 
 
 class RefusalsAsMessages:
@@ -318,7 +320,7 @@ class FormVersionAdmin(RefusalsAsMessages, HRAdminOnly, admin.ModelAdmin):
 
     @admin.display(description="results / process")
     def balance(self, obj: FormVersion) -> str:
-        figures = validation.balance(obj)
+        figures = version_balance(obj)
         text = f"{figures.results_weight}% results, {figures.process_weight}% process (floor {figures.floor}%)"
         return f"{text}. {figures.warning}" if figures.below_floor else text
 

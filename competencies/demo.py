@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from competencies import validation
 from competencies.models import (
     AppraisalForm,
     AssignmentRule,
@@ -27,7 +26,7 @@ from competencies.models import (
     RatingScale,
     ScaleLevel,
 )
-from competencies.services import DEFAULT_QUESTIONS, publish_version
+from competencies.services import DEFAULT_QUESTIONS, publish_version, validation
 from people.models import Department
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from competencies.views import builder, library
+from competencies.views import appraisal_forms, assignment, builder, library
 
 app_name = "competencies"
 urlpatterns = [
@@ -16,13 +16,14 @@ urlpatterns = [
     path("scales/new/", library.scale_create, name="scale_create"),
     path("scales/<int:pk>/", library.scale_detail, name="scale_detail"),
     path("scales/<int:pk>/edit/", library.scale_edit, name="scale_edit"),
-    # Appraisal forms (competencies/views/builder.py)
-    path("forms/", builder.form_list, name="form_list"),
-    path("forms/new/", builder.form_create, name="form_create"),
-    path("forms/<int:pk>/", builder.form_detail, name="form_detail"),
-    path("forms/<int:pk>/new-draft/", builder.form_new_draft, name="form_new_draft"),
+    # Appraisal forms (competencies/views/appraisal_forms.py); the builder of a version (views/builder.py)
+    path("forms/", appraisal_forms.form_list, name="form_list"),
+    path("forms/new/", appraisal_forms.form_create, name="form_create"),
+    path("forms/<int:pk>/", appraisal_forms.form_detail, name="form_detail"),
+    path("forms/<int:pk>/new-draft/", appraisal_forms.form_new_draft, name="form_new_draft"),
     path("forms/<int:pk>/versions/<int:number>/", builder.version_builder, name="version_builder"),
     path("forms/<int:pk>/versions/<int:number>/publish/", builder.version_publish, name="version_publish"),
-    path("forms/<int:pk>/versions/<int:number>/preview/", builder.version_preview, name="version_preview"),
-    path("rules/", builder.rule_list, name="rule_list"),
+    path("forms/<int:pk>/versions/<int:number>/preview/", appraisal_forms.version_preview, name="version_preview"),
+    # Which appraisal form applies to whom (competencies/views/assignment.py)
+    path("rules/", assignment.rule_list, name="rule_list"),
 ]

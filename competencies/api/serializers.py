@@ -10,7 +10,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from competencies import validation
 from competencies.models import (
     AppraisalForm,
     AssignmentRule,
@@ -24,6 +23,8 @@ from competencies.models import (
     RatingScale,
     ScaleLevel,
 )
+from competencies.selectors import version_balance
+from competencies.services import validation
 from people.api.serializers import DepartmentRefSerializer, StrictInputSerializer
 
 VERSION_HELP = "Required: the version you read. A newer save in between answers 409."
@@ -104,7 +105,7 @@ class RatingScaleSerializer(serializers.ModelSerializer):
     levels = ScaleLevelSerializer(many=True, read_only=True)
     # Annotated by the view: no query per scale.
     is_locked = serializers.BooleanField(
-        source="in_use", read_only=True, help_text="Used by a published form: its levels can no longer change."
+        source="locked", read_only=True, help_text="Used by a published form: its levels can no longer change."
     )
 
     class Meta:
@@ -163,7 +164,7 @@ class AssignmentRuleSerializer(serializers.ModelSerializer):
 class AppraisalFormSerializer(serializers.ModelSerializer):
     # Prefetched by the view, drafts left out for anyone but HR.
     versions = VersionSummarySerializer(source="visible_versions", many=True, read_only=True)
-    rules = AssignmentRuleSerializer(many=True, read_only=True)
+    rules = AssignmentRuleSerializer(source="visible_rules", many=True, read_only=True)
 
     class Meta:
         model = AppraisalForm
@@ -268,7 +269,7 @@ class FormVersionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(BalanceSerializer)
     def get_balance(self, version: FormVersion) -> dict:
-        return BalanceSerializer(validation.balance(version)).data
+        return BalanceSerializer(version_balance(version)).data
 
     @extend_schema_field(ProblemsField)
     def get_problems(self, version: FormVersion) -> dict[str, list[str]]:

@@ -2,16 +2,17 @@
 `versions` (with their sections), plus publish, retire, new-draft and preview.
 
 Reads go through competencies.selectors and writes through competencies.services;
-these classes only translate between HTTP and those functions. Everyone signed in
-reads the library, the scales and published forms; only HR admins write; a draft
-(or a never-published form) answers 404 to anyone else.
+these classes only translate between HTTP and those functions. Who may do what is
+competencies.access's: everyone signed in reads the library, the scales and published
+forms, and a draft (or a never-published form) answers 404 to anyone but HR; every write
+is HR set-up, so it answers 403 to anyone else (core.access.Requires), as the pages do.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -21,7 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from competencies import preview, selectors, services
+from competencies import access, selectors, services
 from competencies.api.serializers import (
     AppraisalFormSerializer,
     CompetencyCreateSerializer,
@@ -41,21 +42,21 @@ from competencies.api.serializers import (
     VersionActionSerializer,
     VersionQuerySerializer,
 )
-from competencies.models import (
-    AppraisalForm,
-    Competency,
-    FormCompetency,
-    FormVersion,
-    RatingScale,
-    VersionStatus,
-)
+from competencies.models import AppraisalForm, Competency, FormVersion, RatingScale
+from competencies.selectors import preview
+from core.access import Requires
 from core.api import validated
-from people.api.permissions import HRAdminWrites
-from people.selectors import is_hr_admin
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")
 FORBIDDEN = OpenApiResponse(description="You can see this, but only HR admins may change it.")
 CONFLICT = OpenApiResponse(description="Someone saved this after you read it; nothing was changed.")
+
+WRITES = ("post", "put", "patch", "delete")
+
+
+def writes_need(check):  # type: ignore[no-untyped-def]
+    """``required_for`` of a resource everyone in scope reads and only ``check`` admits to change."""
+    return dict.fromkeys(WRITES, check)
 
 
 # ---------------------------------------------------------------- competencies
@@ -66,11 +67,13 @@ class CompetencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """The competency library with its behavioural indicators. Everyone signed in reads it; HR admins change it."""
 
     serializer_class = CompetencySerializer
-    permission_classes = [IsAuthenticated, HRAdminWrites]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = writes_need(access.can_manage_library)
+    required_message = access.LIBRARY_ONLY_HR
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Competency]:
-        return selectors.competencies_visible_to(user=self.request.user).order_by("name", "pk")
+        return selectors.competencies(user=self.request.user).order_by("name", "pk")
 
     def filter_queryset(self, queryset: QuerySet[Competency]) -> QuerySet[Competency]:
         if self.action != "list":
@@ -114,20 +117,13 @@ class RatingScaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Rating scales with their levels. Everyone signed in reads them; HR admins change them."""
 
     serializer_class = RatingScaleSerializer
-    permission_classes = [IsAuthenticated, HRAdminWrites]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = writes_need(access.can_manage_scales)
+    required_message = access.SCALES_ONLY_HR
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[RatingScale]:
-        frozen = ~Q(status=VersionStatus.DRAFT)
-        used_for_goals = FormVersion.objects.filter(frozen, goals_scale=OuterRef("pk"))
-        used_for_competencies = FormCompetency.objects.filter(scale=OuterRef("pk")).exclude(
-            version__status=VersionStatus.DRAFT
-        )
-        return (
-            selectors.scales_visible_to(user=self.request.user)
-            .annotate(in_use=Exists(used_for_goals) | Exists(used_for_competencies))
-            .order_by("name", "pk")
-        )
+        return selectors.rating_scales(user=self.request.user).order_by("name", "pk")
 
     def filter_queryset(self, queryset: QuerySet[RatingScale]) -> QuerySet[RatingScale]:
         if self.action != "list":
@@ -175,19 +171,13 @@ class AppraisalFormViewSet(
     forms with a published version, and only their published and retired versions."""
 
     serializer_class = AppraisalFormSerializer
-    permission_classes = [IsAuthenticated, HRAdminWrites]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = writes_need(access.can_build_forms)
+    required_message = access.FORMS_ONLY_HR
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[AppraisalForm]:
-        user = self.request.user
-        versions = FormVersion.objects.order_by("-number")
-        if not is_hr_admin(user):
-            versions = versions.exclude(status=VersionStatus.DRAFT)
-        return (
-            selectors.forms_visible_to(user=user)
-            .prefetch_related(Prefetch("versions", queryset=versions, to_attr="visible_versions"), "rules__department")
-            .order_by("name", "pk")
-        )
+        return selectors.forms_with_versions(user=self.request.user).order_by("name", "pk")
 
     def filter_queryset(self, queryset: QuerySet[AppraisalForm]) -> QuerySet[AppraisalForm]:
         if self.action != "list":
@@ -249,7 +239,9 @@ class FormVersionViewSet(
     its results/process balance and, for a draft, what stops it being published."""
 
     serializer_class = FormVersionSerializer
-    permission_classes = [IsAuthenticated, HRAdminWrites]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = writes_need(access.can_build_forms)
+    required_message = access.FORMS_ONLY_HR
     parser_classes = [JSONParser]
     lookup_field = "number"
     lookup_value_regex = "[0-9]+"

@@ -3,10 +3,12 @@
 - library: competencies (with indicators) and rating scales (with levels)
 - appraisal_forms: forms, their drafts' sections and rows, publish, new draft, retire
 - assignment: which form applies to whom
+- validation: the rules every write (and the admin) checks, in the words a person reads
 
-Every function takes ``user`` first (HR admins only, else PermissionDenied), runs in
-one transaction, and raises ValidationError (field → messages) or, for a stale
-``expected_version``, core.errors.ConflictError (409).
+Every function takes ``user`` (asked of competencies.access: HR admins only, else
+PermissionDenied), runs in one transaction, writes what it changed to the action log
+(core.log) in that transaction, and raises ValidationError (field → messages) or, for a
+stale ``expected_version``, core.errors.ConflictError (409).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from competencies.services.library import (
     scale_delete,
     scale_update,
 )
-from competencies.validation import LevelSpec
+from competencies.services.validation import LevelSpec
 
 __all__ = [
     "DEFAULT_QUESTIONS",

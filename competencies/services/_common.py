@@ -1,25 +1,20 @@
-"""What every competencies service shares: who may act, how fields are applied,
-and optimistic locking with a ``version`` field (a stale save is a 409)."""
+"""What every competencies service shares: how fields are applied, and optimistic
+locking with a ``version`` field (a stale save is a 409). Who may act is asked of
+competencies.access."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
 from core.errors import ConflictError
-from people import selectors as people
 
 FORM_CONFLICT = (
     "Someone else changed this form while you were editing it. Reload to see their changes; your edits were not saved."
 )
-
-
-def require_hr(user, message: str) -> None:  # type: ignore[no-untyped-def]
-    if not people.is_hr_admin(user):
-        raise PermissionDenied(message)
 
 
 def apply(instance: models.Model, data: Mapping[str, object], editable: frozenset[str]) -> None:
@@ -58,3 +53,15 @@ def save_or_explain(instance: models.Model, field: str = "name") -> None:
         raise ValidationError(
             {field: "Another record with this name was saved at the same time; choose another."}
         ) from None
+
+
+def stored(model: type[models.Model], pk: int, fields: frozenset[str] | tuple[str, ...]) -> dict[str, object]:
+    """The named fields as the database holds them now (foreign keys by id): the "old" of a logged change."""
+    names = [model._meta.get_field(name).attname for name in sorted(fields)]
+    row = model._base_manager.filter(pk=pk).values(*names).first() or {}
+    return {name: row.get(model._meta.get_field(name).attname) for name in sorted(fields)}
+
+
+def changes_since(before: Mapping[str, object], instance: models.Model) -> dict[str, tuple[object, object]]:
+    """``before`` (from ``stored``) against the instance as saved, for ``log_action(changes=...)``."""
+    return {name: (old, getattr(instance, instance._meta.get_field(name).attname)) for name, old in before.items()}

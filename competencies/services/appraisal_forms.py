@@ -1,7 +1,8 @@
 """Writes for appraisal forms: the form, its draft version's sections and rows,
 publishing, retiring, and starting a new draft from a published version.
 
-HR admins only. Every change to a draft (its weights, a competency row, a
+HR admins only (competencies.access). Every change is written to the action log in its
+transaction — on the form, or on the version for its content, rows and status. Every change to a draft (its weights, a competency row, a
 question) goes through ``_lock_draft``: it locks the version's row, refuses a
 stale ``expected_version`` with a 409 (ConflictError) and anything but a draft
 with a message, and bumps the version afterwards — so two people editing one
@@ -21,7 +22,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from competencies import validation
+from competencies import access
 from competencies.models import (
     AppraisalForm,
     Competency,
@@ -33,11 +34,12 @@ from competencies.models import (
     RatingScale,
     VersionStatus,
 )
-from competencies.services._common import FORM_CONFLICT, apply, check_version, require_hr, save_or_explain
-from people import selectors as people
+from competencies.services import validation
+from competencies.services._common import FORM_CONFLICT, apply, changes_since, check_version, save_or_explain, stored
+from core.access import deny_unless
+from core.log import log_action
+from people.access import employee_for_user
 from people.models import Employee
-
-FORMS_ONLY_HR = "Only HR admins can build appraisal forms."
 
 # The performance dialogue every new form starts with; ``key`` lets later steps
 # find a question whatever HR renames it to (appraisals turn the answers to
@@ -85,6 +87,21 @@ class QuestionSpec:
     key: str = ""
 
 
+def _may_build(user) -> None:  # type: ignore[no-untyped-def]
+    deny_unless(access.can_build_forms(user), access.FORMS_ONLY_HR)
+
+
+def _log(version: FormVersion, action: str, *, user, changes=None, data=None) -> None:  # type: ignore[no-untyped-def]
+    """An entry on the version, naming its form and number (a discarded draft's entries keep them)."""
+    log_action(
+        version,
+        f"form_version.{action}",
+        user=user,
+        changes=changes,
+        data={"form": version.form_id, "number": version.number, **(data or {})},
+    )
+
+
 # ---------------------------------------------------------------- forms
 
 FORM_FIELDS = frozenset({"name", "description", "methodology"})
@@ -104,7 +121,7 @@ def form_create(
 
     The draft is ``selectors.draft_of(form)``.
     """
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     form = AppraisalForm()
     apply(form, {"name": name, "description": description, "methodology": methodology}, FORM_FIELDS)
     with transaction.atomic():
@@ -112,6 +129,12 @@ def form_create(
         save_or_explain(form)
         draft = FormVersion.objects.create(form=form, number=1, goals_scale=goals_scale)
         _write_questions(draft, [QuestionSpec(text=t, help_text=h, key=k) for k, t, h in DEFAULT_QUESTIONS])
+        log_action(
+            form,
+            "appraisal_form.created",
+            user=user,
+            data={"name": form.name, "methodology": form.methodology, "goals_scale": goals_scale, "draft": 1},
+        )
     return form
 
 
@@ -119,26 +142,29 @@ def form_update(
     *, user, form: AppraisalForm, expected_version: int | None, data: Mapping[str, object]
 ) -> AppraisalForm:
     """Name, description and methodology: the form's label, not a version's content."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         check_version(AppraisalForm, form.pk, expected_version, FORM_CONFLICT)
+        before = stored(AppraisalForm, form.pk, FORM_FIELDS)
         apply(form, data, FORM_FIELDS)
         form.full_clean()
         form.version = F("version") + 1
         save_or_explain(form)
         form.refresh_from_db(fields=["version"])
+        log_action(form, "appraisal_form.updated", user=user, changes=changes_since(before, form))
     return form
 
 
 def form_delete(*, user, form: AppraisalForm) -> None:
     """Only a form that was never published; a published one is retired instead."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         if form.versions.exclude(status=VersionStatus.DRAFT).exists():
             raise ValidationError(
                 f"“{form.name}” has been published, so it cannot be deleted; retire it instead, "
                 "so that appraisals made with it keep their form."
             )
+        log_action(form, "appraisal_form.deleted", user=user, data={"name": form.name, "rules": form.rules.count()})
         form.rules.all().delete()
         for draft in form.versions.all():
             draft.delete()
@@ -150,7 +176,7 @@ def form_start_new_draft(*, user, form: AppraisalForm) -> FormVersion:
 
     A form has at most one draft; asking for a second is refused, naming the first.
     """
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         # Serialises two admins pressing "edit" at once: the second sees the first one's draft.
         AppraisalForm.objects.select_for_update().filter(pk=form.pk).first()
@@ -168,6 +194,7 @@ def form_start_new_draft(*, user, form: AppraisalForm) -> FormVersion:
                 draft = _copy(source, form, number)
         except IntegrityError:
             raise ValidationError(f"“{form.name}” already has a draft; reload to see it.") from None
+        _log(draft, "draft_started", user=user, data={"copied_from": source.number if source else None})
     return draft
 
 
@@ -231,14 +258,16 @@ def draft_update(
 
     When a section weight is given, the two section weights must then total 100.
     """
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
+        before = stored(FormVersion, version.pk, VERSION_FIELDS)
         apply(version, data, VERSION_FIELDS)
         _clean_version(version)
         if WEIGHT_FIELDS & set(data):
             _refuse_section_total(version)
         _save_draft(version)
+        _log(version, "edited", user=user, changes=changes_since(before, version))
     return version
 
 
@@ -254,9 +283,10 @@ def draft_set_weights(
     """The builder's weights in one step: both sections and, if given, every competency row
     (row id → weight). Sections must total 100, and so must the competencies; otherwise
     nothing is saved and the message gives the numbers that are off."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
+        before = stored(FormVersion, version.pk, WEIGHT_FIELDS)
         version.goals_weight, version.competencies_weight = goals_weight, competencies_weight
         _clean_version(version)
         problems: dict[str, list[str]] = {}
@@ -264,6 +294,7 @@ def draft_set_weights(
         if section:
             problems["weights"] = [section]
         rows = _rows(version)
+        old_weights = {row.competency.name: row.weight for row in rows}
         if competency_weights is not None:
             if set(competency_weights) != {row.pk for row in rows}:
                 raise ValidationError(
@@ -279,8 +310,11 @@ def draft_set_weights(
         if problems:
             raise ValidationError(problems)
         _save_draft(version)
+        changes = changes_since(before, version)
         if competency_weights is not None:
             FormCompetency.objects.bulk_update(rows, ["weight"])
+            changes["competency_weights"] = (old_weights, {row.competency.name: row.weight for row in rows})
+        _log(version, "edited", user=user, changes=changes)
     return version
 
 
@@ -311,7 +345,7 @@ def draft_add_competency(
     scale: RatingScale | None = None,
 ) -> FormCompetency:
     """Add a competency at the end. Weights need not total 100 until publishing (the builder shows the sum)."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         if competency.is_retired:
@@ -328,6 +362,12 @@ def draft_add_competency(
         row.full_clean(exclude=["version", "competency", "scale"], validate_constraints=False)
         row.save()
         _touch(version)
+        _log(
+            version,
+            "competency_added",
+            user=user,
+            data={"competency": competency.name, "weight": weight, "scale": scale.name},
+        )
     return row
 
 
@@ -340,10 +380,11 @@ def draft_update_competency(
     weight: int | None = None,
     scale: RatingScale | None = None,
 ) -> FormCompetency:
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         _check_belongs(row, version)
+        before = stored(FormCompetency, row.pk, ("weight", "scale"))
         if weight is not None:
             row.weight = weight
         if scale is not None:
@@ -354,39 +395,52 @@ def draft_update_competency(
         if changed:
             row.save(update_fields=changed)
         _touch(version)
+        _log(
+            version,
+            "competency_changed",
+            user=user,
+            changes=changes_since(before, row),
+            data={"competency": row.competency.name},
+        )
     return row
 
 
 def draft_remove_competency(*, user, version: FormVersion, expected_version: int | None, row: FormCompetency) -> None:
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         _check_belongs(row, version)
+        name = row.competency.name
         row.delete()
         _touch(version)
+        _log(version, "competency_removed", user=user, data={"competency": name})
 
 
 def draft_reorder_competencies(
     *, user, version: FormVersion, expected_version: int | None, row_ids: Sequence[int]
 ) -> None:
     """Put the competency rows in this order (every row id of the draft, once)."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
+        before = _names_in_order(version)
         _reorder(list(version.competencies.all()), row_ids, "competencies")
         _touch(version)
+        _log(version, "competencies_reordered", user=user, changes={"order": (before, _names_in_order(version))})
 
 
 def draft_move_competency(
     *, user, version: FormVersion, expected_version: int | None, row: FormCompetency, offset: int
 ) -> None:
     """Move one row up (offset -1) or down (+1): the keyboard's way to reorder. Past either end it stays put."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         _check_belongs(row, version)
+        before = _names_in_order(version)
         _move(list(version.competencies.order_by("order", "pk")), row.pk, offset)
         _touch(version)
+        _log(version, "competencies_reordered", user=user, changes={"order": (before, _names_in_order(version))})
 
 
 # ---------------------------------------------------------------- dialogue questions
@@ -395,7 +449,7 @@ def draft_move_competency(
 def draft_add_question(
     *, user, version: FormVersion, expected_version: int | None, text: str, help_text: str = "", key: str = ""
 ) -> DialogueQuestion:
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         existing = list(version.questions.all())
@@ -404,6 +458,7 @@ def draft_add_question(
         question.order = max((q.order for q in existing), default=-1) + 1
         question.save()
         _touch(version)
+        _log(version, "question_added", user=user, data={"key": question.key, "text": question.text})
     return question
 
 
@@ -417,10 +472,11 @@ def draft_update_question(
     help_text: str | None = None,
 ) -> DialogueQuestion:
     """Reword a question; its key stays, so later steps still find it."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         _check_belongs(question, version)
+        before = stored(DialogueQuestion, question.pk, ("text", "help_text"))
         if text is not None:
             question.text = text.strip()
         if help_text is not None:
@@ -428,39 +484,55 @@ def draft_update_question(
         question.full_clean(exclude=["version"], validate_constraints=False)
         question.save()
         _touch(version)
+        changes = changes_since(before, question)
+        _log(version, "question_changed", user=user, changes=changes, data={"key": question.key})
     return question
 
 
 def draft_remove_question(
     *, user, version: FormVersion, expected_version: int | None, question: DialogueQuestion
 ) -> None:
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         _check_belongs(question, version)
+        removed = {"key": question.key, "text": question.text}
         question.delete()
         _touch(version)
+        _log(version, "question_removed", user=user, data=removed)
 
 
 def draft_reorder_questions(
     *, user, version: FormVersion, expected_version: int | None, question_ids: Sequence[int]
 ) -> None:
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
+        before = _keys_in_order(version)
         _reorder(list(version.questions.all()), question_ids, "questions")
         _touch(version)
+        _log(version, "questions_reordered", user=user, changes={"order": (before, _keys_in_order(version))})
 
 
 def draft_move_question(
     *, user, version: FormVersion, expected_version: int | None, question: DialogueQuestion, offset: int
 ) -> None:
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
         _check_belongs(question, version)
+        before = _keys_in_order(version)
         _move(list(version.questions.order_by("order", "pk")), question.pk, offset)
         _touch(version)
+        _log(version, "questions_reordered", user=user, changes={"order": (before, _keys_in_order(version))})
+
+
+def _names_in_order(version: FormVersion) -> list[str]:
+    return list(version.competencies.order_by("order", "pk").values_list("competency__name", flat=True))
+
+
+def _keys_in_order(version: FormVersion) -> list[str]:
+    return list(version.questions.order_by("order", "pk").values_list("key", flat=True))
 
 
 def _check_belongs(row: FormCompetency | DialogueQuestion, version: FormVersion) -> None:
@@ -533,12 +605,15 @@ def draft_replace_content(
     competency weights to 100 when competencies are given. A retired competency may stay
     on a draft that already has it, but not be added.
     """
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     unknown = set(data) - VERSION_FIELDS - {"competencies", "questions"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     with transaction.atomic():
         _lock_draft(version, expected_version)
+        before = stored(FormVersion, version.pk, VERSION_FIELDS)
+        old_rows = {row.competency.name: row.weight for row in _rows(version)}
+        old_keys = _keys_in_order(version)
         apply(version, {k: v for k, v in data.items() if k in VERSION_FIELDS}, VERSION_FIELDS)
         _clean_version(version)
         problems: dict[str, list[str]] = {}
@@ -556,9 +631,14 @@ def draft_replace_content(
         if "competencies" in data:
             version.competencies.all().delete()
             FormCompetency.objects.bulk_create(rows)
+        changes = changes_since(before, version)
+        if "competencies" in data:
+            changes["competencies"] = (old_rows, {row.competency.name: row.weight for row in rows})
         if "questions" in data:
             version.questions.all().delete()
             _write_questions_listing(version, list(data["questions"]))  # type: ignore[call-overload]
+            changes["questions"] = (old_keys, _keys_in_order(version))
+        _log(version, "content_replaced", user=user, changes=changes)
     return version
 
 
@@ -602,15 +682,17 @@ def form_publish(*, user, version: FormVersion, expected_version: int | None) ->
     The form's previously published version is retired: new cycles take this one, while
     appraisals already made keep pointing at theirs.
     """
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         check_version(FormVersion, version.pk, expected_version, FORM_CONFLICT)
-        publish_version(version, by=people.employee_for_user(user))
+        publish_version(version, by=employee_for_user(user), user=user)
     return version
 
 
-def publish_version(version: FormVersion, *, by: Employee | None = None) -> FormVersion:
-    """The core of form_publish without the permission check, for the demo seed and data migrations."""
+def publish_version(version: FormVersion, *, by: Employee | None = None, user=None) -> FormVersion:  # type: ignore[no-untyped-def]
+    """The core of form_publish without the permission check, for the demo seed and data migrations.
+
+    ``user`` is the actor the action log names (None: the seed or a migration did it)."""
     with transaction.atomic():
         _lock_draft(version, None)
         rows = list(
@@ -630,10 +712,18 @@ def publish_version(version: FormVersion, *, by: Employee | None = None) -> Form
             current.status = VersionStatus.RETIRED
             current.version = F("version") + 1
             current.save()
+            _log(
+                current,
+                "retired",
+                user=user,
+                changes={"status": (VersionStatus.PUBLISHED, VersionStatus.RETIRED)},
+                data={"superseded_by": version.number},
+            )
         version.status = VersionStatus.PUBLISHED
         version.published_at = timezone.now()
         version.published_by = by
         _save_draft(version)
+        _log(version, "published", user=user, changes={"status": (VersionStatus.DRAFT, VersionStatus.PUBLISHED)})
     return version
 
 
@@ -649,7 +739,7 @@ def snapshot(competency: Competency) -> dict[str, object]:
 
 def version_retire(*, user, version: FormVersion, expected_version: int | None) -> FormVersion:
     """Stop offering a published version to new cycles. Appraisals made with it keep it, unchanged."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         check_version(FormVersion, version.pk, expected_version, FORM_CONFLICT)
         version.refresh_from_db()
@@ -660,12 +750,14 @@ def version_retire(*, user, version: FormVersion, expected_version: int | None) 
         version.version = F("version") + 1
         version.save()
         version.refresh_from_db(fields=["version", "updated_at"])
+        _log(version, "retired", user=user, changes={"status": (VersionStatus.PUBLISHED, VersionStatus.RETIRED)})
     return version
 
 
 def draft_discard(*, user, version: FormVersion, expected_version: int | None) -> None:
     """Throw a draft away. Published versions are never deleted."""
-    require_hr(user, FORMS_ONLY_HR)
+    _may_build(user)
     with transaction.atomic():
         _lock_draft(version, expected_version)
+        _log(version, "discarded", user=user)
         version.delete()

@@ -1,6 +1,7 @@
 """Writes for assignment rules: which appraisal form applies to a department, a job title, or by default.
 
-HR admins only. Which rule wins for a person is decided in competencies.selectors.forms_for.
+HR admins only (competencies.access); each change is written to the action log. Which rule
+wins for a person is decided in competencies.selectors.forms_for.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from collections.abc import Mapping
 
 from django.db import transaction
 
+from competencies import access
 from competencies.models import AppraisalForm, AssignmentRule
-from competencies.services._common import apply, require_hr, save_or_explain, save_versioned
+from competencies.services._common import apply, changes_since, save_or_explain, save_versioned, stored
+from core.access import deny_unless
+from core.log import log_action
 from people.models import Department
 
-RULES_ONLY_HR = "Only HR admins can decide which form applies to whom."
 RULE_FIELDS = frozenset({"form", "department", "job_title", "is_default", "priority"})
 
 
@@ -27,7 +30,7 @@ def rule_create(
     priority: int = 100,
 ) -> AssignmentRule:
     """A rule for a department (and the departments under it), a job title, both, or — ``is_default`` — everyone else."""
-    require_hr(user, RULES_ONLY_HR)
+    deny_unless(access.can_manage_assignment_rules(user), access.RULES_ONLY_HR)
     rule = AssignmentRule()
     apply(
         rule,
@@ -43,20 +46,25 @@ def rule_create(
     with transaction.atomic():
         rule.full_clean()
         save_or_explain(rule, field="job_title")
+        log_action(rule, "assignment_rule.created", user=user, data=stored(AssignmentRule, rule.pk, RULE_FIELDS))
     return rule
 
 
 def rule_update(
     *, user, rule: AssignmentRule, expected_version: int | None, data: Mapping[str, object]
 ) -> AssignmentRule:
-    require_hr(user, RULES_ONLY_HR)
+    deny_unless(access.can_manage_assignment_rules(user), access.RULES_ONLY_HR)
     with transaction.atomic():
+        before = stored(AssignmentRule, rule.pk, RULE_FIELDS)
         apply(rule, data, RULE_FIELDS)
         rule.full_clean()
         save_versioned(AssignmentRule, rule, expected_version)
+        log_action(rule, "assignment_rule.updated", user=user, changes=changes_since(before, rule))
     return rule
 
 
 def rule_delete(*, user, rule: AssignmentRule) -> None:
-    require_hr(user, RULES_ONLY_HR)
-    rule.delete()
+    deny_unless(access.can_manage_assignment_rules(user), access.RULES_ONLY_HR)
+    with transaction.atomic():
+        log_action(rule, "assignment_rule.deleted", user=user, data=stored(AssignmentRule, rule.pk, RULE_FIELDS))
+        rule.delete()

@@ -1,7 +1,8 @@
 """Writes for the library: competencies with their behavioural indicators, and rating scales with their levels.
 
-HR admins only. Indicators and levels are replaced as a whole and validated
-together, since "values strictly increase" is a rule about all of them at once.
+HR admins only (competencies.access). Indicators and levels are replaced as a whole and
+validated together, since "values strictly increase" is a rule about all of them at once.
+Every change is written to the action log in its transaction, old → new.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from competencies import validation
+from competencies import access
 from competencies.models import (
     BehaviouralIndicator,
     Competency,
@@ -22,11 +23,11 @@ from competencies.models import (
     RatingScale,
     ScaleLevel,
 )
-from competencies.services._common import apply, require_hr, save_or_explain, save_versioned
-from competencies.validation import LevelSpec
-
-LIBRARY_ONLY_HR = "Only HR admins can change the competency library."
-SCALES_ONLY_HR = "Only HR admins can change rating scales."
+from competencies.services import validation
+from competencies.services._common import apply, changes_since, save_or_explain, save_versioned, stored
+from competencies.services.validation import LevelSpec
+from core.access import deny_unless
+from core.log import log_action
 
 # ---------------------------------------------------------------- competencies
 
@@ -42,7 +43,7 @@ def competency_create(
     indicators: Sequence[str] = (),
 ) -> Competency:
     """A new, active competency. ``indicators`` are texts lowest level first: level n is the n-th."""
-    require_hr(user, LIBRARY_ONLY_HR)
+    deny_unless(access.can_manage_library(user), access.LIBRARY_ONLY_HR)
     competency = Competency()
     apply(competency, {"name": name, "description": description, "category": category}, COMPETENCY_FIELDS)
     validation.validate_indicators(indicators)
@@ -50,6 +51,12 @@ def competency_create(
         competency.full_clean()
         save_or_explain(competency)
         _replace_indicators(competency, indicators)
+        log_action(
+            competency,
+            "competency.created",
+            user=user,
+            data={"name": competency.name, "category": competency.category, "indicators": list(indicators)},
+        )
     return competency
 
 
@@ -65,16 +72,27 @@ def competency_update(
 
     Published forms keep the wording they were published with; drafts show the new wording.
     """
-    require_hr(user, LIBRARY_ONLY_HR)
+    deny_unless(access.can_manage_library(user), access.LIBRARY_ONLY_HR)
     if indicators is not None:
         validation.validate_indicators(indicators)
     with transaction.atomic():
+        before = stored(Competency, competency.pk, COMPETENCY_FIELDS)
         apply(competency, data, COMPETENCY_FIELDS)
         competency.full_clean()
         save_versioned(Competency, competency, expected_version)
+        changes = changes_since(before, competency)
         if indicators is not None:
+            old = list(competency.indicators.order_by("level").values_list("text", flat=True))
             _replace_indicators(competency, indicators)
+            changes["indicators"] = (old, [text.strip() for text in indicators])
+        log_action(competency, _competency_action(before["status"], competency.status), user=user, changes=changes)
     return competency
+
+
+def _competency_action(old_status: object, new_status: str) -> str:
+    if old_status != new_status:
+        return "competency.retired" if new_status == CompetencyStatus.RETIRED else "competency.reinstated"
+    return "competency.updated"
 
 
 def competency_retire(*, user, competency: Competency, expected_version: int | None) -> Competency:
@@ -112,7 +130,7 @@ def scale_create(
     description: str = "",
 ) -> RatingScale:
     """A scale with its levels, lowest first (each a LevelSpec or a mapping of value, label, descriptor)."""
-    require_hr(user, SCALES_ONLY_HR)
+    deny_unless(access.can_manage_scales(user), access.SCALES_ONLY_HR)
     specs = validation.level_specs(levels)
     validation.validate_levels(specs)
     scale = RatingScale()
@@ -121,6 +139,12 @@ def scale_create(
         scale.full_clean()
         save_or_explain(scale)
         _write_levels(scale, specs)
+        log_action(
+            scale,
+            "rating_scale.created",
+            user=user,
+            data={"name": scale.name, "methodology": scale.methodology, "levels": _logged(specs)},
+        )
     return scale
 
 
@@ -137,30 +161,36 @@ def scale_update(
     Levels cannot change once a published form uses the scale (the ratings given on it
     would change meaning); sending the same levels again is not a change.
     """
-    require_hr(user, SCALES_ONLY_HR)
+    deny_unless(access.can_manage_scales(user), access.SCALES_ONLY_HR)
     specs = None
     if levels is not None:
         specs = validation.level_specs(levels)
         validation.validate_levels(specs)
     with transaction.atomic():
+        before = stored(RatingScale, scale.pk, SCALE_FIELDS)
         apply(scale, data, SCALE_FIELDS)
         scale.full_clean()
         save_versioned(RatingScale, scale, expected_version)
-        if specs is not None and specs != current_levels(scale):
+        changes = changes_since(before, scale)
+        old_levels = current_levels(scale)
+        if specs is not None and specs != old_levels:
             if scale.is_locked():
                 raise ValidationError({"levels": scale.locked_message()})
             scale.levels.all().delete()
             _write_levels(scale, specs)
+            changes["levels"] = (_logged(old_levels), _logged(specs))
+        log_action(scale, "rating_scale.updated", user=user, changes=changes)
     return scale
 
 
 def scale_delete(*, user, scale: RatingScale) -> None:
     """Only a scale no form version uses; a used one stays, for the ratings given on it."""
-    require_hr(user, SCALES_ONLY_HR)
+    deny_unless(access.can_manage_scales(user), access.SCALES_ONLY_HR)
     used = FormVersion.objects.filter(goals_scale=scale).exists() or FormCompetency.objects.filter(scale=scale).exists()
     if used:
         raise ValidationError(f"“{scale.name}” is used by an appraisal form, so it cannot be deleted.")
     with transaction.atomic():
+        log_action(scale, "rating_scale.deleted", user=user, data={"name": scale.name})
         scale.levels.all().delete()
         scale.delete()
 
@@ -169,6 +199,11 @@ def current_levels(scale: RatingScale) -> list[LevelSpec]:
     return [
         LevelSpec(value=lv.value, label=lv.label, descriptor=lv.descriptor) for lv in scale.levels.order_by("order")
     ]
+
+
+def _logged(specs: Sequence[LevelSpec]) -> list[list[object]]:
+    """Levels as the log keeps them: [value, label] lowest first."""
+    return [[spec.value, spec.label.strip()] for spec in specs]
 
 
 def _write_levels(scale: RatingScale, specs: Sequence[LevelSpec]) -> None:

@@ -1,11 +1,12 @@
-"""Pages for appraisal forms: the list, a form's versions, the builder of a draft,
-the preview as an employee and a manager will see it, and the assignment rules.
+"""The builder of an appraisal form's version: a draft's page for HR to edit, a published
+(or retired) version's page for anyone who may read it, and publishing.
 
-Reading goes through competencies.selectors (a draft answers 404 to anyone but
-HR); writing through competencies.services, whose PermissionDenied answers 403,
-ValidationError a 400 that shows the messages beside what was typed, and
-ConflictError a 409 that keeps what was typed. Every builder POST carries the
-draft's ``version``: a page read before someone else's save is refused, not merged.
+Reading goes through competencies.selectors (a draft answers 404 to anyone but HR);
+changing is HR's (competencies.access.can_build_forms: any POST here answers 403 to
+anyone else) through competencies.services, whose ValidationError answers a 400 that
+shows the messages beside what was typed, and ConflictError a 409 that keeps what was
+typed. Every builder POST carries the draft's ``version``: a page read before someone
+else's save is refused, not merged.
 
 The builder's one URL takes every change to a draft, named by ``action``:
 ``save`` (weights, scales, question wording), ``add_competency``,
@@ -18,55 +19,28 @@ answer JSON to form_builder.js (``Accept: application/json``) and redirect other
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from competencies import preview, selectors, services, validation
-from competencies.forms_builder import (
-    AddCompetencyForm,
-    AddQuestionForm,
-    BuilderForm,
-    FormCreateForm,
-    RuleForm,
-    add_service_errors,
-)
-from competencies.models import (
-    AppraisalForm,
-    AssignmentRule,
-    Competency,
-    CompetencyStatus,
-    DialogueQuestion,
-    FormCompetency,
-    FormVersion,
-    RatingScale,
-    VersionStatus,
-)
+from competencies import access, selectors, services
+from competencies.forms.builder import AddCompetencyForm, AddQuestionForm, BuilderForm
+from competencies.models import DialogueQuestion, FormCompetency, FormVersion
+from core.access import deny_unless, requires
 from core.errors import ConflictError
-from people import selectors as people
+from core.forms import apply_service_errors
 
-ONLY_HR_FORMS = "Only HR admins can build appraisal forms."
-ONLY_HR_RULES = "Only HR admins can decide which form applies to whom."
 STALE = (
     "Someone else changed this draft while you were editing it, so your change was not saved. "
     "What you typed is kept below, now based on their version: check it and save again."
 )
 STALE_ROW = "Someone else changed this draft since you opened it. Reload the page to see their changes."
-LOOKUP_LIMIT = 20
-
-
-def _require_hr(request: HttpRequest, message: str) -> None:
-    if not people.is_hr_admin(request.user):
-        raise PermissionDenied(message)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -78,16 +52,6 @@ def _posted_version(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def plain(value: Decimal) -> str:
-    """7.50 → "7.5", 24.00 → "24": a share as a person writes it."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _shares(content: preview.FormPreview | None) -> list[tuple[preview.CompetencyView, str]]:
-    return [(item, plain(item.share_of_score)) for item in content.competencies.items] if content else []
-
-
 def _messages_of(exc: ValidationError) -> dict[str, list[str]]:
     """A service's refusal by area of the page: ``general`` for what belongs to no field."""
     if not hasattr(exc, "error_dict"):
@@ -95,129 +59,16 @@ def _messages_of(exc: ValidationError) -> dict[str, list[str]]:
     return {("general" if key == "__all__" else key): msgs for key, msgs in exc.message_dict.items()}
 
 
-# ---------------------------------------------------------------- the list and a form's page
-
-
-@login_required
-def form_list(request: HttpRequest) -> HttpResponse:
-    is_hr = people.is_hr_admin(request.user)
-    forms = selectors.forms_visible_to(user=request.user).prefetch_related(
-        Prefetch("versions", queryset=FormVersion.objects.order_by("-number")),
-        Prefetch("rules", queryset=AssignmentRule.objects.select_related("department").order_by("priority", "pk")),
-    )
-    rows = []
-    for form in forms.order_by("name"):
-        versions = list(form.versions.all())
-        published = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
-        draft = next((v for v in versions if v.is_draft), None) if is_hr else None
-        shown = published or draft
-        rows.append(
-            {
-                "form": form,
-                "published": published,
-                "draft": draft,
-                "rules": list(form.rules.all()),
-                "balance": validation.balance(shown) if shown else None,
-                "balance_is_draft": shown is not None and shown is draft,
-            }
-        )
-    return render(request, "competencies/forms/list.html", {"rows": rows, "is_hr": is_hr})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def form_create(request: HttpRequest) -> HttpResponse:
-    _require_hr(request, ONLY_HR_FORMS)
-    scales = list(RatingScale.objects.order_by("name"))
-    form = FormCreateForm(request.POST if request.method == "POST" else None, scales=scales)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.form_create(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"“{created.name}” was created as a draft. Add its competencies next.")
-            return redirect("competencies:version_builder", pk=created.pk, number=1)
-    status = 400 if form.errors else 200
-    return render(request, "competencies/forms/create.html", {"form": form}, status=status)
-
-
-@login_required
-def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    form = selectors.get_form(user=request.user, pk=pk)
-    return _detail_page(request, form)
-
-
-def _detail_page(request: HttpRequest, form: AppraisalForm, *, refusal: str = "", status: int = 200) -> HttpResponse:
-    versions = list(
-        selectors.versions_visible_to(user=request.user, form=form).select_related("published_by").order_by("-number")
-    )
-    published = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
-    draft = next((v for v in versions if v.is_draft), None)
-    is_hr = people.is_hr_admin(request.user)
-    content = preview.preview(published) if published else None
-    return render(
-        request,
-        "competencies/forms/detail.html",
-        {
-            "form": form,
-            "history": [(v, v.is_in_use()) for v in versions],
-            "published": published,
-            "draft": draft,
-            "content": content,
-            "shares": _shares(content),
-            "rules": list(form.rules.select_related("department")) if is_hr else [],
-            "is_hr": is_hr,
-            "refusal": refusal,
-        },
-        status=status,
-    )
-
-
-@login_required
-@require_POST
-def form_new_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    """The "Edit" button of a published form: a new draft copying the published version."""
-    form = selectors.get_form(user=request.user, pk=pk)
-    _require_hr(request, ONLY_HR_FORMS)
-    try:
-        draft = services.form_start_new_draft(user=request.user, form=form)
-    except ValidationError as exc:
-        return _detail_page(request, form, refusal=" ".join(exc.messages), status=400)
-    messages.success(
-        request,
-        f"Version {draft.number} is a new draft copied from the published form. The published version stays "
-        "in use until you publish this one.",
-    )
-    return redirect("competencies:version_builder", pk=form.pk, number=draft.number)
-
-
 # ---------------------------------------------------------------- the builder
 
 
-@dataclass
 class Draft:
-    """A version with everything its builder page shows, each loaded in one query."""
+    """The builder's Django forms over what selectors.builder_content read."""
 
-    version: FormVersion
-    rows: list[FormCompetency]
-    questions: list[DialogueQuestion]
-    scales: list[RatingScale]
-    available: list[Competency]  # what "Add a competency" offers
-
-    @classmethod
-    def load(cls, pk: int, *, editing: bool) -> Draft:
-        version = FormVersion.objects.select_related("form", "goals_scale", "published_by").get(pk=pk)
-        rows = list(version.competencies.select_related("competency", "scale").order_by("order", "pk"))
-        questions = list(version.questions.order_by("order", "pk"))
-        scales, available = [], []
-        if editing:
-            scales = list(RatingScale.objects.order_by("name"))
-            on_form = [row.competency_id for row in rows]
-            available = list(
-                Competency.objects.filter(status=CompetencyStatus.ACTIVE).exclude(pk__in=on_form).order_by("name")
-            )
-        return cls(version, rows, questions, scales, available)
+    def __init__(self, version: FormVersion, *, editing: bool) -> None:
+        content = selectors.builder_content(version, editing=editing)
+        self.version, self.rows, self.questions = content.version, content.rows, content.questions
+        self.scales, self.available = content.scales, content.available
 
     def builder_form(self, data=None) -> BuilderForm:  # type: ignore[no-untyped-def]
         initial = BuilderForm.initial_for(self.version, self.rows, self.questions)
@@ -255,19 +106,19 @@ def _builder_page(
     conflict: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    is_hr = people.is_hr_admin(request.user)
-    draft = Draft.load(version.pk, editing=is_hr and version.is_draft)
+    can_build = access.can_build_forms(request.user)
+    draft = Draft(version, editing=can_build and version.is_draft)
     version = draft.version
-    editable = is_hr and version.is_draft
+    editable = can_build and version.is_draft
     forms = forms or {}
     context: dict[str, object] = {
         "form": version.form,
         "version": version,
         "rows": draft.rows,
         "questions": draft.questions,
-        "is_hr": is_hr,
+        "is_hr": can_build,
         "editable": editable,
-        "balance": validation.balance(version),
+        "balance": selectors.version_balance(version),
         "errors": errors or {},
         "errors_title": errors_title,
         "conflict": conflict,
@@ -285,7 +136,7 @@ def _builder_page(
             add_competency=forms.get("add_competency") or draft.add_competency_form(),
             add_question=forms.get("add_question") or draft.add_question_form(),
             problems=selectors.version_problems(version),
-            typed_balance=validation.Balance(goals_weight, competencies_weight, validation.min_process_weight()),
+            typed_balance=selectors.balance_of(goals_weight, competencies_weight),
             first_row=draft.rows[0].pk if draft.rows else None,
             last_row=draft.rows[-1].pk if draft.rows else None,
             first_question=draft.questions[0].pk if draft.questions else None,
@@ -296,9 +147,9 @@ def _builder_page(
             row.display_name = (row.frozen or {}).get("name") or row.competency.name
         context.update(
             in_use=version.is_in_use(),
-            draft_of_form=selectors.draft_of(version.form) if is_hr and not version.is_draft else None,
+            draft_of_form=selectors.draft_of(version.form) if can_build and not version.is_draft else None,
         )
-    return render(request, "competencies/forms/builder.html", context, status=status)
+    return render(request, "competencies/appraisal_forms/builder.html", context, status=status)
 
 
 def _total(value: int) -> dict[str, object]:
@@ -318,11 +169,12 @@ def _refuse(request: HttpRequest, version: FormVersion, message: str, status: in
 @login_required
 @require_http_methods(["GET", "POST"])
 def version_builder(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    # Reading is for whoever may see the version; changing is HR's, whichever version is named.
+    deny_unless(request.method == "GET" or access.can_build_forms(request.user), access.FORMS_ONLY_HR)
     form = selectors.get_form(user=request.user, pk=pk)
     version = selectors.get_version(user=request.user, form=form, number=number)
     if request.method == "GET":
         return _builder_page(request, version)
-    _require_hr(request, ONLY_HR_FORMS)
     action, _, target = request.POST.get("action", "save").partition(":")
     handler = ACTIONS.get(action)
     if handler is None:
@@ -335,14 +187,14 @@ def version_builder(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     if _posted_version(request) != version.version:
         if _wants_json(request):
             return JsonResponse({"error": STALE_ROW}, status=409)
-        draft = Draft.load(version.pk, editing=True)
+        draft = Draft(version, editing=True)
         return _builder_page(request, version, forms=draft.kept(request, action), conflict=STALE, status=409)
     try:
         return handler(request, version, target)
     except ConflictError:
         if _wants_json(request):
             return JsonResponse({"error": STALE_ROW}, status=409)
-        draft = Draft.load(version.pk, editing=True)
+        draft = Draft(version, editing=True)
         return _builder_page(request, version, forms=draft.kept(request, action), conflict=STALE, status=409)
 
 
@@ -352,7 +204,7 @@ def _builder_url(version: FormVersion, anchor: str = "") -> str:
 
 
 def _save(request: HttpRequest, version: FormVersion, target: str) -> HttpResponse:
-    draft = Draft.load(version.pk, editing=True)
+    draft = Draft(version, editing=True)
     builder = draft.builder_form(request.POST)
     if not builder.is_valid():
         return _builder_page(request, version, forms={"builder": builder}, status=400)
@@ -417,7 +269,7 @@ def _apply(request: HttpRequest, version: FormVersion, builder: BuilderForm) -> 
 
 
 def _add_competency(request: HttpRequest, version: FormVersion, target: str) -> HttpResponse:
-    draft = Draft.load(version.pk, editing=True)
+    draft = Draft(version, editing=True)
     form = draft.add_competency_form(request.POST)
     if form.is_valid():
         try:
@@ -430,7 +282,7 @@ def _add_competency(request: HttpRequest, version: FormVersion, target: str) -> 
                 scale=form.cleaned_data["scale"],
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, f"Added “{row.competency.name}” at {row.weight}%.")
             return redirect(_builder_url(version, f"competency-{row.pk}"))
@@ -438,7 +290,7 @@ def _add_competency(request: HttpRequest, version: FormVersion, target: str) -> 
 
 
 def _add_question(request: HttpRequest, version: FormVersion, target: str) -> HttpResponse:
-    draft = Draft.load(version.pk, editing=True)
+    draft = Draft(version, editing=True)
     form = draft.add_question_form(request.POST)
     if form.is_valid():
         try:
@@ -450,7 +302,7 @@ def _add_question(request: HttpRequest, version: FormVersion, target: str) -> Ht
                 help_text=form.cleaned_data["help_text"],
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "The question was added at the end.")
             return redirect(_builder_url(version, f"question-{question.pk}"))
@@ -571,12 +423,11 @@ ACTIONS: dict[str, Callable[[HttpRequest, FormVersion, str], HttpResponse]] = {
 }
 
 
-@login_required
+@requires(access.can_build_forms, access.FORMS_ONLY_HR)
 @require_POST
 def version_publish(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     form = selectors.get_form(user=request.user, pk=pk)
     version = selectors.get_version(user=request.user, form=form, number=number)
-    _require_hr(request, ONLY_HR_FORMS)
     try:
         services.form_publish(user=request.user, version=version, expected_version=_posted_version(request))
     except ValidationError as exc:
@@ -590,120 +441,3 @@ def version_publish(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         "keep the version they were made with.",
     )
     return redirect("competencies:form_detail", pk=form.pk)
-
-
-# ---------------------------------------------------------------- preview
-
-
-@login_required
-def version_preview(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    form = selectors.get_form(user=request.user, pk=pk)
-    version = selectors.get_version(user=request.user, form=form, number=number)
-    audience = request.GET.get("audience", "employee")
-    if audience not in preview.AUDIENCES:
-        audience = "employee"
-    content = preview.preview(version, audience=audience)
-    return render(
-        request,
-        "competencies/forms/preview.html",
-        {
-            "form": form,
-            "version": version,
-            "p": content,
-            "shares": _shares(content),
-            "audiences": [(a, preview.PROMPTS[a]["label"]) for a in preview.AUDIENCES],
-            "is_hr": people.is_hr_admin(request.user),
-        },
-    )
-
-
-# ---------------------------------------------------------------- assignment rules
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def rule_list(request: HttpRequest) -> HttpResponse:
-    """The rules, a form to add one (or edit the one named by ``?edit=``), and the lookup ``?person=``."""
-    _require_hr(request, ONLY_HR_RULES)
-    if request.method == "POST":
-        return _rule_post(request)
-    editing = _rule(request.GET.get("edit", ""))
-    form = RuleForm(initial=RuleForm.initial_for(editing)) if editing else RuleForm()
-    return _rules_page(request, form, editing)
-
-
-def _rule(raw: str) -> AssignmentRule | None:
-    return AssignmentRule.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
-
-
-def _rule_post(request: HttpRequest) -> HttpResponse:
-    action = request.POST.get("action", "create")
-    rule = _rule(request.POST.get("rule", ""))
-    if action in ("update", "delete") and rule is None:
-        messages.error(request, "That rule no longer exists; someone may have deleted it.")
-        return redirect("competencies:rule_list")
-    if action == "delete":
-        described = f"{rule.describe()} → {rule.form.name}"
-        services.rule_delete(user=request.user, rule=rule)
-        messages.success(request, f"The rule “{described}” was deleted.")
-        return redirect("competencies:rule_list")
-    form = RuleForm(request.POST)
-    if form.is_valid():
-        try:
-            if rule is None:
-                saved = services.rule_create(user=request.user, **form.service_data())
-            else:
-                saved = services.rule_update(
-                    user=request.user,
-                    rule=rule,
-                    expected_version=form.cleaned_data["version"],
-                    data=form.service_data(),
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except ConflictError:
-            data = request.POST.copy()
-            data["version"] = str(AssignmentRule.objects.get(pk=rule.pk).version)
-            conflict = "Someone else changed this rule while you were editing it; your change was not saved. "
-            conflict += "What you typed is kept below: save again to replace their version."
-            return _rules_page(request, RuleForm(data), _rule(str(rule.pk)), conflict=conflict, status=409)
-        else:
-            messages.success(request, f"Saved: {saved.describe()} → {saved.form.name}.")
-            return redirect("competencies:rule_list")
-    return _rules_page(request, form, _rule(str(rule.pk)) if rule else None, status=400)
-
-
-def _rules_page(
-    request: HttpRequest, form: RuleForm, editing: AssignmentRule | None, *, conflict: str = "", status: int = 200
-) -> HttpResponse:
-    rules = list(AssignmentRule.objects.select_related("form", "department").order_by("is_default", "priority", "pk"))
-    published = dict(FormVersion.objects.published().values_list("form_id", "number"))
-    query = request.GET.get("person", "").strip()
-    lookup: list[tuple[object, FormVersion | None]] = []
-    if query:
-        found = list(
-            people.employees_visible_to(user=request.user)
-            .filter(
-                Q(full_name__icontains=query)
-                | Q(employee_id__iexact=query)
-                | Q(user__username__iexact=query)
-                | Q(job_title__icontains=query)
-            )
-            .order_by("full_name")[:LOOKUP_LIMIT]
-        )
-        applying = selectors.forms_for(found)
-        lookup = [(person, applying[person.pk]) for person in found]
-    return render(
-        request,
-        "competencies/rules/list.html",
-        {
-            "rules": [(rule, published.get(rule.form_id)) for rule in rules],
-            "form": form,
-            "editing": editing,
-            "conflict": conflict,
-            "query": query,
-            "lookup": lookup,
-            "lookup_limit": LOOKUP_LIMIT,
-        },
-        status=status,
-    )

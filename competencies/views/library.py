@@ -1,8 +1,8 @@
 """Pages for the competency library and the rating scales.
 
 Everyone signed in reads them (through competencies.selectors); only HR admins change
-them (through competencies.services), whose PermissionDenied answers 403,
-ValidationError a 400 with the messages beside the field or level row they concern,
+them (competencies.access: the edit pages answer 403 to anyone else, whichever record
+they name) through competencies.services, whose ValidationError answers a 400 with the messages beside the field or level row they concern,
 and ConflictError a 409 that keeps what the person typed beside what is saved now.
 Retired competencies are listed for HR only; their pages stay readable, since forms
 that used them still show them.
@@ -15,65 +15,36 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.forms import BaseFormSet, Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from competencies import selectors, services
-from competencies.forms_library import (
+from competencies import access, selectors, services
+from competencies.forms.library import (
     BaseLevelFormSet,
     CompetencyForm,
     CompetencyStatusForm,
     ScaleForm,
-    add_service_errors,
+    apply_competency_errors,
     level_formset,
     level_initial,
-    plain,
 )
-from competencies.models import (
-    Competency,
-    CompetencyStatus,
-    FormCompetency,
-    FormVersion,
-    RatingScale,
-    VersionStatus,
-)
-from competencies.services.library import LIBRARY_ONLY_HR, SCALES_ONLY_HR
-from competencies.validation import MAX_LEVELS
+from competencies.models import Competency, CompetencyStatus, RatingScale
+from competencies.services.validation import MAX_LEVELS
+from core.access import requires
 from core.errors import ConflictError
-from people import selectors as people
+from core.formatting import plain
 
-UNCATEGORISED = "Uncategorised"
 NEW_SCALE_ROWS = 5  # empty level rows offered for a new scale; those left blank are not saved
-
-
-def _require_hr(request: HttpRequest, message: str) -> None:
-    if not people.is_hr_admin(request.user):
-        raise PermissionDenied(message)
 
 
 def _status_for(*parts: Form | BaseFormSet) -> int:
     """400 when a posted form (or formset) holds errors, its own or the service's."""
     return 400 if any(part.is_bound and not part.is_valid() for part in parts) else 200
-
-
-def _versions_using(request: HttpRequest, condition: Q) -> list[dict[str, object]]:
-    """The forms (with their version numbers and states) this person may see that use something."""
-    versions = (
-        selectors.versions_visible_to(user=request.user)
-        .filter(condition)
-        .distinct()
-        .order_by(Lower("form__name"), "form_id", "number")
-    )
-    forms: dict[int, dict[str, object]] = {}
-    for version in versions:
-        entry = forms.setdefault(version.form_id, {"form": version.form, "versions": []})
-        entry["versions"].append(version)  # type: ignore[union-attr]
-    return list(forms.values())
 
 
 # ---------------------------------------------------------------- the competency library
@@ -83,30 +54,18 @@ LIBRARY_FILTERS = [("active", "Active"), ("retired", "Retired"), ("all", "All")]
 
 @login_required
 def competency_list(request: HttpRequest) -> HttpResponse:
-    can_manage = people.is_hr_admin(request.user)
+    # Retired competencies are listed (the status filters) for those who manage the library only.
+    can_manage = access.can_manage_library(request.user)
     shown = request.GET.get("status", CompetencyStatus.ACTIVE) if can_manage else CompetencyStatus.ACTIVE
-    competencies = selectors.competencies_visible_to(user=request.user).prefetch_related(None)
-    if shown in CompetencyStatus.values:
-        competencies = competencies.filter(status=shown)
-    else:
+    if shown not in CompetencyStatus.values:
         shown = "all"
-    # "Forms using it" counts the forms whose versions this person may see (HR: drafts too).
-    visible = Q() if can_manage else Q(form_rows__version__in=selectors.versions_visible_to(user=request.user))
-    competencies = competencies.annotate(
-        indicator_count=Count("indicators", distinct=True),
-        form_count=Count("form_rows__version__form", filter=visible, distinct=True),
-    ).order_by(Lower("category"), Lower("name"), "pk")
-    groups: dict[str, dict[str, object]] = {}
-    for competency in competencies:
-        category = competency.category.strip() or UNCATEGORISED
-        group = groups.setdefault(category.casefold(), {"category": category, "competencies": []})
-        group["competencies"].append(competency)  # type: ignore[union-attr]
+    groups = selectors.library_by_category(user=request.user, status=shown)
     return render(
         request,
         "competencies/library/list.html",
         {
-            "groups": list(groups.values()),
-            "count": sum(len(g["competencies"]) for g in groups.values()),  # type: ignore[arg-type]
+            "groups": groups,
+            "count": sum(len(g["competencies"]) for g in groups),  # type: ignore[arg-type]
             "shown": shown,
             "filters": LIBRARY_FILTERS if can_manage else [],
             "can_manage": can_manage,
@@ -138,19 +97,13 @@ def _competency_page(
             "competency": competency,
             "ladder": ladder,
             "top_level": top,
-            "forms": _versions_using(request, Q(competencies__competency=competency)),
-            "can_manage": people.is_hr_admin(request.user),
+            "forms": selectors.versions_using(user=request.user, condition=Q(competencies__competency=competency)),
+            "can_manage": access.can_manage_library(request.user),
             "error": error,
             "conflict": conflict,
         },
         status=status,
     )
-
-
-def _categories() -> list[str]:
-    """Categories already in use, for the category field's suggestions."""
-    names = Competency.objects.exclude(category="").values_list("category", flat=True).distinct()
-    return sorted(set(names), key=str.casefold)
 
 
 def _competency_form_page(
@@ -161,7 +114,13 @@ def _competency_form_page(
     status: int | None = None,
     **extra: object,
 ) -> HttpResponse:
-    context = {"form": form, "competency": competency, "categories": _categories(), "max_levels": MAX_LEVELS, **extra}
+    context = {
+        "form": form,
+        "competency": competency,
+        "categories": selectors.categories(),
+        "max_levels": MAX_LEVELS,
+        **extra,
+    }
     return render(
         request, "competencies/library/form.html", context, status=status if status is not None else _status_for(form)
     )
@@ -172,10 +131,9 @@ def _with_one_more_level(form: CompetencyForm) -> CompetencyForm:
     return CompetencyForm(initial=form.raw_values(), levels=form.level_count + 1)
 
 
-@login_required
+@requires(access.can_manage_library, access.LIBRARY_ONLY_HR)
 @require_http_methods(["GET", "POST"])
 def competency_create(request: HttpRequest) -> HttpResponse:
-    _require_hr(request, LIBRARY_ONLY_HR)
     if request.method != "POST":
         return _competency_form_page(request, CompetencyForm())
     form = CompetencyForm(request.POST, levels=CompetencyForm.levels_posted(request.POST))
@@ -187,18 +145,17 @@ def competency_create(request: HttpRequest) -> HttpResponse:
                 user=request.user, **form.service_data(), indicators=form.indicators()
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_competency_errors(form, exc)
         else:
             messages.success(request, f"“{competency.name}” was added to the library.")
             return redirect("competencies:competency_detail", pk=competency.pk)
     return _competency_form_page(request, form)
 
 
-@login_required
+@requires(access.can_manage_library, access.LIBRARY_ONLY_HR)
 @require_http_methods(["GET", "POST"])
 def competency_edit(request: HttpRequest, pk: int) -> HttpResponse:
     competency = selectors.get_competency(user=request.user, pk=pk)
-    _require_hr(request, LIBRARY_ONLY_HR)
     if request.method != "POST":
         form = CompetencyForm(
             initial=CompetencyForm.initial_for(competency), levels=CompetencyForm.levels_for(competency)
@@ -217,7 +174,7 @@ def competency_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 indicators=form.indicators(),
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_competency_errors(form, exc)
         except ConflictError as exc:
             current = selectors.get_competency(user=request.user, pk=pk)
             data = request.POST.copy()
@@ -232,12 +189,11 @@ def competency_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _competency_form_page(request, form, competency=competency)
 
 
-@login_required
+@requires(access.can_manage_library, access.LIBRARY_ONLY_HR)
 @require_POST
 def competency_retire(request: HttpRequest, pk: int) -> HttpResponse:
     """Retire or reinstate (the posted ``action`` says which)."""
     competency = selectors.get_competency(user=request.user, pk=pk)
-    _require_hr(request, LIBRARY_ONLY_HR)
     form = CompetencyStatusForm(request.POST)
     if not form.is_valid():
         return _competency_page(request, competency, status=400, error="Choose to retire or reinstate.")
@@ -265,22 +221,14 @@ def competency_retire(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- rating scales
 
 
-def _with_lock_state(scales: QuerySet[RatingScale]) -> QuerySet[RatingScale]:
-    """``locked`` as RatingScale.is_locked() answers it, for a whole list in one query."""
-    frozen = ~Q(status=VersionStatus.DRAFT)
-    for_goals = FormVersion.objects.filter(frozen, goals_scale=OuterRef("pk"))
-    for_competencies = FormCompetency.objects.filter(scale=OuterRef("pk")).exclude(version__status=VersionStatus.DRAFT)
-    return scales.annotate(locked=Exists(for_goals) | Exists(for_competencies))
-
-
 @login_required
 def scale_list(request: HttpRequest) -> HttpResponse:
-    scales = _with_lock_state(selectors.scales_visible_to(user=request.user)).order_by(Lower("name"), "pk")
+    scales = selectors.rating_scales(user=request.user).order_by(Lower("name"), "pk")
     rows = [{"scale": scale, "levels": _levels(scale)} for scale in scales]
     return render(
         request,
         "competencies/scales/list.html",
-        {"rows": rows, "can_manage": people.is_hr_admin(request.user)},
+        {"rows": rows, "can_manage": access.can_manage_scales(request.user)},
     )
 
 
@@ -301,9 +249,11 @@ def scale_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "scale": scale,
             "levels": _levels(scale),
-            "locked": scale.is_locked(),
-            "forms": _versions_using(request, Q(goals_scale=scale) | Q(competencies__scale=scale)),
-            "can_manage": people.is_hr_admin(request.user),
+            "locked": scale.locked,
+            "forms": selectors.versions_using(
+                user=request.user, condition=Q(goals_scale=scale) | Q(competencies__scale=scale)
+            ),
+            "can_manage": access.can_manage_scales(request.user),
         },
     )
 
@@ -352,16 +302,15 @@ def _save_scale(form: ScaleForm, formset: BaseLevelFormSet, save: Callable[..., 
             found = exc.message_dict
             formset.add_service_errors(found.pop("levels", []))
             if found:
-                add_service_errors(form, ValidationError(found))
+                apply_competency_errors(form, ValidationError(found))
         else:
-            add_service_errors(form, exc)
+            apply_competency_errors(form, exc)
     return None
 
 
-@login_required
+@requires(access.can_manage_scales, access.SCALES_ONLY_HR)
 @require_http_methods(["GET", "POST"])
 def scale_create(request: HttpRequest) -> HttpResponse:
-    _require_hr(request, SCALES_ONLY_HR)
     if request.method != "POST":
         return _scale_form_page(request, ScaleForm(), level_formset(extra=NEW_SCALE_ROWS))
     form, formset = _posted_scale(request)
@@ -378,11 +327,10 @@ def scale_create(request: HttpRequest) -> HttpResponse:
     return _scale_form_page(request, form, formset)
 
 
-@login_required
+@requires(access.can_manage_scales, access.SCALES_ONLY_HR)
 @require_http_methods(["GET", "POST"])
 def scale_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scale = selectors.get_scale(user=request.user, pk=pk)
-    _require_hr(request, SCALES_ONLY_HR)
     if request.method != "POST":
         form = ScaleForm(initial=ScaleForm.initial_for(scale))
         formset = level_formset(initial=level_initial(scale))

@@ -80,9 +80,12 @@ PERMISSION_TABLE = [
     ("hr", "get", "/forms/{form}/versions/2/preview/", None, 200),
     *[(role, "get", "/forms/{unpublished}/", None, 404) for role in ROLES[:4]],
     ("hr", "get", "/forms/{unpublished}/", None, 200),
-    *[(role, "patch", "/forms/{form}/versions/2/", {"version": 1}, 404) for role in ROLES[:4]],
-    *[(role, "post", "/forms/{form}/versions/2/publish/", {"version": 1}, 404) for role in ROLES[:4]],
-    # Writes to what they can see: 403.
+    # Every write is HR set-up: 403 whichever form or version it names (a draft's existence
+    # does not leak: a missing version answers the same), as on the pages.
+    *[(role, "patch", "/forms/{form}/versions/2/", {"version": 1}, 403) for role in ROLES[:4]],
+    *[(role, "post", "/forms/{form}/versions/2/publish/", {"version": 1}, 403) for role in ROLES[:4]],
+    *[(role, "post", "/forms/{form}/versions/9/publish/", {"version": 1}, 403) for role in ROLES[:4]],
+    *[(role, "delete", "/forms/{unpublished}/", None, 403) for role in ROLES[:4]],
     *[(role, "post", "/forms/", {"name": "Mine"}, 403) for role in ROLES[:4]],
     ("hr", "post", "/forms/", {"name": "Mine"}, 201),
     *[(role, "post", "/forms/{form}/new-draft/", None, 403) for role in ROLES[:4]],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from competencies import demo, preview, selectors
+from competencies import demo, selectors
+from competencies.selectors import preview
 from competencies.models import (
     AppraisalForm,
     AssignmentRule,

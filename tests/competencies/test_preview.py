@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from competencies import preview, services
+from competencies import services
+from competencies.selectors import preview
 from tests.competencies.conftest import PLAIN_LEVELS
 
 

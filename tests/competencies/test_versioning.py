@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from competencies import preview, selectors, services
+from competencies import selectors, services
+from competencies.selectors import preview
 from competencies.models import (
     DialogueQuestion,
     FormCompetency,

@@ -142,10 +142,11 @@ def test_it_validates_that_only_hr_changes_forms_and_rules(cast, published, draf
     assert response.status_code == 403
     publish = reverse("competencies:version_publish", args=[published.form_id, 1])
     assert client.post(publish, {"version": published.version}).status_code == 403
-    # A draft: they may not even know it exists.
-    assert client.post(builder_url(draft), builder_data(draft, goals_weight=50)).status_code == 404
+    # A draft they may not see: changing forms is HR's, whichever version is named (as in the API).
+    assert client.get(builder_url(draft)).status_code == 404
+    assert client.post(builder_url(draft), builder_data(draft, goals_weight=50)).status_code == 403
     publish = reverse("competencies:version_publish", args=[draft_form.pk, 1])
-    assert client.post(publish, {"version": draft.version}).status_code == 404
+    assert client.post(publish, {"version": draft.version}).status_code == 403
     rule = {"action": "create", "form": published.form_id, "is_default": "on", "priority": 100}
     assert client.post(reverse("competencies:rule_list"), rule).status_code == 403
     after = (state(published), state(draft), AppraisalForm.objects.count(), AssignmentRule.objects.count())

@@ -1,6 +1,7 @@
 """The rules a scale, a competency's indicators and a form must satisfy, in one place.
 
-Services, the admin and the builder all ask here, so that every path refuses
+The services check every write here; the admin, and the builder's checklist (through
+competencies.selectors.version_problems), ask here too, so that every path refuses
 the same things in the same words. Functions take plain values (or a version
 with its rows) and either return problems or raise ValidationError keyed by
 the field a person would correct.
@@ -15,7 +16,9 @@ from itertools import pairwise
 
 from django.core.exceptions import ValidationError
 
-from competencies.models import FormCompetency, FormVersion, min_process_weight
+from competencies.models import FormCompetency, FormVersion
+from core.formatting import plain
+from core.weights import weights_total_problem
 
 MAX_LEVELS = 10
 MAX_LEVEL_VALUE = Decimal("9999.99")
@@ -75,8 +78,8 @@ def level_problems(levels: Sequence[LevelSpec]) -> list[str]:
         if upper.value <= lower.value:
             problems.append(
                 f"Values must strictly increase from one level to the next: level {position} "
-                f"“{upper.label.strip()}” ({_plain(upper.value)}) is not above level {position - 1} "
-                f"“{lower.label.strip()}” ({_plain(lower.value)})."
+                f"“{upper.label.strip()}” ({plain(upper.value)}) is not above level {position - 1} "
+                f"“{lower.label.strip()}” ({plain(lower.value)})."
             )
     seen: dict[str, int] = {}
     for position, level in enumerate(levels, start=1):
@@ -98,12 +101,6 @@ def validate_levels(levels: Sequence[LevelSpec]) -> None:
         raise ValidationError({"levels": problems})
 
 
-def _plain(value: Decimal) -> str:
-    """2.00 → "2", 2.50 → "2.5": numbers as a person writes them."""
-    text = format(value.normalize(), "f")
-    return text
-
-
 # ---------------------------------------------------------------- behavioural indicators
 
 
@@ -121,22 +118,14 @@ def validate_indicators(texts: Sequence[str]) -> None:
 
 
 def section_weights_problem(goals_weight: int, competencies_weight: int) -> str | None:
-    total = goals_weight + competencies_weight
-    if total == 100:
-        return None
-    return (
-        f"The section weights total {total} (goals {goals_weight}, competencies {competencies_weight}); "
-        "they must total 100."
+    return weights_total_problem(
+        [("goals", goals_weight), ("competencies", competencies_weight)], what="section weights"
     )
 
 
 def competency_weights_problem(weights: Sequence[tuple[str, int]]) -> str | None:
-    """``weights`` are (competency name, weight) pairs in form order."""
-    total = sum(weight for _, weight in weights)
-    if not weights or total == 100:
-        return None
-    parts = ", ".join(f"{name} {weight}" for name, weight in weights)
-    return f"The competency weights total {total} ({parts}); they must total 100."
+    """``weights`` are (competency name, weight) pairs in form order; a form with none is not judged here."""
+    return weights_total_problem(weights, what="competency weights", empty_ok=True)
 
 
 def weight_range_problems(goals_weight: int, competencies_weight: int) -> dict[str, str]:
@@ -176,40 +165,3 @@ def publish_problems(version: FormVersion, rows: Sequence[FormCompetency]) -> di
         if row.competency.is_retired:
             add("competencies", f"“{row.competency.name}” is retired; remove it before publishing.")
     return problems
-
-
-# ---------------------------------------------------------------- balance
-
-
-@dataclass(frozen=True)
-class Balance:
-    """How much of a form rates results and how much rates the way work is improved.
-
-    Process-kind goals also count as process, but which goals a person has is only
-    known at appraisal; a form's own process share is its competencies section.
-    """
-
-    results_weight: int
-    process_weight: int
-    floor: int
-
-    @property
-    def below_floor(self) -> bool:
-        return self.process_weight < self.floor
-
-    @property
-    def warning(self) -> str:
-        if not self.below_floor:
-            return ""
-        return (
-            f"Over-emphasis on end results: only {self.process_weight}% of this form rates how people improve "
-            f"the work (the competencies section), below the floor of {self.floor}%. Give the competencies more "
-            "weight or add process-oriented competencies. (Process-kind goals count too, but they are only "
-            "known at appraisal.)"
-        )
-
-
-def balance(version: FormVersion) -> Balance:
-    return Balance(
-        results_weight=version.goals_weight, process_weight=version.competencies_weight, floor=min_process_weight()
-    )

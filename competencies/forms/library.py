@@ -2,7 +2,7 @@
 
 They only turn posted text into Python values; every rule (HR only, at least two
 levels, values that strictly increase, labels of their own, a locked scale) lives in
-competencies.services and competencies.validation. ``add_service_errors`` puts the
+competencies.services (competencies.services.validation). ``apply_competency_errors`` puts the
 service's messages back beside the field or the level row they are about.
 """
 
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 
 from competencies.models import Competency, Methodology, RatingScale
-from competencies.validation import MAX_LEVELS
+from competencies.services.validation import MAX_LEVELS
+from core.formatting import plain
+from core.forms import VersionedForm, apply_service_errors
 
 DEFAULT_LEVELS = 5
 NUMBER_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "level-row__number"})
@@ -34,25 +35,19 @@ def mentioned_level(message: str) -> int | None:
     return max(positions) if positions else None
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's ValidationError on the form: by field where the form has it, else at the top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, messages in exc.message_dict.items():
-        if field == "indicators" and isinstance(form, CompetencyForm):
-            for message in messages:
-                level = mentioned_level(message)
-                name = CompetencyForm.indicator_name(level) if level else None
-                form.add_error(name if name in form.fields else None, message)
-        else:
-            form.add_error(field if field in form.fields else None, messages)
-
-
-class VersionedForm(forms.Form):
-    """An edit form carries the version it was read at, so that a stale save answers 409."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+def apply_competency_errors(form: forms.Form, exc: ValidationError) -> None:
+    """``core.forms.apply_service_errors``, with each message about a competency's indicators put
+    beside the level it names."""
+    if isinstance(form, CompetencyForm) and "indicators" in getattr(exc, "error_dict", {}):
+        errors = dict(exc.message_dict)
+        for message in errors.pop("indicators"):
+            level = mentioned_level(message)
+            name = CompetencyForm.indicator_name(level) if level else None
+            form.add_error(name if name in form.fields else None, message)
+        if not errors:
+            return
+        exc = ValidationError(errors)
+    apply_service_errors(form, exc)
 
 
 # ---------------------------------------------------------------- competencies
@@ -258,8 +253,3 @@ def level_initial(scale: RatingScale) -> list[dict[str, object]]:
         {"value": plain(level.value), "label": level.label, "descriptor": level.descriptor, "order": position}
         for position, level in enumerate(sorted(scale.levels.all(), key=lambda lv: lv.order), start=1)
     ]
-
-
-def plain(value: Decimal) -> str:
-    """2.00 → "2", 2.50 → "2.5"."""
-    return f"{value.normalize():f}"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from competencies import validation
 from competencies.models import FormCompetency, FormVersion, RatingScale
-from competencies.selectors import with_rows
+from competencies.selectors.appraisal_forms import Balance, version_balance, with_rows
+from competencies.services import validation
 
 Audience = Literal["employee", "manager"]
 AUDIENCES: tuple[Audience, ...] = ("employee", "manager")
@@ -123,7 +123,7 @@ class FormPreview:
     goals: GoalsSectionView
     competencies: CompetenciesSectionView
     dialogue: DialogueSectionView
-    balance: validation.Balance
+    balance: Balance
     problems: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -162,7 +162,7 @@ def preview(version: FormVersion, *, audience: Audience = "employee") -> FormPre
                 QuestionView(id=q.pk, key=q.key, text=q.text, help_text=q.help_text) for q in version.questions.all()
             ],
         ),
-        balance=validation.balance(version),
+        balance=version_balance(version),
         problems=validation.publish_problems(version, rows) if version.is_draft else {},
     )
 

@@ -1,9 +1,10 @@
-"""Forms for the appraisal-form builder and the assignment rules.
+"""Django forms for the appraisal-form pages: a new appraisal form, the builder of a draft,
+and adding a competency or a question to it.
 
 They only turn posted text into Python values. Every rule — weights that total
 100, a frozen published version, a retired competency, one default rule — lives
-in competencies.services and competencies.validation, whose ValidationErrors the
-views put back beside the fields (``add_service_errors``).
+in competencies.services (competencies.services.validation), whose ValidationErrors the
+views put back beside the fields (``core.forms.apply_service_errors``).
 
 Choice lists are built from rows the view has already loaded, so a builder page
 with many competency rows still costs a fixed number of queries (a
@@ -12,14 +13,12 @@ ModelChoiceField would query once per select it draws).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from competencies.models import (
-    AppraisalForm,
-    AssignmentRule,
     Competency,
     DialogueQuestion,
     FormCompetency,
@@ -27,31 +26,14 @@ from competencies.models import (
     Methodology,
     RatingScale,
 )
-from people.models import Department
+from core.forms import VersionedForm, VersionField
 
 WEIGHT_INPUT_ATTRS = {"inputmode": "numeric", "min": "0", "max": "100", "step": "1", "autocomplete": "off"}
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError, aliases: Mapping[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form: by field where the form has it, else at the top."""
-    aliases = aliases or {}
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, messages in exc.message_dict.items():
-        name = aliases.get(field, field)
-        form.add_error(name if name in form.fields else None, messages)
 
 
 def _scale_choices(scales: Iterable[RatingScale], blank: str | None) -> list[tuple[str, str]]:
     choices = [("", blank)] if blank is not None else []
     return choices + [(str(s.pk), s.name) for s in scales]
-
-
-class VersionedForm(forms.Form):
-    """Carries the version of the record it was read at, so that a stale save answers 409."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 # ---------------------------------------------------------------- forms
@@ -88,6 +70,8 @@ class BuilderForm(VersionedForm):
     Numbers are checked for being numbers here; whether they add up is the service's
     question, so that its message (with the numbers that are off) is the one shown.
     """
+
+    version = VersionField()  # every builder save names the version it was read at
 
     goals_weight = forms.IntegerField(
         label="Goals section weight", widget=forms.NumberInput(attrs={**WEIGHT_INPUT_ATTRS, "data-weight": "goals"})
@@ -174,6 +158,8 @@ class DetachedForm(VersionedForm):
     """A form whose fields sit inside another form's markup (the builder's), tied to their own
     <form id=...> element by the HTML ``form`` attribute: HTML forms cannot nest."""
 
+    version = VersionField()  # every builder save names the version it was read at
+
     html_id = ""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -219,48 +205,3 @@ class AddQuestionForm(DetachedForm):
     help_text = forms.CharField(
         label="Help text", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown under it."
     )
-
-
-# ---------------------------------------------------------------- assignment rules
-
-
-class RuleForm(forms.Form):
-    form = forms.ModelChoiceField(
-        label="Appraisal form",
-        queryset=AppraisalForm.objects.order_by("name"),
-        empty_label="Choose a form",
-        help_text="A form without a published version is skipped, so the next rule down applies.",
-    )
-    department = forms.ModelChoiceField(
-        queryset=Department.objects.order_by("name"),
-        required=False,
-        empty_label="Any department",
-        help_text="Applies to this department and the departments under it.",
-    )
-    job_title = forms.CharField(max_length=120, required=False, help_text="Matched exactly, ignoring case.")
-    is_default = forms.BooleanField(
-        label="Default rule (everyone no other rule matches)",
-        required=False,
-        help_text="The default names neither a department nor a job title.",
-    )
-    priority = forms.IntegerField(
-        min_value=0,
-        max_value=32767,
-        initial=100,
-        help_text="Among rules of the same kind, the lowest number wins.",
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
-
-    @classmethod
-    def initial_for(cls, rule: AssignmentRule) -> dict[str, object]:
-        return {
-            "form": rule.form_id,
-            "department": rule.department_id,
-            "job_title": rule.job_title,
-            "is_default": rule.is_default,
-            "priority": rule.priority,
-            "version": rule.version,
-        }
-
-    def service_data(self) -> dict[str, object]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
