@@ -1,6 +1,11 @@
-"""Who may read and change one person's records in a review cycle.
+"""Who may see and do what in review cycles — the one place that decides it.
 
-Pages, the API and the services all ask ``access_for``, so the rules live here once:
+The shape every app's ``access.py`` follows: ``<things>_visible_to(user)`` querysets
+(a record outside them answers 404) and ``can_<verb>(user[, obj])`` checks (a
+role-reserved page or endpoint answers 403). Cycle set-up, launch, phase moves,
+closing, nudges, the HR dashboard, exports and the cycle history are HR's
+(``can_manage_cycles``). For one person's records, pages, the API and the services
+ask ``access_for``:
 
 - the person appraised (the employee) reads their own records and writes the
   self side while the self-assessment is open;
@@ -20,8 +25,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appraisals.models import Appraisal, AppraisalState, Participant
-from people import selectors as people
+from django.db.models import Q, QuerySet
+
+from appraisals.models import Appraisal, AppraisalState, CheckIn, DevelopmentPlan, Participant, ReviewCycle
+from people import access as people
+
+HR_ONLY_CYCLES = "Only HR admins may set up and run review cycles."
+
+PARTICIPANT_RELATED = (
+    "participant__cycle",
+    "participant__cycle__period",
+    "participant__employee",
+    "participant__employee__department",
+    "participant__reviewer",
+    "participant__form_version",
+    "participant__form_version__form",
+)
 
 # States in which each side of an appraisal is open for writing.
 SELF_STATES = frozenset({AppraisalState.SELF_ASSESSMENT})
@@ -112,6 +131,86 @@ def access_for(user, participant: Participant, appraisal: Appraisal | None = Non
         can_acknowledge=is_employee and state == AppraisalState.DIALOGUE and shared,
         can_lock=is_hr and state is not None and state != AppraisalState.LOCKED,
         sees_history=is_hr,
+    )
+
+
+def can_see_score(user, participant: Participant, appraisal: Appraisal | None = None) -> bool:
+    """Whether ``user`` may see the score of ``participant``'s appraisal: the employee once the
+    reviewer has shared it, the others who may read the appraisal always (it exists once the
+    review is submitted). Lists, the appraisal page and the API all ask this."""
+    return access_for(user, participant, appraisal).sees_manager_ratings
+
+
+# ---------------------------------------------------------------- roles
+
+
+def can_manage_cycles(user) -> bool:  # type: ignore[no-untyped-def]
+    """HR sets cycles up, launches them, moves their phases, closes them, nudges, and reads the
+    cycle dashboard, exports and history."""
+    return people.is_hr_admin(user)
+
+
+def can_lock(user) -> bool:  # type: ignore[no-untyped-def]
+    """Locking an appraisal (and closing a cycle, which locks them all) is HR's."""
+    return people.is_hr_admin(user)
+
+
+# ---------------------------------------------------------------- what a user may see
+
+
+def _scope(user, prefix: str) -> Q | None:  # type: ignore[no-untyped-def]
+    """Which records (reached through ``prefix``, the path to the Participant) the user may read;
+    None means all of them (HR), an impossible filter means none."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if people.is_hr_admin(user):
+        return None
+    me = people.employee_for_user(user)
+    if me is None:
+        return Q(pk__in=[])
+    # Their own, the ones they review, and everyone under them in the chain (whose path starts with
+    # theirs; a record without its path is above nobody).
+    scope = Q(**{f"{prefix}employee_id": me.pk}) | Q(**{f"{prefix}reviewer_id": me.pk})
+    if me.path:
+        scope |= Q(**{f"{prefix}employee__path__startswith": me.path})
+    return scope
+
+
+def _scoped(queryset: QuerySet, user, prefix: str) -> QuerySet:  # type: ignore[type-arg, no-untyped-def]
+    scope = _scope(user, prefix)
+    return queryset if scope is None else queryset.filter(scope)
+
+
+def participants_visible_to(user) -> QuerySet[Participant]:  # type: ignore[no-untyped-def]
+    """The people in cycles this user may read the records of: their own, those they review,
+    everyone below them in the chain; HR all."""
+    queryset = Participant.objects.select_related("cycle", "employee__department", "reviewer", "form_version__form")
+    return _scoped(queryset, user, "")
+
+
+def cycles_visible_to(user) -> QuerySet[ReviewCycle]:  # type: ignore[no-untyped-def]
+    """HR sees every cycle; anyone else the cycles they take part in, review in, or manage someone in."""
+    if people.is_hr_admin(user):
+        return ReviewCycle.objects.select_related("period", "created_by")
+    visible = participants_visible_to(user).values("cycle_id")
+    return ReviewCycle.objects.select_related("period", "created_by").filter(pk__in=visible)
+
+
+def appraisals_visible_to(user) -> QuerySet[Appraisal]:  # type: ignore[no-untyped-def]
+    return _scoped(Appraisal.objects.select_related(*PARTICIPANT_RELATED), user, "participant__")
+
+
+def checkins_visible_to(user) -> QuerySet[CheckIn]:  # type: ignore[no-untyped-def]
+    return _scoped(
+        CheckIn.objects.select_related(*PARTICIPANT_RELATED, "participant__appraisal"), user, "participant__"
+    )
+
+
+def development_plans_visible_to(user) -> QuerySet[DevelopmentPlan]:  # type: ignore[no-untyped-def]
+    return _scoped(
+        DevelopmentPlan.objects.select_related(*PARTICIPANT_RELATED, "participant__appraisal"),
+        user,
+        "participant__",
     )
 
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from appraisals import dashboards as cycle_dashboards
+from appraisals.selectors import cycles as cycle_dashboards
 from appraisals.services import todos as cycle_todos
 from audits import selectors as audits
 from audits import survey_selectors as surveys

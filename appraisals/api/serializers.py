@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appraisals import history
-from appraisals.access import access_for
+from appraisals.access import can_see_score
 from appraisals.models import (
     ActionStatus,
     Appraisal,
@@ -159,8 +159,7 @@ class AppraisalSerializer(ParticipantFieldsMixin, serializers.ModelSerializer):
         )
     )
     def get_score(self, appraisal: Appraisal) -> str | None:
-        access = access_for(self.context["request"].user, appraisal.participant, appraisal)
-        if appraisal.score is None or not access.sees_manager_ratings:
+        if appraisal.score is None or not can_see_score(self.context["request"].user, appraisal.participant, appraisal):
             return None
         return str(appraisal.score)
 
@@ -252,7 +251,7 @@ class LastChangeSerializer(serializers.Serializer):
     record = serializers.CharField()
 
 
-class HistoryEntrySerializer(serializers.Serializer):
+class AppraisalHistoryEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     who = serializers.SerializerMethodField()
     record = serializers.CharField()
@@ -283,7 +282,7 @@ class AppraisalDetailSerializer(AppraisalSerializer):
     manager_hidden = serializers.BooleanField(source="page.manager_hidden", read_only=True)
     self_hidden = serializers.BooleanField(source="page.self_hidden", read_only=True)
     last_change = LastChangeSerializer(source="page.last_change", read_only=True, allow_null=True)
-    history = HistoryEntrySerializer(
+    history = AppraisalHistoryEntrySerializer(
         source="page.history", many=True, read_only=True, help_text="HR only; empty for everyone else."
     )
 

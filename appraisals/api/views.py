@@ -23,7 +23,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appraisals import selectors
-from appraisals.access import access_for
+from appraisals.access import (
+    access_for,
+    appraisals_visible_to,
+    checkins_visible_to,
+    cycles_visible_to,
+    development_plans_visible_to,
+)
 from appraisals.api.serializers import (
     AcknowledgeSerializer,
     ActionCreateSerializer,
@@ -45,6 +51,7 @@ from appraisals.api.serializers import (
 from appraisals.models import Appraisal, CheckIn, DevelopmentAction, DevelopmentPlan, ReviewCycle
 from appraisals.services import appraisals as workflow
 from appraisals.services import checkins, development
+from core.access import Requires
 from core.api import validated
 
 BAD_REQUEST = OpenApiResponse(
@@ -65,11 +72,11 @@ class CycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     review someone in, or manage someone in. Set-up, launch and phases are HR's pages."""
 
     serializer_class = CycleSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[ReviewCycle]:
-        return selectors.cycles_visible_to(user=self.request.user).order_by("-start", "pk")
+        return cycles_visible_to(self.request.user).order_by("-start", "pk")
 
     def filter_queryset(self, queryset: QuerySet[ReviewCycle]) -> QuerySet[ReviewCycle]:
         if self.action != "list":
@@ -101,11 +108,11 @@ class AppraisalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     only once shared. PATCH saves a draft; the steps are actions."""
 
     serializer_class = AppraisalSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Appraisal]:
-        return selectors.appraisals_visible_to(user=self.request.user).order_by(
+        return appraisals_visible_to(self.request.user).order_by(
             "-participant__cycle__start", "participant__employee__full_name", "pk"
         )
 
@@ -208,11 +215,11 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     them; the reviewer completes one, which keeps a snapshot of the goals' progress."""
 
     serializer_class = CheckInSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[CheckIn]:
-        return selectors.checkins_visible_to(user=self.request.user).order_by(
+        return checkins_visible_to(self.request.user).order_by(
             "-participant__cycle__start", "participant__employee__full_name", "pk"
         )
 
@@ -256,13 +263,13 @@ class DevelopmentPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     and their reviewer write them and mark them agreed; then only actions' status moves."""
 
     serializer_class = DevelopmentPlanSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[DevelopmentPlan]:
         actions = Prefetch("actions", queryset=DevelopmentAction.objects.select_related("competency"))
         return (
-            selectors.plans_visible_to(user=self.request.user)
+            development_plans_visible_to(self.request.user)
             .prefetch_related(actions)
             .order_by("-participant__cycle__start", "participant__employee__full_name", "pk")
         )

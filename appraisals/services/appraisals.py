@@ -30,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from appraisals import history, scoring
-from appraisals.access import AppraisalAccess, access_for
+from appraisals.access import AppraisalAccess, access_for, can_lock
 from appraisals.models import (
     LOCKED_MESSAGE,
     Appraisal,
@@ -45,8 +45,9 @@ from appraisals.models import (
 from appraisals.services import todos
 from cascade.models import Approval, Goal, GoalKind, GoalLevel, GoalStatus, PriorityStatus, QualityPriority
 from competencies.models import DialogueQuestion, FormCompetency, QuestionKey, ScaleLevel
+from core.access import deny_unless
 from core.errors import ConflictError
-from people import selectors as people
+from core.formatting import plain
 
 HR_ONLY_ACTIONS = (
     "HR reads appraisals and changes them only through HR actions, such as closing the cycle; "
@@ -142,7 +143,7 @@ def _rating(value: object, levels: list[Decimal], field: str, label: str, scale_
     for level in levels:
         if number.is_finite() and level == number:
             return level
-    allowed = ", ".join(format(level.normalize(), "f") for level in levels)
+    allowed = ", ".join(plain(level) for level in levels)
     raise ValidationError({field: f"{label}: {value} is not a level of the scale “{scale_name}” ({allowed})."})
 
 
@@ -601,8 +602,8 @@ def appraisal_acknowledge(*, user, appraisal: Appraisal, expected_version: int |
 
 def appraisal_lock(*, appraisal: Appraisal, user, expected_version: int | None = None) -> Appraisal:
     """Make the appraisal final, from any state (HR, or the cycle closing: ``user`` None); the final score is stored."""
-    if user is not None and not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR admins can lock an appraisal.")
+    if user is not None:
+        deny_unless(can_lock(user), "Only HR admins can lock an appraisal.")
     with transaction.atomic():
         current = Appraisal.objects.select_for_update().filter(pk=appraisal.pk).values_list("state", flat=True).first()
         if current == AppraisalState.LOCKED:
@@ -622,8 +623,8 @@ def lock_cycle(*, cycle: ReviewCycle, user=None) -> int:  # type: ignore[no-unty
 
     For closing a cycle: a fixed number of queries per thousand appraisals. Returns how many it locked.
     """
-    if user is not None and not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR admins can close a cycle.")
+    if user is not None:
+        deny_unless(can_lock(user), "Only HR admins can close a cycle.")
     with transaction.atomic():
         open_ids = list(
             Appraisal.objects.select_for_update()

@@ -29,13 +29,14 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from appraisals import history, notifications
+from appraisals.access import can_manage_cycles
 from appraisals.models import (
     PHASE_ORDER,
     Appraisal,
@@ -57,8 +58,9 @@ from cascade.models import GoalPeriod
 from competencies import selectors as competencies
 from competencies.models import FormVersion, VersionStatus
 from core import jobs
+from core.access import deny_unless
 from core.errors import ConflictError
-from people import selectors as people
+from people import access as people
 from people.models import Department, Employee
 
 logger = logging.getLogger(__name__)
@@ -74,11 +76,6 @@ SETUP_ONLY_FIELDS = CYCLE_FIELDS - {"name"}
 CYCLE_RECORD = "cycle"
 MOVED_BY_HR = "moved to another phase"
 MOVED_BY_DATE = "moved to the phase of the date"
-
-
-def _require_hr(user, action: str) -> None:
-    if not people.is_hr_admin(user):
-        raise PermissionDenied(f"Only HR can {action}.")
 
 
 def _names(employees: Sequence[Employee]) -> str:
@@ -219,7 +216,7 @@ def cycle_create(
     reviews (the participants' approved goals in it are the appraisals' goals); left out or
     None, it is the open period that holds the Plan window. No period is ever created here.
     """
-    _require_hr(user, "set up review cycles")
+    deny_unless(can_manage_cycles(user), "Only HR can set up review cycles.")
     departments, excluded = list(departments), list(excluded)
     cycle = ReviewCycle(created_by=people.employee_for_user(user))
     _apply(cycle, data)
@@ -249,7 +246,7 @@ def cycle_update(
 ) -> ReviewCycle:
     """HR changes a cycle. Dates, methodology and who takes part change only while it is
     being set up; the name until it is closed. A save based on a stale read: ConflictError."""
-    _require_hr(user, "change review cycles")
+    deny_unless(can_manage_cycles(user), "Only HR can change review cycles.")
     with transaction.atomic():
         current = _locked(cycle)
         if expected_version is not None and current.version != expected_version:
@@ -300,7 +297,7 @@ def override_set(
     launched the form is fixed, but a new reviewer takes over at once: the participant's
     reviewer changes and their open reviewer to-dos move to the new reviewer.
     """
-    _require_hr(user, "set per-person overrides")
+    deny_unless(can_manage_cycles(user), "Only HR can set per-person overrides.")
     errors: dict[str, str] = {}
     if form_version is None and reviewer is None:
         raise ValidationError("Choose a form, a reviewer or both; otherwise the rules already apply.")
@@ -363,7 +360,7 @@ def _change_reviewer(participant: Participant, reviewer: Employee, user) -> None
 
 def override_clear(*, user, cycle: ReviewCycle, employee: Employee) -> None:
     """HR removes a person's override: the rules and their manager apply again (before they are launched)."""
-    _require_hr(user, "clear per-person overrides")
+    deny_unless(can_manage_cycles(user), "Only HR can clear per-person overrides.")
     with transaction.atomic():
         current = _locked(cycle)
         if Participant.objects.filter(cycle=current, employee=employee).exists():
@@ -493,7 +490,7 @@ def cycle_launch(*, user, cycle: ReviewCycle) -> ReviewCycle:
     stopped (still ``launching``) may be started again; it finishes what is missing."""
     from appraisals.tasks import launch_cycle  # the task module imports this one
 
-    _require_hr(user, "launch review cycles")
+    deny_unless(can_manage_cycles(user), "Only HR can launch review cycles.")
     with transaction.atomic():
         current = _locked(cycle)
         if current.state in {CycleState.ACTIVE, CycleState.CLOSED}:
@@ -530,7 +527,7 @@ def launch_resume(*, user, cycle: ReviewCycle) -> ReviewCycle:
     that is moving, or already resumed a moment ago, is left alone, so a second press does nothing."""
     from appraisals.tasks import launch_cycle  # the task module imports this one
 
-    _require_hr(user, "resume a launch")
+    deny_unless(can_manage_cycles(user), "Only HR can resume a launch.")
     with transaction.atomic():
         current = _locked(cycle)
         if current.state != CycleState.LAUNCHING:
@@ -659,7 +656,7 @@ def participants_add(*, user, cycle: ReviewCycle, employees: Iterable[Employee])
     """HR adds people to a running cycle: the same records as the launch, their form and reviewer
     by the same rules, started and given the current phase's to-dos. People already in it are
     skipped; an exclusion of someone added is lifted. Returns the new participants."""
-    _require_hr(user, "add people to a review cycle")
+    deny_unless(can_manage_cycles(user), "Only HR can add people to a review cycle.")
     employees = list(employees)
     with transaction.atomic():
         current = _locked(cycle)
@@ -727,7 +724,7 @@ def _move(cycle: ReviewCycle, phase: str, *, user, action: str, notify: bool = T
 def phase_move(*, user, cycle: ReviewCycle, phase: str) -> ReviewCycle:
     """HR moves a running cycle to another phase, forwards or back. The daily job leaves the
     cycle where HR put it until the window of a later phase opens."""
-    _require_hr(user, "move a review cycle to another phase")
+    deny_unless(can_manage_cycles(user), "Only HR can move a review cycle to another phase.")
     if phase not in Phase.values:
         raise ValidationError({"phase": "Choose plan, do, study or act."})
     with transaction.atomic():
@@ -779,7 +776,7 @@ def cycle_close(*, user, cycle: ReviewCycle) -> ReviewCycle:
     """HR closes a running cycle: every appraisal is locked with its final score, whatever state
     it reached (the workflow's lock_cycle), and the cycle is closed, all in one transaction. Its
     open to-dos drop off the lists."""
-    _require_hr(user, "close review cycles")
+    deny_unless(can_manage_cycles(user), "Only HR can close review cycles.")
     with transaction.atomic():
         current = _locked(cycle)
         if current.state != CycleState.ACTIVE:

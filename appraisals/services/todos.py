@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisals import notifications
+from appraisals.access import can_manage_cycles
 from appraisals.models import (
     AppraisalState,
     CycleState,
@@ -41,7 +42,9 @@ from appraisals.models import (
     ToDoKind,
 )
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
-from people import selectors as people
+from core.access import deny_unless
+from core.log import log_action, log_actions
+from people import access as people
 from people.models import Employee
 
 # A to-do is reminded about at most once in this many days (1 = daily).
@@ -120,9 +123,24 @@ def todo_done(*, user, todo: ToDo) -> ToDo:
     me = people.employee_for_user(user)
     if me is None or me.pk != todo.employee_id:
         raise PermissionDenied("Only the person a to-do is for can tick it off.")
-    ToDo.objects.filter(pk=todo.pk, done_at__isnull=True).update(done_at=timezone.now())
-    todo.refresh_from_db(fields=["done_at"])
+    with transaction.atomic():
+        now = timezone.now()
+        if ToDo.objects.filter(pk=todo.pk, done_at__isnull=True).update(done_at=now):
+            log_action(todo, "appraisals.todo.done", user=user, changes={"done_at": (None, now)})
+        todo.refresh_from_db(fields=["done_at"])
     return todo
+
+
+def _tick(open_todos: QuerySet[ToDo], *, action: str) -> int:
+    """Tick these open to-dos now and log each (two queries and one insert per thousand)."""
+    with transaction.atomic():
+        ticked = list(open_todos.select_related("employee").select_for_update(of=("self",)))
+        if not ticked:
+            return 0
+        now = timezone.now()
+        count = ToDo.objects.filter(pk__in=[t.pk for t in ticked], done_at__isnull=True).update(done_at=now)
+        log_actions(ticked, action, data={"done_at": now})
+    return count
 
 
 def complete_todos(*, participant: Participant, kind: str, employee: Employee | None = None) -> int:
@@ -134,7 +152,7 @@ def complete_todos(*, participant: Participant, kind: str, employee: Employee | 
     open_todos = ToDo.objects.filter(participant=participant, kind=kind, done_at__isnull=True)
     if employee is not None:
         open_todos = open_todos.filter(employee=employee)
-    return open_todos.update(done_at=timezone.now())
+    return _tick(open_todos, action="appraisals.todo.done")
 
 
 def _finished(kind: str) -> Q:
@@ -166,8 +184,9 @@ def tick_finished(*, cycle: ReviewCycle | None = None) -> int:
     open_todos = (
         open_todos.filter(cycle=cycle) if cycle is not None else open_todos.filter(cycle__state=CycleState.ACTIVE)
     )
-    now = timezone.now()
-    return sum(open_todos.filter(_finished(kind), kind=kind).update(done_at=now) for kind in ToDoKind.values)
+    return sum(
+        _tick(open_todos.filter(_finished(kind), kind=kind), action="appraisals.todo.done") for kind in ToDoKind.values
+    )
 
 
 def todo_add(
@@ -190,9 +209,13 @@ def todo_add(
         employee_id=holder_id, cycle_id=cycle.pk, kind=kind, participant=participant, defaults={"due": due}
     )
     changed = created
-    if not created and todo.done_at is not None:
+    if created:
+        log_action(todo, "appraisals.todo.given", data={"due": due})
+    elif todo.done_at is not None:
+        before = todo.done_at, todo.due
         todo.done_at, todo.due, todo.last_reminded_at = None, due, None
         todo.save(update_fields=["done_at", "due", "last_reminded_at"])
+        log_action(todo, "appraisals.todo.reopened", changes={"done_at": (before[0], None), "due": (before[1], due)})
         changed = True
     if changed and notify:
         notifications.queue_new_todos([todo])
@@ -274,7 +297,10 @@ def phase_todos(cycle: ReviewCycle, phase: str, *, participants: QuerySet[Partic
         for holder, kind, participant in dict.fromkeys(planned)
         if (holder, kind, participant) not in existing
     ]
-    return ToDo.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    created = ToDo.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    if created:  # one entry for the lot: the phase move that brings them is logged beside it
+        log_action(cycle, "appraisals.todos.given", data={"phase": phase, "count": len(created)})
+    return created
 
 
 # ---------------------------------------------------------------- chasing
@@ -314,12 +340,13 @@ def send_reminders(*, today: datetime.date) -> int:
 def nudge(*, user, cycle: ReviewCycle, employees: Iterable[Employee] | None = None) -> int:
     """HR chases the late in one cycle now (everyone with overdue to-dos, or the people given),
     whenever they were last reminded. Returns the number of emails sent."""
-    if not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR can nudge people about their to-dos.")
+    deny_unless(can_manage_cycles(user), "Only HR can nudge people about their to-dos.")
     today = timezone.localdate()
     tick_finished(cycle=cycle)
     candidates = _overdue(today).filter(cycle=cycle)
     if employees is not None:
         candidates = candidates.filter(employee__in=[e.pk for e in employees])
     ids = _claim(candidates, timezone.now())
+    if ids:
+        log_action(cycle, "appraisals.todos.nudged", user=user, data={"todos": len(ids)})
     return notifications.send_reminders(ids) if ids else 0

@@ -382,3 +382,24 @@ __all__ = [
     "appraisal_scenario",
     "fill_blank_ratings",
 ]
+
+
+# ---------------------------------------------------------------- cycle windows around today
+
+TODAY = datetime.date.today()
+
+
+def days(n: int) -> datetime.date:
+    return TODAY + datetime.timedelta(days=n)
+
+
+def data_around_today(phase: str = Phase.PLAN, **changes: object) -> dict[str, object]:
+    """A cycle whose ``phase`` window contains today; each window is 30 days."""
+    offset = {Phase.PLAN: 0, Phase.DO: 31, Phase.STUDY: 62, Phase.ACT: 93}[phase]
+    data: dict[str, object] = {"name": "Launch test", "methodology": "pdsa"}
+    for index, name in enumerate((Phase.PLAN, Phase.DO, Phase.STUDY, Phase.ACT)):
+        data[f"{name}_start"] = days(index * 31 - offset - 10)
+        data[f"{name}_end"] = days(index * 31 - offset + 19)
+    data["start"], data["end"] = data["plan_start"], data["act_end"]
+    data.update(changes)
+    return data

@@ -28,12 +28,6 @@ from tests.factories import EmployeeFactory
 BASE = "/api/v1"
 
 
-def api(employee) -> APIClient:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    client.force_authenticate(user=employee.user)
-    return client
-
-
 @pytest.fixture
 def s(cast):  # type: ignore[no-untyped-def]
     return appraisal_scenario(employee=cast.employee)
@@ -64,8 +58,8 @@ def _self_rate_all(client: APIClient, s) -> None:  # type: ignore[no-untyped-def
     assert _patch(client, s, body).status_code == 200
 
 
-def _through_review(s, cast, *, share: bool) -> None:  # type: ignore[no-untyped-def]
-    employee, manager = api(cast.employee), api(cast.manager)
+def _through_review(api_client_for, s, cast, *, share: bool) -> None:  # type: ignore[no-untyped-def]
+    employee, manager = api_client_for(cast.employee), api_client_for(cast.manager)
     _self_rate_all(employee, s)
     assert _step(employee, s, "submit-self").status_code == 200
     body = {
@@ -93,17 +87,17 @@ def _through_review(s, cast, *, share: bool) -> None:  # type: ignore[no-untyped
         ("stranger", 0, 404),
     ],
 )
-def test_appraisals_are_visible_to_the_person_their_managers_and_hr_only(s, cast, who, listed, detail):
-    client = api(getattr(cast, who))
+def test_appraisals_are_visible_to_the_person_their_managers_and_hr_only(api_client_for, s, cast, who, listed, detail):
+    client = api_client_for(getattr(cast, who))
     assert client.get(f"{BASE}/appraisals/").json()["count"] == listed
     assert client.get(_url(s)).status_code == detail
     assert client.get(f"{BASE}/check-ins/{s.check_in.pk}/").status_code == detail
     assert client.get(f"{BASE}/development-plans/{s.plan.pk}/").status_code == detail
 
 
-def test_a_peer_with_the_same_manager_sees_nothing(s, cast):
+def test_a_peer_with_the_same_manager_sees_nothing(api_client_for, s, cast):
     peer = EmployeeFactory(manager=cast.manager, department=cast.employee.department)
-    client = api(peer)
+    client = api_client_for(peer)
     assert client.get(_url(s)).status_code == 404
     assert client.patch(_url(s), {"version": 1}, format="json").status_code == 404
     assert client.post(_url(s, "submit-self/"), {"version": 1}, format="json").status_code == 404
@@ -114,8 +108,8 @@ def test_anonymous_requests_are_refused(s):
     assert APIClient().get(f"{BASE}/appraisals/").status_code == 401
 
 
-def test_the_list_filters_by_cycle_and_state(s, cast):
-    client = api(cast.hr)
+def test_the_list_filters_by_cycle_and_state(api_client_for, s, cast):
+    client = api_client_for(cast.hr)
     assert client.get(f"{BASE}/appraisals/", {"cycle": s.cycle.pk}).json()["count"] == 1
     assert client.get(f"{BASE}/appraisals/", {"state": "locked"}).json()["count"] == 0
     assert client.get(f"{BASE}/appraisals/", {"state": "nonsense"}).status_code == 400
@@ -124,8 +118,8 @@ def test_the_list_filters_by_cycle_and_state(s, cast):
 # ---------------------------------------------------------------- the page's content
 
 
-def test_the_detail_has_goals_with_charts_competencies_with_descriptors_and_questions(s, cast):
-    body = api(cast.employee).get(_url(s)).json()
+def test_the_detail_has_goals_with_charts_competencies_with_descriptors_and_questions(api_client_for, s, cast):
+    body = api_client_for(cast.employee).get(_url(s)).json()
     assert [g["title"] for g in body["goals"]] == ["Goal 1", "Goal 2"]
     first = body["goals"][0]
     assert first["chart"]["n"] == 12
@@ -141,9 +135,9 @@ def test_the_detail_has_goals_with_charts_competencies_with_descriptors_and_ques
     assert body["permissions"]["can_edit_manager"] is False
 
 
-def test_a_goal_whose_chart_shows_a_special_cause_carries_no_caution(cast):
+def test_a_goal_whose_chart_shows_a_special_cause_carries_no_caution(api_client_for, cast):
     s = appraisal_scenario(employee=cast.employee, measure_values=[50] * 10 + [70] * 8)
-    first = api(cast.employee).get(_url(s)).json()["goals"][0]
+    first = api_client_for(cast.employee).get(_url(s)).json()["goals"][0]
     assert first["special_cause"] is True
     assert (first["common_cause_caution"], first["caution"]) == (False, "")
 
@@ -151,9 +145,9 @@ def test_a_goal_whose_chart_shows_a_special_cause_carries_no_caution(cast):
 # ---------------------------------------------------------------- drafts and 409
 
 
-def test_the_employee_saves_a_draft(s, cast):
+def test_the_employee_saves_a_draft(api_client_for, s, cast):
     response = _patch(
-        api(cast.employee),
+        api_client_for(cast.employee),
         s,
         {
             "goal_ratings": [{"goal": s.goals[0].pk, "rating": "3", "comment": "Halfway"}],
@@ -168,8 +162,8 @@ def test_the_employee_saves_a_draft(s, cast):
     assert body["competencies"][0]["self_evidence"] == "Led the map"
 
 
-def test_a_stale_save_answers_409_and_loses_nothing(s, cast):
-    client = api(cast.employee)
+def test_a_stale_save_answers_409_and_loses_nothing(api_client_for, s, cast):
+    client = api_client_for(cast.employee)
     first = client.patch(
         _url(s), {"version": 1, "goal_ratings": [{"goal": s.goals[0].pk, "rating": "4"}]}, format="json"
     )
@@ -183,29 +177,29 @@ def test_a_stale_save_answers_409_and_loses_nothing(s, cast):
     assert _version(s) == 2
 
 
-def test_a_rating_off_the_scale_answers_400_naming_the_field(s, cast):
-    response = _patch(api(cast.employee), s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "9"}]})
+def test_a_rating_off_the_scale_answers_400_naming_the_field(api_client_for, s, cast):
+    response = _patch(api_client_for(cast.employee), s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "9"}]})
     assert response.status_code == 400
     assert f"goal_ratings.{s.goals[0].pk}.rating" in response.json()
     assert not GoalRating.objects.exists()
 
 
-def test_the_state_cannot_be_written(s, cast):
-    response = _patch(api(cast.employee), s, {"state": "locked"})
+def test_the_state_cannot_be_written(api_client_for, s, cast):
+    response = _patch(api_client_for(cast.employee), s, {"state": "locked"})
     assert response.status_code == 400
     assert "state" in response.json()
     assert Appraisal.objects.get(pk=s.appraisal.pk).state == AppraisalState.SELF_ASSESSMENT
 
 
-def test_the_version_is_required(s, cast):
-    response = api(cast.employee).patch(_url(s), {"employee_comment": "x"}, format="json")
+def test_the_version_is_required(api_client_for, s, cast):
+    response = api_client_for(cast.employee).patch(_url(s), {"employee_comment": "x"}, format="json")
     assert response.status_code == 400
     assert "version" in response.json()
 
 
 @pytest.mark.parametrize(("who", "status"), [("manager", 400), ("chief", 403), ("hr", 403)])
-def test_only_the_open_side_may_be_written(s, cast, who, status):
-    response = _patch(api(getattr(cast, who)), s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "4"}]})
+def test_only_the_open_side_may_be_written(api_client_for, s, cast, who, status):
+    response = _patch(api_client_for(getattr(cast, who)), s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "4"}]})
     assert response.status_code == status
     assert not GoalRating.objects.exists()
 
@@ -213,9 +207,9 @@ def test_only_the_open_side_may_be_written(s, cast, who, status):
 # ---------------------------------------------------------------- the steps
 
 
-def test_the_whole_journey_through_the_api(s, cast):
-    _through_review(s, cast, share=True)
-    employee = api(cast.employee)
+def test_the_whole_journey_through_the_api(api_client_for, s, cast):
+    _through_review(api_client_for, s, cast, share=True)
+    employee = api_client_for(cast.employee)
     response = _step(employee, s, "acknowledge", comment="Fair")
     assert response.status_code == 200
     body = response.json()
@@ -235,14 +229,14 @@ def test_the_whole_journey_through_the_api(s, cast):
         ("manager", "acknowledge", 403),
     ],
 )
-def test_each_step_is_refused_to_the_wrong_person_or_state(s, cast, who, step, status):
-    response = _step(api(getattr(cast, who)), s, step)
+def test_each_step_is_refused_to_the_wrong_person_or_state(api_client_for, s, cast, who, step, status):
+    response = _step(api_client_for(getattr(cast, who)), s, step)
     assert response.status_code == status
     assert Appraisal.objects.get(pk=s.appraisal.pk).state == AppraisalState.SELF_ASSESSMENT
 
 
-def test_a_step_twice_answers_400_with_the_reason(s, cast):
-    client = api(cast.employee)
+def test_a_step_twice_answers_400_with_the_reason(api_client_for, s, cast):
+    client = api_client_for(cast.employee)
     _self_rate_all(client, s)
     assert _step(client, s, "submit-self").status_code == 200
     second = _step(client, s, "submit-self")
@@ -250,36 +244,36 @@ def test_a_step_twice_answers_400_with_the_reason(s, cast):
     assert "already been submitted" in str(second.json())
 
 
-def test_a_stale_step_answers_409(s, cast):
-    response = api(cast.employee).post(_url(s, "submit-self/"), {"version": 99}, format="json")
+def test_a_stale_step_answers_409(api_client_for, s, cast):
+    response = api_client_for(cast.employee).post(_url(s, "submit-self/"), {"version": 99}, format="json")
     assert response.status_code == 409
 
 
 # ---------------------------------------------------------------- manager ratings hidden until shared
 
 
-def test_the_employee_sees_the_managers_ratings_only_once_shared(s, cast):
-    _through_review(s, cast, share=False)
-    hidden = api(cast.employee).get(_url(s)).json()
+def test_the_employee_sees_the_managers_ratings_only_once_shared(api_client_for, s, cast):
+    _through_review(api_client_for, s, cast, share=False)
+    hidden = api_client_for(cast.employee).get(_url(s)).json()
     assert hidden["goals"][0]["manager_rating"] is None
     assert hidden["goals"][0]["manager_comment"] == ""
     assert hidden["competencies"][0]["manager_rating"] is None
     assert (hidden["score"], hidden["score_detail"], hidden["manager_hidden"]) == (None, None, True)
-    listed = api(cast.employee).get(f"{BASE}/appraisals/").json()["results"][0]
+    listed = api_client_for(cast.employee).get(f"{BASE}/appraisals/").json()["results"][0]
     assert listed["score"] is None
-    assert api(cast.chief).get(_url(s)).json()["goals"][0]["manager_rating"] == "4.00"
-    assert _step(api(cast.manager), s, "share").status_code == 200
-    shown = api(cast.employee).get(_url(s)).json()
+    assert api_client_for(cast.chief).get(_url(s)).json()["goals"][0]["manager_rating"] == "4.00"
+    assert _step(api_client_for(cast.manager), s, "share").status_code == 200
+    shown = api_client_for(cast.employee).get(_url(s)).json()
     assert (shown["goals"][0]["manager_rating"], shown["goals"][0]["manager_comment"]) == ("4.00", "Seen")
     assert shown["score"] == "65.00"
 
 
-def test_history_is_shown_to_hr_and_only_the_last_change_to_others(s, cast):
-    _patch(api(cast.employee), s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "4"}]})
-    hr_view = api(cast.hr).get(_url(s)).json()
+def test_history_is_shown_to_hr_and_only_the_last_change_to_others(api_client_for, s, cast):
+    _patch(api_client_for(cast.employee), s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "4"}]})
+    hr_view = api_client_for(cast.hr).get(_url(s)).json()
     entry = hr_view["history"][0]
     assert (entry["who"], entry["field"], entry["old"], entry["new"]) == ("Staff Nurse", "self_rating", None, "4")
-    mine = api(cast.employee).get(_url(s)).json()
+    mine = api_client_for(cast.employee).get(_url(s)).json()
     assert mine["history"] == []
     assert mine["last_change"]["who"] == "Staff Nurse"
 
@@ -287,11 +281,11 @@ def test_history_is_shown_to_hr_and_only_the_last_change_to_others(s, cast):
 # ---------------------------------------------------------------- locked
 
 
-def test_a_locked_appraisal_refuses_every_write_through_the_api(s, cast):
-    _through_review(s, cast, share=True)
+def test_a_locked_appraisal_refuses_every_write_through_the_api(api_client_for, s, cast):
+    _through_review(api_client_for, s, cast, share=True)
     svc.appraisal_lock(appraisal=Appraisal.objects.get(pk=s.appraisal.pk), user=cast.hr.user)
     version = _version(s)
-    manager, employee = api(cast.manager), api(cast.employee)
+    manager, employee = api_client_for(cast.manager), api_client_for(cast.employee)
     assert _patch(manager, s, {"goal_ratings": [{"goal": s.goals[0].pk, "rating": "1"}]}).status_code == 400
     refused = _step(employee, s, "acknowledge", comment="late")
     assert refused.status_code == 400
@@ -303,9 +297,9 @@ def test_a_locked_appraisal_refuses_every_write_through_the_api(s, cast):
 # ---------------------------------------------------------------- check-ins
 
 
-def test_check_ins_are_written_by_each_side_and_completed_by_the_reviewer(s, cast):
+def test_check_ins_are_written_by_each_side_and_completed_by_the_reviewer(api_client_for, s, cast):
     url = f"{BASE}/check-ins/{s.check_in.pk}/"
-    employee, manager = api(cast.employee), api(cast.manager)
+    employee, manager = api_client_for(cast.employee), api_client_for(cast.manager)
     response = employee.patch(url, {"version": 1, "employee_notes": "On track", "obstacles": "Rota"}, format="json")
     assert response.status_code == 200
     assert response.json()["version"] == 2
@@ -318,16 +312,16 @@ def test_check_ins_are_written_by_each_side_and_completed_by_the_reviewer(s, cas
     done = manager.post(f"{url}complete/", {"version": 3}, format="json")
     assert done.status_code == 200
     assert [g["title"] for g in done.json()["goal_snapshot"]] == ["Goal 1", "Goal 2"]
-    assert api(cast.chief).patch(url, {"version": 4, "manager_notes": "x"}, format="json").status_code == 403
+    assert api_client_for(cast.chief).patch(url, {"version": 4, "manager_notes": "x"}, format="json").status_code == 403
     assert CheckIn.objects.get(pk=s.check_in.pk).coaching_notes == "Try a PDSA"
 
 
 # ---------------------------------------------------------------- development plans
 
 
-def test_development_plans_take_actions_and_are_agreed(s, cast):
+def test_development_plans_take_actions_and_are_agreed(api_client_for, s, cast):
     url = f"{BASE}/development-plans/{s.plan.pk}/"
-    employee, manager = api(cast.employee), api(cast.manager)
+    employee, manager = api_client_for(cast.employee), api_client_for(cast.manager)
     competency = CompetencyFactory(name="Process thinking")
     assert employee.patch(url, {"version": 1, "summary": "Learn SPC"}, format="json").status_code == 200
     added = manager.post(
@@ -350,28 +344,28 @@ def test_development_plans_take_actions_and_are_agreed(s, cast):
     assert moved.status_code == 200
     assert moved.json()["completed_at"] is not None
     assert DevelopmentAction.objects.get().status == ActionStatus.DONE
-    assert api(cast.hr).patch(action_url, {"status": "dropped"}, format="json").status_code == 403
-    assert api(cast.stranger).get(f"{url}actions/").status_code == 404
+    assert api_client_for(cast.hr).patch(action_url, {"status": "dropped"}, format="json").status_code == 403
+    assert api_client_for(cast.stranger).get(f"{url}actions/").status_code == 404
 
 
-def test_an_action_of_another_plan_answers_404(s, cast):
+def test_an_action_of_another_plan_answers_404(api_client_for, s, cast):
     other = appraisal_scenario(employee=EmployeeFactory(manager=cast.manager))
     action = DevelopmentAction.objects.create(plan=other.plan, description="Theirs")
     url = f"{BASE}/development-plans/{s.plan.pk}/actions/{action.pk}/"
-    assert api(cast.manager).patch(url, {"status": "done"}, format="json").status_code == 404
+    assert api_client_for(cast.manager).patch(url, {"status": "done"}, format="json").status_code == 404
 
 
 # ---------------------------------------------------------------- cycles
 
 
-def test_cycles_are_listed_to_hr_and_to_the_people_in_them(s, cast):
+def test_cycles_are_listed_to_hr_and_to_the_people_in_them(api_client_for, s, cast):
     ReviewCycleFactory(name="Nobody's cycle")
-    assert api(cast.hr).get(f"{BASE}/cycles/").json()["count"] == 2
-    mine = api(cast.employee).get(f"{BASE}/cycles/").json()
+    assert api_client_for(cast.hr).get(f"{BASE}/cycles/").json()["count"] == 2
+    mine = api_client_for(cast.employee).get(f"{BASE}/cycles/").json()
     assert [c["name"] for c in mine["results"]] == [s.cycle.name]
     assert mine["results"][0]["phase_label"] == "Study: performance review"
-    assert api(cast.stranger).get(f"{BASE}/cycles/{s.cycle.pk}/").status_code == 404
-    assert api(cast.hr).post(f"{BASE}/cycles/", {}, format="json").status_code == 405
+    assert api_client_for(cast.stranger).get(f"{BASE}/cycles/{s.cycle.pk}/").status_code == 404
+    assert api_client_for(cast.hr).post(f"{BASE}/cycles/", {}, format="json").status_code == 405
 
 
 # ---------------------------------------------------------------- schema
@@ -384,13 +378,13 @@ def test_the_schema_validates_without_warnings(tmp_path):
         assert path in text
 
 
-def test_history_records_api_writes_with_the_user(s, cast):
-    _patch(api(cast.employee), s, {"goal_ratings": [{"goal": s.goals[1].pk, "comment": "Note"}]})
+def test_history_records_api_writes_with_the_user(api_client_for, s, cast):
+    _patch(api_client_for(cast.employee), s, {"goal_ratings": [{"goal": s.goals[1].pk, "comment": "Note"}]})
     entry = HistoryEntry.objects.get(participant=s.participant, field="self_comment")
     assert (entry.actor_id, entry.old, entry.new) == (cast.employee.user_id, "", "Note")
 
 
-def test_a_cancelled_goal_leaves_the_page(s, cast):
+def test_a_cancelled_goal_leaves_the_page(api_client_for, s, cast):
     s.goals[1].status = GoalStatus.CANCELLED
     s.goals[1].save()
-    assert [g["title"] for g in api(cast.employee).get(_url(s)).json()["goals"]] == ["Goal 1"]
+    assert [g["title"] for g in api_client_for(cast.employee).get(_url(s)).json()["goals"]] == ["Goal 1"]

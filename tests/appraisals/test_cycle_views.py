@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +31,6 @@ from appraisals.models import (
     ToDoKind,
 )
 from competencies.models import AssignmentRule
-from people.models import Employee
 from tests.appraisals.factories import (
     ParticipantWithRecordsFactory,
     PublishedFormVersionFactory,
@@ -45,12 +43,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("goal_period")]
 
 ROLES = ("employee", "manager", "chief", "stranger", "hr")
 D = datetime.date
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def page_of(response) -> str:
@@ -153,17 +145,19 @@ HR_PAGES = [
 
 @pytest.mark.parametrize("name", HR_PAGES)
 @pytest.mark.parametrize("role", ROLES)
-def test_each_hr_page_answers_404_to_everyone_but_hr(team, running, name, role):
+def test_each_hr_page_answers_403_to_everyone_but_hr(client_for, team, running, name, role):
     response = client_for(team[role]).get(url_for(name, running))
-    assert response.status_code == (200 if role == "hr" else 404)
+    assert response.status_code == (200 if role == "hr" else 403)
+    if role != "hr":
+        assert "Only HR admins may set up and run review cycles." in response.content.decode()
 
 
 @pytest.mark.parametrize("name", ["cycle_launch", "phase_move", "cycle_close", "nudge", "participants_add"])
 @pytest.mark.parametrize("role", ["employee", "manager", "chief", "stranger"])
-def test_hr_actions_answer_404_to_others_and_change_nothing(team, running, name, role):
+def test_hr_actions_answer_403_to_others_and_change_nothing(client_for, team, running, name, role):
     data = {"phase": "act", "confirmed": "1", "everyone": "1", "employees": [team["employee"].pk]}
     response = client_for(team[role]).post(url_for(name, running), data)
-    assert response.status_code == 404
+    assert response.status_code == 403
     running.refresh_from_db()
     assert (running.state, running.phase) == (CycleState.ACTIVE, Phase.STUDY)
 
@@ -175,11 +169,13 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, running, name):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_a_missing_cycle_is_404_for_hr_too(team):
+def test_a_missing_cycle_is_404_for_hr_too(client_for, team):
     assert client_for(team["hr"]).get(reverse("appraisals:cycle_detail", args=[999_999])).status_code == 404
 
 
-def test_the_cycle_list_shows_state_methodology_phase_dates_participants_and_completion(team, running, setup_cycle):
+def test_the_cycle_list_shows_state_methodology_phase_dates_participants_and_completion(
+    client_for, team, running, setup_cycle
+):
     Appraisal.objects.filter(participant__cycle=running, participant__employee=team["stranger"]).update(
         state=AppraisalState.ACKNOWLEDGED, acknowledged_at=timezone.now()
     )
@@ -197,7 +193,7 @@ def test_the_cycle_list_shows_state_methodology_phase_dates_participants_and_com
 # ---------------------------------------------------------------- set-up
 
 
-def test_hr_creates_a_cycle_for_chosen_departments_with_exclusions(team):
+def test_hr_creates_a_cycle_for_chosen_departments_with_exclusions(client_for, team):
     nursing = team["employee"].department
     data = form_data(include_everyone="0", departments=[nursing.pk], excluded=[team["chief"].pk])
     response = client_for(team["hr"]).post(reverse("appraisals:cycle_create"), data)
@@ -209,7 +205,7 @@ def test_hr_creates_a_cycle_for_chosen_departments_with_exclusions(team):
     assert list(cycle.excluded.all()) == [team["chief"]]
 
 
-def test_the_form_labels_the_phases_by_methodology(team, setup_cycle):
+def test_the_form_labels_the_phases_by_methodology(client_for, team, setup_cycle):
     ReviewCycle.objects.filter(pk=setup_cycle.pk).update(methodology="dmaic")
     page = page_of(client_for(team["hr"]).get(reverse("appraisals:cycle_edit", args=[setup_cycle.pk])))
     assert "Define &amp; Measure (Plan)" in page and "Control (Act)" in page
@@ -232,7 +228,9 @@ def test_the_form_labels_the_phases_by_methodology(team, setup_cycle):
         ({"plan_end": "before_plan_start"}, "plan_end", "must end on or after the day it starts"),
     ],
 )
-def test_phase_windows_out_of_order_overlapping_or_outside_are_refused_beside_the_field(team, changes, field, message):
+def test_phase_windows_out_of_order_overlapping_or_outside_are_refused_beside_the_field(
+    client_for, team, changes, field, message
+):
     data = form_data()
     end = datetime.date.fromisoformat(data["end"])
     plan_start = datetime.date.fromisoformat(data["plan_start"])
@@ -252,13 +250,13 @@ def test_phase_windows_out_of_order_overlapping_or_outside_are_refused_beside_th
     assert not ReviewCycle.objects.filter(name="Next review cycle").exists()
 
 
-def test_choosing_departments_without_naming_one_is_refused(team):
+def test_choosing_departments_without_naming_one_is_refused(client_for, team):
     response = client_for(team["hr"]).post(reverse("appraisals:cycle_create"), form_data(include_everyone="0"))
     assert response.status_code == 400
     assert 'id="id_departments_error"' in page_of(response)
 
 
-def test_the_people_search_offers_matches_to_exclude(team):
+def test_the_people_search_offers_matches_to_exclude(client_for, team):
     response = client_for(team["hr"]).get(
         reverse("appraisals:cycle_create"), {"find": "ward"}, headers={"HX-Request": "true"}
     )
@@ -269,7 +267,7 @@ def test_the_people_search_offers_matches_to_exclude(team):
     assert "<html" not in page  # a partial
 
 
-def test_the_people_search_works_without_javascript_and_keeps_the_form(team):
+def test_the_people_search_works_without_javascript_and_keeps_the_form(client_for, team):
     data = form_data(name="Typed so far", action="find", find="Pharm", excluded=[team["chief"].pk])
     response = client_for(team["hr"]).post(reverse("appraisals:cycle_create"), data)
     page = page_of(response)
@@ -280,7 +278,7 @@ def test_the_people_search_works_without_javascript_and_keeps_the_form(team):
     assert not ReviewCycle.objects.exists()
 
 
-def test_editing_a_cycle_saves_and_bumps_its_version(team, setup_cycle):
+def test_editing_a_cycle_saves_and_bumps_its_version(client_for, team, setup_cycle):
     response = client_for(team["hr"]).post(
         reverse("appraisals:cycle_edit", args=[setup_cycle.pk]), edit_data(setup_cycle, name="Renamed cycle")
     )
@@ -289,7 +287,7 @@ def test_editing_a_cycle_saves_and_bumps_its_version(team, setup_cycle):
     assert setup_cycle.name == "Renamed cycle" and setup_cycle.version == 2
 
 
-def test_a_stale_edit_answers_409_and_keeps_what_was_typed(team, setup_cycle):
+def test_a_stale_edit_answers_409_and_keeps_what_was_typed(client_for, team, setup_cycle):
     stale = edit_data(setup_cycle, name="My new name", act_end="2026-12-30")
     ReviewCycle.objects.filter(pk=setup_cycle.pk).update(name="Their new name", version=7)
     response = client_for(team["hr"]).post(reverse("appraisals:cycle_edit", args=[setup_cycle.pk]), stale)
@@ -302,7 +300,7 @@ def test_a_stale_edit_answers_409_and_keeps_what_was_typed(team, setup_cycle):
     assert ReviewCycle.objects.get(pk=setup_cycle.pk).name == "Their new name"
 
 
-def test_once_launched_only_the_name_changes(team, running):
+def test_once_launched_only_the_name_changes(client_for, team, running):
     data = edit_data(running, name="Renamed while running", act_end="2026-12-01")
     response = client_for(team["hr"]).post(reverse("appraisals:cycle_edit", args=[running.pk]), data)
     assert response.status_code == 302
@@ -310,7 +308,7 @@ def test_once_launched_only_the_name_changes(team, running):
     assert running.name == "Renamed while running" and running.act_end == D(2026, 12, 31)
 
 
-def test_hr_adds_and_removes_a_per_person_override(team, setup_cycle):
+def test_hr_adds_and_removes_a_per_person_override(client_for, team, setup_cycle):
     other_form = PublishedFormVersionFactory()
     client = client_for(team["hr"])
     url = reverse("appraisals:cycle_edit", args=[setup_cycle.pk])
@@ -337,7 +335,7 @@ def test_hr_adds_and_removes_a_per_person_override(team, setup_cycle):
     assert not ParticipantOverride.objects.exists()
 
 
-def test_an_override_for_an_unknown_person_or_naming_nothing_is_refused(team, setup_cycle):
+def test_an_override_for_an_unknown_person_or_naming_nothing_is_refused(client_for, team, setup_cycle):
     client = client_for(team["hr"])
     url = reverse("appraisals:cycle_edit", args=[setup_cycle.pk])
     response = client.post(url, {"action": "override_add", "override-employee": "Nobody Atall"})
@@ -353,7 +351,7 @@ def test_an_override_for_an_unknown_person_or_naming_nothing_is_refused(team, se
     assert "cannot review their own appraisal" in page_of(response)
 
 
-def test_the_launch_preview_counts_people_and_names_those_without_a_form_or_reviewer(team, setup_cycle):
+def test_the_launch_preview_counts_people_and_names_those_without_a_form_or_reviewer(client_for, team, setup_cycle):
     AssignmentRule.objects.all().delete()
     page = page_of(client_for(team["hr"]).get(reverse("appraisals:cycle_detail", args=[setup_cycle.pk])))
     assert "Launch preview" in page
@@ -369,7 +367,9 @@ def test_the_launch_preview_counts_people_and_names_those_without_a_form_or_revi
 # ---------------------------------------------------------------- launch
 
 
-def test_launch_runs_to_the_end_and_the_progress_page_shows_it(team, form_version, django_capture_on_commit_callbacks):
+def test_launch_runs_to_the_end_and_the_progress_page_shows_it(
+    client_for, team, form_version, django_capture_on_commit_callbacks
+):
     client = client_for(team["hr"])
     client.post(reverse("appraisals:cycle_create"), form_data())
     cycle = ReviewCycle.objects.get(name="Next review cycle")
@@ -394,7 +394,7 @@ def test_launch_runs_to_the_end_and_the_progress_page_shows_it(team, form_versio
     assert Participant.objects.filter(cycle=cycle).count() == 5
 
 
-def test_the_progress_partial_keeps_polling_while_launching_and_shows_errors(team, setup_cycle):
+def test_the_progress_partial_keeps_polling_while_launching_and_shows_errors(client_for, team, setup_cycle):
     client = client_for(team["hr"])
     url = reverse("appraisals:launch_progress", args=[setup_cycle.pk])
     ReviewCycle.objects.filter(pk=setup_cycle.pk).update(state=CycleState.LAUNCHING, launch_total=8, launch_done=2)
@@ -409,7 +409,7 @@ def test_the_progress_partial_keeps_polling_while_launching_and_shows_errors(tea
     assert "The launch stopped (OperationalError)." in partial and 'role="alert"' in partial
 
 
-def test_hr_adds_a_new_starter_to_a_running_cycle(team, running, django_capture_on_commit_callbacks):
+def test_hr_adds_a_new_starter_to_a_running_cycle(client_for, team, running, django_capture_on_commit_callbacks):
     starter = EmployeeFactory(full_name="New Starter", department=team["employee"].department, manager=team["manager"])
     client = client_for(team["hr"])
     url = reverse("appraisals:participants_add", args=[running.pk])
@@ -428,7 +428,7 @@ def test_hr_adds_a_new_starter_to_a_running_cycle(team, running, django_capture_
 # ---------------------------------------------------------------- phases and closing
 
 
-def test_moving_the_phase_asks_first_then_moves(team, running, django_capture_on_commit_callbacks):
+def test_moving_the_phase_asks_first_then_moves(client_for, team, running, django_capture_on_commit_callbacks):
     client = client_for(team["hr"])
     url = reverse("appraisals:phase_move", args=[running.pk])
     confirm = client.post(url, {"phase": "do"})
@@ -444,7 +444,7 @@ def test_moving_the_phase_asks_first_then_moves(team, running, django_capture_on
     assert ToDo.objects.filter(cycle=running, kind=ToDoKind.DEVELOPMENT_PLAN).exists()
 
 
-def test_moving_to_the_current_phase_is_refused(team, running):
+def test_moving_to_the_current_phase_is_refused(client_for, team, running):
     response = client_for(team["hr"]).post(
         reverse("appraisals:phase_move", args=[running.pk]), {"phase": "study", "confirmed": "True"}
     )
@@ -452,7 +452,7 @@ def test_moving_to_the_current_phase_is_refused(team, running):
     assert "already" in page_of(response)
 
 
-def test_closing_asks_first_then_locks_every_appraisal(team, running):
+def test_closing_asks_first_then_locks_every_appraisal(client_for, team, running):
     client = client_for(team["hr"])
     url = reverse("appraisals:cycle_close", args=[running.pk])
     confirm = page_of(client.post(url))
@@ -489,7 +489,7 @@ def late(team, running) -> ToDo:
     )
 
 
-def test_the_dashboard_counts_people_per_state_and_department(team, running, late):
+def test_the_dashboard_counts_people_per_state_and_department(client_for, team, running, late):
     pharmacy = team["stranger"].department
     Appraisal.objects.filter(participant__employee=team["stranger"]).update(
         state=AppraisalState.ACKNOWLEDGED, acknowledged_at=timezone.now()
@@ -509,7 +509,7 @@ def test_the_dashboard_counts_people_per_state_and_department(team, running, lat
     assert '<td class="num">1</td><td class="num">1</td>' in pharmacy_row and "100%" in pharmacy_row
 
 
-def test_the_dashboard_lists_the_late(team, running, late):
+def test_the_dashboard_lists_the_late(client_for, team, running, late):
     # The Do phase gave the staff nurse a check-in (ticked by hand, never held); the others were
     # given none, as if the cycle had been launched after Do: they are not late for it.
     nurse = Participant.objects.get(cycle=running, employee=team["employee"])
@@ -530,7 +530,7 @@ def test_the_dashboard_lists_the_late(team, running, late):
     assert "Check-in not held" in late_part
 
 
-def test_nudging_the_ticked_emails_them_and_records_the_reminder(team, running, late):
+def test_nudging_the_ticked_emails_them_and_records_the_reminder(client_for, team, running, late):
     client = client_for(team["hr"])
     response = client.post(reverse("appraisals:nudge", args=[running.pk]), {"todo": [late.pk]})
     assert response.status_code == 302
@@ -541,12 +541,14 @@ def test_nudging_the_ticked_emails_them_and_records_the_reminder(team, running, 
     assert response.status_code == 302 and len(mail.outbox) == 1  # nobody ticked: nothing sent
 
 
-def test_nudging_everyone_late(team, running, late):
+def test_nudging_everyone_late(client_for, team, running, late):
     client_for(team["hr"]).post(reverse("appraisals:nudge", args=[running.pk]), {"everyone": "1"})
     assert [m.to for m in mail.outbox] == [[team["manager"].user.email]]
 
 
-def test_the_dashboard_issues_the_same_number_of_queries_for_three_times_the_people(team, running, form_version):
+def test_the_dashboard_issues_the_same_number_of_queries_for_three_times_the_people(
+    client_for, team, running, form_version
+):
     client = client_for(team["hr"])
     url = reverse("appraisals:cycle_detail", args=[running.pk])
 
@@ -589,7 +591,7 @@ def scored(team, running):
     return running
 
 
-def test_the_csv_export_has_a_row_per_person_with_scores(team, scored):
+def test_the_csv_export_has_a_row_per_person_with_scores(client_for, team, scored):
     response = client_for(team["hr"]).get(reverse("appraisals:export_csv", args=[scored.pk]))
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="2026-performance-cycle-results.csv"' in response["Content-Disposition"]
@@ -622,7 +624,7 @@ def test_the_csv_export_has_a_row_per_person_with_scores(team, scored):
     assert mine[4].endswith(" v1")
 
 
-def test_the_xlsx_export_has_the_same_rows_with_numbers_as_numbers(team, scored):
+def test_the_xlsx_export_has_the_same_rows_with_numbers_as_numbers(client_for, team, scored):
     response = client_for(team["hr"]).get(reverse("appraisals:export_xlsx", args=[scored.pk]))
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -633,7 +635,7 @@ def test_the_xlsx_export_has_the_same_rows_with_numbers_as_numbers(team, scored)
     assert mine[9].date() == D(2026, 9, 20)
 
 
-def test_the_history_lists_every_change_with_who_and_old_and_new_and_filters_by_person(team, running):
+def test_the_history_lists_every_change_with_who_and_old_and_new_and_filters_by_person(client_for, team, running):
     mine = Participant.objects.get(cycle=running, employee=team["employee"])
     theirs = Participant.objects.get(cycle=running, employee=team["stranger"])
     HistoryEntry.objects.create(
@@ -671,7 +673,7 @@ def test_the_history_lists_every_change_with_who_and_old_and_new_and_filters_by_
 # ---------------------------------------------------------------- the home page
 
 
-def test_the_home_page_shows_the_persons_open_todos_and_hr_the_current_cycle(team, running, late):
+def test_the_home_page_shows_the_persons_open_todos_and_hr_the_current_cycle(client_for, team, running, late):
     page = page_of(client_for(team["manager"]).get(reverse("home")))
     todos = page.split('id="todos-title"')[1].split("</section>")[0]
     assert "Review your team member: Staff Nurse" in todos and "overdue since" in todos
@@ -682,7 +684,7 @@ def test_the_home_page_shows_the_persons_open_todos_and_hr_the_current_cycle(tea
     assert 'id="hr-cycles"' not in page_of(client_for(team["employee"]).get(reverse("home")))
 
 
-def test_pages_carry_no_inline_script_or_style(team, running, setup_cycle, late):
+def test_pages_carry_no_inline_script_or_style(client_for, team, running, setup_cycle, late):
     client = client_for(team["hr"])
     for url in (
         reverse("appraisals:cycle_list"),

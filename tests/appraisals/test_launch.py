@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -30,30 +28,13 @@ from tests.appraisals.factories import (
     ParticipantWithRecordsFactory,
     PublishedFormVersionFactory,
     ReviewCycleFactory,
+    data_around_today,
 )
 from tests.cascade.factories import QualityPriorityFactory
 from tests.factories import EmployeeFactory
 
 # Cycles set up here review the organisation's open period (tests/appraisals/conftest.py).
 pytestmark = pytest.mark.usefixtures("goal_period")
-
-TODAY = datetime.date.today()
-
-
-def days(n: int) -> datetime.date:
-    return TODAY + datetime.timedelta(days=n)
-
-
-def data_around_today(phase: str = Phase.PLAN, **changes: object) -> dict[str, object]:
-    """A cycle whose ``phase`` window contains today; each window is 30 days."""
-    offset = {Phase.PLAN: 0, Phase.DO: 31, Phase.STUDY: 62, Phase.ACT: 93}[phase]
-    data: dict[str, object] = {"name": "Launch test", "methodology": "pdsa"}
-    for index, name in enumerate((Phase.PLAN, Phase.DO, Phase.STUDY, Phase.ACT)):
-        data[f"{name}_start"] = days(index * 31 - offset - 10)
-        data[f"{name}_end"] = days(index * 31 - offset + 19)
-    data["start"], data["end"] = data["plan_start"], data["act_end"]
-    data.update(changes)
-    return data
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ from appraisals.models import (
 )
 from appraisals.services import cycles, todos
 from competencies.models import AssignmentRule
-from tests.appraisals.factories import PublishedFormVersionFactory
-from tests.appraisals.test_launch import data_around_today, days
+from tests.appraisals.factories import PublishedFormVersionFactory, data_around_today, days
 
 # Cycles set up here review the organisation's open period (tests/appraisals/conftest.py).
 pytestmark = pytest.mark.usefixtures("goal_period")

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -41,12 +40,6 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["employee", "manager", "chief", "stranger", "hr"]
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def client_for(employee) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def html(response) -> str:  # type: ignore[no-untyped-def]
@@ -103,7 +96,7 @@ def manager_rates(s, cast) -> Appraisal:  # type: ignore[no-untyped-def]
     ("who", "status"), [("employee", 200), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 200)]
 )
 @pytest.mark.parametrize("name", ["appraisal_detail", "appraisal_print"])
-def test_the_appraisal_is_read_by_the_person_the_chain_and_hr(cast, s, who, status, name):
+def test_the_appraisal_is_read_by_the_person_the_chain_and_hr(client_for, cast, s, who, status, name):
     response = client_for(getattr(cast, who)).get(reverse(f"appraisals:{name}", args=[s.appraisal.pk]))
     assert response.status_code == status
 
@@ -111,7 +104,7 @@ def test_the_appraisal_is_read_by_the_person_the_chain_and_hr(cast, s, who, stat
 @pytest.mark.parametrize(
     ("who", "status"), [("employee", 200), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 200)]
 )
-def test_the_check_in_and_plan_are_read_by_the_person_the_chain_and_hr(cast, s, who, status):
+def test_the_check_in_and_plan_are_read_by_the_person_the_chain_and_hr(client_for, cast, s, who, status):
     client = client_for(getattr(cast, who))
     assert client.get(reverse("appraisals:checkin_detail", args=[s.check_in.pk])).status_code == status
     assert client.get(reverse("appraisals:plan_detail", args=[s.plan.pk])).status_code == status
@@ -122,7 +115,7 @@ def test_the_check_in_and_plan_are_read_by_the_person_the_chain_and_hr(cast, s, 
     # The manager may not write while the self-assessment is open (400); the chief and HR read only (403).
     [("employee", 200), ("manager", 400), ("chief", 403), ("stranger", 404), ("hr", 403)],
 )
-def test_only_the_person_writes_the_self_assessment(cast, s, who, status):
+def test_only_the_person_writes_the_self_assessment(client_for, cast, s, who, status):
     response = client_for(getattr(cast, who)).post(
         reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), self_post(s, s.appraisal.version), **HTMX
     )
@@ -133,7 +126,7 @@ def test_only_the_person_writes_the_self_assessment(cast, s, who, status):
 @pytest.mark.parametrize(
     ("who", "status"), [("employee", 302), ("manager", 302), ("chief", 403), ("stranger", 404), ("hr", 403)]
 )
-def test_the_person_and_the_reviewer_write_the_check_in(cast, s, who, status):
+def test_the_person_and_the_reviewer_write_the_check_in(client_for, cast, s, who, status):
     field = "manager_notes" if who == "manager" else "employee_notes"
     response = client_for(getattr(cast, who)).post(
         reverse("appraisals:checkin_detail", args=[s.check_in.pk]), {"version": 1, field: "Talked it through."}
@@ -145,7 +138,7 @@ def test_the_person_and_the_reviewer_write_the_check_in(cast, s, who, status):
 @pytest.mark.parametrize(
     ("who", "status"), [("employee", 302), ("manager", 302), ("chief", 403), ("stranger", 404), ("hr", 403)]
 )
-def test_the_person_and_the_reviewer_write_the_plan(cast, s, who, status):
+def test_the_person_and_the_reviewer_write_the_plan(client_for, cast, s, who, status):
     client = client_for(getattr(cast, who))
     url = reverse("appraisals:plan_detail", args=[s.plan.pk])
     assert client.post(url, {"action": "save", "version": 1, "summary": "Lead a PDSA."}).status_code == status
@@ -156,12 +149,12 @@ def test_the_person_and_the_reviewer_write_the_plan(cast, s, who, status):
 @pytest.mark.parametrize(
     ("who", "status"), [("employee", 404), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 404)]
 )
-def test_team_reviews_are_for_managers(cast, s, who, status):
+def test_team_reviews_are_for_managers(client_for, cast, s, who, status):
     assert client_for(getattr(cast, who)).get(reverse("appraisals:team_reviews")).status_code == status
 
 
 @pytest.mark.parametrize("who", ROLES)
-def test_everyone_has_my_reviews_and_a_to_do_list(cast, who):
+def test_everyone_has_my_reviews_and_a_to_do_list(client_for, cast, who):
     client = client_for(getattr(cast, who))
     assert client.get(reverse("appraisals:my_reviews")).status_code == 200
     assert client.get(reverse("appraisals:todo_list")).status_code == 200
@@ -171,11 +164,11 @@ def test_everyone_has_my_reviews_and_a_to_do_list(cast, who):
     "name",
     ["appraisal_detail", "appraisal_save", "appraisal_action", "appraisal_print", "checkin_detail", "plan_detail"],
 )
-def test_an_unknown_record_is_404(cast, name):
+def test_an_unknown_record_is_404(client_for, cast, name):
     assert client_for(cast.hr).get(reverse(f"appraisals:{name}", args=[999999])).status_code in (404, 405)
 
 
-def test_saves_and_actions_only_answer_posts(cast, s):
+def test_saves_and_actions_only_answer_posts(client_for, cast, s):
     client = client_for(cast.employee)
     assert client.get(reverse("appraisals:appraisal_save", args=[s.appraisal.pk])).status_code == 405
     assert client.get(reverse("appraisals:appraisal_action", args=[s.appraisal.pk])).status_code == 405
@@ -184,7 +177,7 @@ def test_saves_and_actions_only_answer_posts(cast, s):
 # ---------------------------------------------------------------- the lists
 
 
-def test_my_reviews_lists_the_cycle_with_its_records_and_the_open_to_dos(cast, s):
+def test_my_reviews_lists_the_cycle_with_its_records_and_the_open_to_dos(client_for, cast, s):
     ToDo.objects.create(
         employee=cast.employee, cycle=s.cycle, participant=s.participant, kind=ToDoKind.SELF_ASSESSMENT,
         due=datetime.date(2000, 1, 1),
@@ -198,12 +191,12 @@ def test_my_reviews_lists_the_cycle_with_its_records_and_the_open_to_dos(cast, s
     assert "Your turn: self-assessment" in page
 
 
-def test_my_reviews_without_a_cycle_explains_when_reviews_appear(cast):
+def test_my_reviews_without_a_cycle_explains_when_reviews_appear(client_for, cast):
     page = html(client_for(cast.stranger).get(reverse("appraisals:my_reviews")))
     assert "You are not in a review cycle yet" in page and "When HR launches a review cycle" in page
 
 
-def test_the_to_do_list_links_each_to_do_and_highlights_the_overdue(cast, s):
+def test_the_to_do_list_links_each_to_do_and_highlights_the_overdue(client_for, cast, s):
     ToDo.objects.create(
         employee=cast.manager, cycle=s.cycle, participant=s.participant, kind=ToDoKind.MANAGER_REVIEW,
         due=datetime.date(2000, 1, 1),
@@ -219,7 +212,7 @@ def test_the_to_do_list_links_each_to_do_and_highlights_the_overdue(cast, s):
     assert reverse("appraisals:checkin_detail", args=[s.check_in.pk]) in page
 
 
-def test_the_to_do_list_can_include_the_done_ones(cast, s):
+def test_the_to_do_list_can_include_the_done_ones(client_for, cast, s):
     ToDo.objects.create(
         employee=cast.employee, cycle=s.cycle, participant=s.participant, kind=ToDoKind.CHECK_IN,
         due=datetime.date(2026, 5, 1), done_at=timezone.now(),
@@ -235,7 +228,7 @@ def test_the_to_do_list_can_include_the_done_ones(cast, s):
     assert "todo--done" in page
 
 
-def test_team_reviews_show_what_waits_on_whom_and_the_skip_level_reads_only(cast, s):
+def test_team_reviews_show_what_waits_on_whom_and_the_skip_level_reads_only(client_for, cast, s):
     manager_rates(s, cast)
     manager_page = html(client_for(cast.manager).get(reverse("appraisals:team_reviews")))
     assert "Staff Nurse" in manager_page and "Your turn: manager review" in manager_page
@@ -246,7 +239,7 @@ def test_team_reviews_show_what_waits_on_whom_and_the_skip_level_reads_only(cast
     assert "Your turn" not in chief_page
 
 
-def test_team_reviews_show_the_score_once_the_review_is_submitted(cast, s):
+def test_team_reviews_show_the_score_once_the_review_is_submitted(client_for, cast, s):
     a = manager_rates(s, cast)
     client = client_for(cast.manager)
     assert "badge--state-manager_review" in html(client.get(reverse("appraisals:team_reviews")))
@@ -260,7 +253,7 @@ def test_team_reviews_show_the_score_once_the_review_is_submitted(cast, s):
 # ---------------------------------------------------------------- the appraisal page
 
 
-def test_the_page_shows_goals_progress_chart_caution_and_the_scale(cast, s):
+def test_the_page_shows_goals_progress_chart_caution_and_the_scale(client_for, cast, s):
     page = html(client_for(cast.employee).get(reverse("appraisals:appraisal_detail", args=[s.appraisal.pk])))
     goal = s.goals[0]
     assert f'data-chart="xmr" data-chart-source="goal-{goal.pk}-chart"' in page
@@ -275,14 +268,14 @@ def test_the_page_shows_goals_progress_chart_caution_and_the_scale(cast, s):
     assert 'aria-current="step"' in page and "Self-assessment" in page
 
 
-def test_a_special_cause_shows_its_badge_and_no_caution(cast):
+def test_a_special_cause_shows_its_badge_and_no_caution(client_for, cast):
     s = appraisal_scenario(employee=cast.employee, measure_values=[50] * 12 + [90] * 8)
     page = html(client_for(cast.employee).get(reverse("appraisals:appraisal_detail", args=[s.appraisal.pk])))
     assert "badge--signal-improvement" in page
     assert "this change is within the process’s normal variation" not in page
 
 
-def test_an_autosave_writes_the_self_side_and_answers_the_new_version(cast, s):
+def test_an_autosave_writes_the_self_side_and_answers_the_new_version(client_for, cast, s):
     response = client_for(cast.employee).post(
         reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), self_post(s, s.appraisal.version), **HTMX
     )
@@ -303,7 +296,7 @@ def test_an_autosave_writes_the_self_side_and_answers_the_new_version(cast, s):
     assert DialogueAnswer.objects.get().text == "The scanning audit."
 
 
-def test_an_autosave_by_the_reviewer_writes_the_manager_side_and_refreshes_the_score(cast, s):
+def test_an_autosave_by_the_reviewer_writes_the_manager_side_and_refreshes_the_score(client_for, cast, s):
     a = to_manager_review(s, cast)
     response = client_for(cast.manager).post(
         reverse("appraisals:appraisal_save", args=[a.pk]),
@@ -316,7 +309,7 @@ def test_an_autosave_by_the_reviewer_writes_the_manager_side_and_refreshes_the_s
     assert 'id="score-section" aria-labelledby="score-title" hx-swap-oob="true"' in html(response)
 
 
-def test_without_javascript_the_save_button_posts_and_comes_back(cast, s):
+def test_without_javascript_the_save_button_posts_and_comes_back(client_for, cast, s):
     response = client_for(cast.employee).post(
         reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), self_post(s, s.appraisal.version)
     )
@@ -325,7 +318,7 @@ def test_without_javascript_the_save_button_posts_and_comes_back(cast, s):
     assert GoalRating.objects.get(goal=s.goals[0]).self_rating == Decimal(4)
 
 
-def test_a_stale_autosave_is_409_and_changes_nothing(cast, s):
+def test_a_stale_autosave_is_409_and_changes_nothing(client_for, cast, s):
     client = client_for(cast.employee)
     url = reverse("appraisals:appraisal_save", args=[s.appraisal.pk])
     assert client.post(url, self_post(s, 1), **HTMX).status_code == 200
@@ -340,7 +333,7 @@ def test_a_stale_autosave_is_409_and_changes_nothing(cast, s):
     assert fresh(s.appraisal).version == 2
 
 
-def test_a_stale_save_without_javascript_is_409_with_the_input_kept(cast, s):
+def test_a_stale_save_without_javascript_is_409_with_the_input_kept(client_for, cast, s):
     client = client_for(cast.employee)
     url = reverse("appraisals:appraisal_save", args=[s.appraisal.pk])
     client.post(url, self_post(s, 1))
@@ -352,7 +345,7 @@ def test_a_stale_save_without_javascript_is_409_with_the_input_kept(cast, s):
     assert GoalRating.objects.get(goal=s.goals[0]).self_comment == "Scanned every dose on the ward."
 
 
-def test_a_rating_off_the_scale_is_400_with_the_input_kept(cast, s):
+def test_a_rating_off_the_scale_is_400_with_the_input_kept(client_for, cast, s):
     data = self_post(s, 1, **{f"goal-{s.goals[0].pk}-rating": "7"})
     client = client_for(cast.employee)
     url = reverse("appraisals:appraisal_save", args=[s.appraisal.pk])
@@ -365,7 +358,7 @@ def test_a_rating_off_the_scale_is_400_with_the_input_kept(cast, s):
     assert not GoalRating.objects.exists()
 
 
-def test_a_save_after_the_step_moved_on_is_400_and_keeps_the_text(cast, s):
+def test_a_save_after_the_step_moved_on_is_400_and_keeps_the_text(client_for, cast, s):
     a = to_manager_review(s, cast)  # submitted in another tab
     late = self_post(s, a.version, **{f"goal-{s.goals[0].pk}-comment": "Typed after submitting elsewhere."})
     response = client_for(cast.employee).post(reverse("appraisals:appraisal_save", args=[a.pk]), late)
@@ -376,7 +369,7 @@ def test_a_save_after_the_step_moved_on_is_400_and_keeps_the_text(cast, s):
     assert not GoalRating.objects.filter(self_comment="Typed after submitting elsewhere.").exists()
 
 
-def test_a_save_without_a_version_is_refused(cast, s):
+def test_a_save_without_a_version_is_refused(client_for, cast, s):
     data = self_post(s, 1)
     del data["version"]
     response = client_for(cast.employee).post(reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), data, **HTMX)
@@ -384,7 +377,7 @@ def test_a_save_without_a_version_is_refused(cast, s):
     assert not GoalRating.objects.exists()
 
 
-def test_the_manager_side_is_hidden_from_the_employee_until_shared(cast, s):
+def test_the_manager_side_is_hidden_from_the_employee_until_shared(client_for, cast, s):
     a = manager_rates(s, cast)
     client = client_for(cast.employee)
     url = reverse("appraisals:appraisal_detail", args=[a.pk])
@@ -401,7 +394,7 @@ def test_the_manager_side_is_hidden_from_the_employee_until_shared(cast, s):
     assert "SECRET MANAGER COMMENT" in page and "How it is worked out" in page
 
 
-def test_the_self_assessment_is_hidden_from_the_reviewer_until_submitted(cast, s):
+def test_the_self_assessment_is_hidden_from_the_reviewer_until_submitted(client_for, cast, s):
     client_for(cast.employee).post(reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), self_post(s, 1))
     url = reverse("appraisals:appraisal_detail", args=[s.appraisal.pk])
     assert "Scanned every dose on the ward." not in html(client_for(cast.manager).get(url))
@@ -409,7 +402,7 @@ def test_the_self_assessment_is_hidden_from_the_reviewer_until_submitted(cast, s
     assert "Scanned every dose on the ward." in html(client_for(cast.manager).get(url))
 
 
-def test_the_actions_move_the_appraisal_through_its_states(cast, s):
+def test_the_actions_move_the_appraisal_through_its_states(client_for, cast, s):
     employee, manager = client_for(cast.employee), client_for(cast.manager)
     url = reverse("appraisals:appraisal_action", args=[s.appraisal.pk])
 
@@ -444,7 +437,7 @@ def test_the_actions_move_the_appraisal_through_its_states(cast, s):
     assert a.state == AppraisalState.ACKNOWLEDGED and a.employee_comment == "Fair."
 
 
-def test_an_action_out_of_turn_is_refused(cast, s):
+def test_an_action_out_of_turn_is_refused(client_for, cast, s):
     url = reverse("appraisals:appraisal_action", args=[s.appraisal.pk])
     # The reviewer, before the self-assessment is in: a refusal that says why (400); the others may not at all.
     response = client_for(cast.manager).post(url, {"version": 1, "action": "submit_review"})
@@ -457,7 +450,7 @@ def test_an_action_out_of_turn_is_refused(cast, s):
     assert fresh(s.appraisal).state == AppraisalState.SELF_ASSESSMENT
 
 
-def test_a_stale_action_is_409_and_moves_nothing(cast, s):
+def test_a_stale_action_is_409_and_moves_nothing(client_for, cast, s):
     client = client_for(cast.employee)
     client.post(reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), self_post(s, 1))
     response = client.post(
@@ -467,7 +460,7 @@ def test_a_stale_action_is_409_and_moves_nothing(cast, s):
     assert fresh(s.appraisal).state == AppraisalState.SELF_ASSESSMENT
 
 
-def test_a_locked_appraisal_refuses_every_post_and_reads_only(cast, s):
+def test_a_locked_appraisal_refuses_every_post_and_reads_only(client_for, cast, s):
     client_for(cast.employee).post(reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), self_post(s, 1))
     a = fresh(s.appraisal)
     svc.appraisal_lock(appraisal=a, user=cast.hr.user)
@@ -486,7 +479,7 @@ def test_a_locked_appraisal_refuses_every_post_and_reads_only(cast, s):
     assert (fresh(a).version, list(GoalRating.objects.values_list("self_comment", flat=True))) == before
 
 
-def test_the_skip_level_and_hr_read_without_a_form(cast, s):
+def test_the_skip_level_and_hr_read_without_a_form(client_for, cast, s):
     to_manager_review(s, cast)
     for who, reason in (("chief", "as a manager further up the line"), ("hr", "as HR")):
         page = html(client_for(getattr(cast, who)).get(reverse("appraisals:appraisal_detail", args=[s.appraisal.pk])))
@@ -494,7 +487,7 @@ def test_the_skip_level_and_hr_read_without_a_form(cast, s):
         assert "hx-post" not in page and 'type="radio"' not in page and "Submit my" not in page
 
 
-def test_the_score_shows_its_breakdown_in_plain_words(cast, s):
+def test_the_score_shows_its_breakdown_in_plain_words(client_for, cast, s):
     a = manager_rates(s, cast)
     page = html(client_for(cast.manager).get(reverse("appraisals:appraisal_detail", args=[a.pk])))
     assert "How it is worked out" in page and "60&nbsp;% of the goals figure" in page
@@ -502,7 +495,7 @@ def test_the_score_shows_its_breakdown_in_plain_words(cast, s):
     assert "not rated" in page  # the second goal
 
 
-def test_hr_sees_the_history(cast, s):
+def test_hr_sees_the_history(client_for, cast, s):
     client_for(cast.employee).post(reverse("appraisals:appraisal_save", args=[s.appraisal.pk]), self_post(s, 1))
     url = reverse("appraisals:appraisal_detail", args=[s.appraisal.pk])
     hr_page = html(client_for(cast.hr).get(url))
@@ -510,14 +503,14 @@ def test_hr_sees_the_history(cast, s):
     assert 'id="history-title"' not in html(client_for(cast.employee).get(url))
 
 
-def test_the_print_page_is_clean(cast, s):
+def test_the_print_page_is_clean(client_for, cast, s):
     page = html(client_for(cast.manager).get(reverse("appraisals:appraisal_print", args=[s.appraisal.pk])))
     assert "site-nav" not in page and "hx-post" not in page
     assert "appraisals.css" in page and "Latest values of" in page
 
 
 @pytest.mark.parametrize("who", ["employee", "manager"])
-def test_the_appraisal_page_takes_a_bounded_number_of_queries(cast, who):
+def test_the_appraisal_page_takes_a_bounded_number_of_queries(client_for, cast, who):
     s = appraisal_scenario(employee=cast.employee, goal_weights=[20] * 5, competency_weights=[25] * 4)
     client = client_for(getattr(cast, who))
     url = reverse("appraisals:appraisal_detail", args=[s.appraisal.pk])
@@ -532,7 +525,7 @@ def test_the_appraisal_page_takes_a_bounded_number_of_queries(cast, who):
 # ---------------------------------------------------------------- the check-in
 
 
-def test_the_check_in_saves_each_side_and_the_reviewer_completes_it(cast, s):
+def test_the_check_in_saves_each_side_and_the_reviewer_completes_it(client_for, cast, s):
     url = reverse("appraisals:checkin_detail", args=[s.check_in.pk])
     employee, manager = client_for(cast.employee), client_for(cast.manager)
     page = html(employee.get(url))
@@ -557,7 +550,7 @@ def test_the_check_in_saves_each_side_and_the_reviewer_completes_it(cast, s):
     assert employee.post(url, {"version": check_in.version, "employee_notes": "Later"}).status_code == 400
 
 
-def test_a_stale_check_in_save_is_409_with_the_input_kept(cast, s):
+def test_a_stale_check_in_save_is_409_with_the_input_kept(client_for, cast, s):
     url = reverse("appraisals:checkin_detail", args=[s.check_in.pk])
     client_for(cast.manager).post(url, {"version": 1, "obstacles": "Staffing"})
     response = client_for(cast.employee).post(url, {"version": 1, "obstacles": "Scanners", "employee_notes": "Mine"})
@@ -567,7 +560,7 @@ def test_a_stale_check_in_save_is_409_with_the_input_kept(cast, s):
     assert CheckIn.objects.get().obstacles == "Staffing"
 
 
-def test_only_the_reviewer_completes_the_check_in(cast, s):
+def test_only_the_reviewer_completes_the_check_in(client_for, cast, s):
     url = reverse("appraisals:checkin_detail", args=[s.check_in.pk])
     assert client_for(cast.employee).post(url, {"version": 1, "action": "complete"}).status_code == 403
     assert CheckIn.objects.get().completed_at is None
@@ -576,7 +569,7 @@ def test_only_the_reviewer_completes_the_check_in(cast, s):
 # ---------------------------------------------------------------- the development plan
 
 
-def test_the_plan_takes_actions_and_is_agreed(cast, s):
+def test_the_plan_takes_actions_and_is_agreed(client_for, cast, s):
     url = reverse("appraisals:plan_detail", args=[s.plan.pk])
     client = client_for(cast.employee)
     competency = s.rows[0].competency
@@ -602,7 +595,7 @@ def test_the_plan_takes_actions_and_is_agreed(cast, s):
     assert DevelopmentAction.objects.get().status == ActionStatus.DONE
 
 
-def test_agreeing_an_empty_plan_is_400_with_the_summary_kept(cast, s):
+def test_agreeing_an_empty_plan_is_400_with_the_summary_kept(client_for, cast, s):
     response = client_for(cast.employee).post(
         reverse("appraisals:plan_detail", args=[s.plan.pk]), {"action": "agree", "version": 1, "summary": "Draft"}
     )
@@ -611,7 +604,7 @@ def test_agreeing_an_empty_plan_is_400_with_the_summary_kept(cast, s):
     assert DevelopmentPlan.objects.get().agreed_at is None
 
 
-def test_a_bad_action_is_400_with_the_input_kept(cast, s):
+def test_a_bad_action_is_400_with_the_input_kept(client_for, cast, s):
     response = client_for(cast.employee).post(
         reverse("appraisals:plan_detail", args=[s.plan.pk]),
         {"action": "add", "version": 1, "description": "Shadow the matron", "target_level": "3"},
@@ -620,7 +613,7 @@ def test_a_bad_action_is_400_with_the_input_kept(cast, s):
     assert "Choose the competency" in html(response) and "Shadow the matron" in html(response)
 
 
-def test_a_stale_plan_save_is_409_with_the_summary_kept(cast, s):
+def test_a_stale_plan_save_is_409_with_the_summary_kept(client_for, cast, s):
     url = reverse("appraisals:plan_detail", args=[s.plan.pk])
     client_for(cast.manager).post(url, {"action": "save", "version": 1, "summary": "The manager's."})
     response = client_for(cast.employee).post(url, {"action": "save", "version": 1, "summary": "Mine."})
@@ -628,7 +621,7 @@ def test_a_stale_plan_save_is_409_with_the_summary_kept(cast, s):
     assert DevelopmentPlan.objects.get().summary == "The manager's."
 
 
-def test_an_action_of_another_plan_is_404(cast, s):
+def test_an_action_of_another_plan_is_404(client_for, cast, s):
     other = DevelopmentActionFactory()
     response = client_for(cast.employee).post(
         reverse("appraisals:plan_detail", args=[s.plan.pk]), {"action": "update", "item": other.pk, "version": 1}

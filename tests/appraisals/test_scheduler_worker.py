@@ -16,8 +16,7 @@ from appraisals import tasks
 from appraisals.models import CycleState, Participant, Phase, ReviewCycle, ToDo, ToDoKind
 from appraisals.services import cycles
 from competencies.models import AssignmentRule
-from tests.appraisals.factories import PublishedFormVersionFactory
-from tests.appraisals.test_launch import data_around_today
+from tests.appraisals.factories import PublishedFormVersionFactory, data_around_today
 
 # Cycles set up here review the organisation's open period (tests/appraisals/conftest.py).
 pytestmark = pytest.mark.usefixtures("goal_period")

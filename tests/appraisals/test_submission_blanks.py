@@ -10,9 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from appraisals.models import Appraisal, AppraisalState, HistoryEntry
 from appraisals.services import appraisals as svc
@@ -27,18 +25,6 @@ def user_of(employee):  # type: ignore[no-untyped-def]
 
 def fresh(appraisal: Appraisal) -> Appraisal:
     return Appraisal.objects.select_related("participant__cycle", "participant__employee").get(pk=appraisal.pk)
-
-
-def client_for(employee) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(employee.user)
-    return client
-
-
-def api(employee) -> APIClient:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    client.force_authenticate(user=employee.user)
-    return client
 
 
 @pytest.fixture
@@ -128,7 +114,7 @@ def test_a_cancelled_goal_needs_no_rating(s, cast):
 # ---------------------------------------------------------------- the page
 
 
-def test_the_confirm_page_lists_what_is_blank_and_offers_no_submit(s, cast):
+def test_the_confirm_page_lists_what_is_blank_and_offers_no_submit(client_for, s, cast):
     client = client_for(cast.employee)
     url = reverse("appraisals:appraisal_action", args=[s.appraisal.pk])
     posted = {
@@ -152,7 +138,7 @@ def test_the_confirm_page_lists_what_is_blank_and_offers_no_submit(s, cast):
     assert a.goal_ratings.get(goal=s.goals[0]).self_comment == "Typed just before submitting."
 
 
-def test_the_confirm_page_asks_once_everything_is_rated(s, cast):
+def test_the_confirm_page_asks_once_everything_is_rated(client_for, s, cast):
     fill_blank_ratings(fresh(s.appraisal), side="self")
     client = client_for(cast.employee)
     url = reverse("appraisals:appraisal_action", args=[s.appraisal.pk])
@@ -165,7 +151,7 @@ def test_the_confirm_page_asks_once_everything_is_rated(s, cast):
     assert fresh(s.appraisal).state == AppraisalState.MANAGER_REVIEW
 
 
-def test_a_confirmed_submission_with_blanks_comes_back_with_the_messages_on_the_page(s, cast):
+def test_a_confirmed_submission_with_blanks_comes_back_with_the_messages_on_the_page(client_for, s, cast):
     """Say the confirm page was opened, then a rating cleared in another tab."""
     client = client_for(cast.employee)
     url = reverse("appraisals:appraisal_action", args=[s.appraisal.pk])
@@ -177,7 +163,7 @@ def test_a_confirmed_submission_with_blanks_comes_back_with_the_messages_on_the_
     assert fresh(s.appraisal).state == AppraisalState.SELF_ASSESSMENT
 
 
-def test_the_reviewers_confirm_page_lists_their_blanks(s, cast):
+def test_the_reviewers_confirm_page_lists_their_blanks(client_for, s, cast):
     fill_blank_ratings(fresh(s.appraisal), side="self")
     a = fresh(s.appraisal)
     svc.appraisal_submit_self(user=user_of(cast.employee), appraisal=a, expected_version=a.version)
@@ -190,7 +176,7 @@ def test_the_reviewers_confirm_page_lists_their_blanks(s, cast):
     assert fresh(s.appraisal).state == AppraisalState.MANAGER_REVIEW
 
 
-def test_the_page_marks_ratings_needed_and_comments_optional(s, cast):
+def test_the_page_marks_ratings_needed_and_comments_optional(client_for, s, cast):
     page = client_for(cast.employee).get(reverse("appraisals:appraisal_detail", args=[s.appraisal.pk]))
     text = page.content.decode()
     assert "(needed to submit)" in text
@@ -202,9 +188,9 @@ def test_the_page_marks_ratings_needed_and_comments_optional(s, cast):
 # ---------------------------------------------------------------- the API
 
 
-def test_the_api_refuses_a_blank_self_assessment_with_field_messages(s, cast):
+def test_the_api_refuses_a_blank_self_assessment_with_field_messages(api_client_for, s, cast):
     url = f"/api/v1/appraisals/{s.appraisal.pk}/submit-self/"
-    response = api(cast.employee).post(url, {"version": fresh(s.appraisal).version}, format="json")
+    response = api_client_for(cast.employee).post(url, {"version": fresh(s.appraisal).version}, format="json")
     assert response.status_code == 400
     body = response.json()
     assert "4 ratings are still blank" in body["non_field_errors"][0]
@@ -215,9 +201,9 @@ def test_the_api_refuses_a_blank_self_assessment_with_field_messages(s, cast):
     assert fresh(s.appraisal).state == AppraisalState.SELF_ASSESSMENT
 
 
-def test_the_api_refuses_a_review_with_blanks_and_takes_a_complete_one(s, cast):
+def test_the_api_refuses_a_review_with_blanks_and_takes_a_complete_one(api_client_for, s, cast):
     fill_blank_ratings(fresh(s.appraisal), side="self")
-    employee, manager = api(cast.employee), api(cast.manager)
+    employee, manager = api_client_for(cast.employee), api_client_for(cast.manager)
     base = f"/api/v1/appraisals/{s.appraisal.pk}/"
     assert (
         employee.post(f"{base}submit-self/", {"version": fresh(s.appraisal).version}, format="json").status_code == 200

@@ -506,8 +506,8 @@ def test_a_locked_appraisal_refuses_bulk_writes(s, locked):
     assert Appraisal.objects.get(pk=locked.pk).employee_comment == ""
 
 
-def test_a_locked_appraisal_is_read_only_in_the_admin(client, s, cast, locked):
-    client.force_login(cast.hr.user)
+def test_a_locked_appraisal_is_read_only_in_the_admin(client_for, s, cast, locked):
+    client = client_for(cast.hr)
     url = reverse("admin:appraisals_appraisal_change", args=[locked.pk])
     assert client.get(url).status_code == 200
     response = client.post(url, {"employee_comment": "Admin edit", "state": "draft"})
@@ -526,8 +526,8 @@ def _registered(model_name: str) -> bool:
     return any(m._meta.model_name == model_name for m in admin.site._registry)
 
 
-def test_the_admin_lock_action_calls_the_service(client, s, cast):
-    client.force_login(cast.hr.user)
+def test_the_admin_lock_action_calls_the_service(client_for, s, cast):
+    client = client_for(cast.hr)
     url = reverse("admin:appraisals_appraisal_changelist")
     response = client.post(url, {"action": "lock_selected", "_selected_action": [s.appraisal.pk]})
     assert response.status_code == 302
@@ -535,9 +535,8 @@ def test_the_admin_lock_action_calls_the_service(client, s, cast):
     assert HistoryEntry.objects.filter(participant=s.participant, action="locked", actor=cast.hr.user).exists()
 
 
-def test_nobody_but_hr_reaches_the_appraisal_admin(client, s, cast):
-    client.force_login(cast.manager.user)
-    response = client.get(reverse("admin:appraisals_appraisal_change", args=[s.appraisal.pk]))
+def test_nobody_but_hr_reaches_the_appraisal_admin(client_for, s, cast):
+    response = client_for(cast.manager).get(reverse("admin:appraisals_appraisal_change", args=[s.appraisal.pk]))
     assert response.status_code in (302, 403)
 
 

@@ -3,7 +3,7 @@ and the development plan with its actions.
 
 They read what was posted and hand it to appraisals.services, which decide who may
 write what in which state; a refusal comes back as a ValidationError that
-``apply_service_errors`` puts on the field it is about. The appraisal form posts
+``core.forms.apply_service_errors`` puts on the field it is about. The appraisal form posts
 whatever fields the page showed as editable, and the service refuses a field the
 user may no longer write (say, after submitting in another tab), rather than the
 view silently dropping the text.
@@ -17,51 +17,16 @@ at that level for a competency), showing the posted input when a save was refuse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Max, Q
 
 from appraisals.models import ActionStatus, DevelopmentAction, Participant
 from competencies.models import BehaviouralIndicator, Competency
-
-VERSION_MISSING = "This page is out of date: reload it, then make your change again."
-
-
-def plain(value: Decimal | str | None) -> str:
-    """A rating as people write it: 3.00 → "3", 2.50 → "2.5", None → ""."""
-    if value is None or value == "":
-        return ""
-    try:
-        return format(Decimal(str(value)).normalize(), "f")
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
-class VersionField(forms.IntegerField):
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            min_value=1, error_messages={"required": VERSION_MISSING, "invalid": VERSION_MISSING}, **kwargs
-        )
-
-
-def apply_service_errors(form: forms.Form, exc: ValidationError, names: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError on the form's fields (``names`` maps service keys to
-    field names); what has no field goes above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, messages in exc.message_dict.items():
-        name = (names or {}).get(key, key)
-        if name != NON_FIELD_ERRORS and name in form.fields:
-            form.add_error(name, messages)
-        else:
-            form.add_error(None, messages)
-
+from core.formatting import plain
+from core.forms import VersionField, apply_service_errors
 
 # ---------------------------------------------------------------- the appraisal
 

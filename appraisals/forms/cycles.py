@@ -4,7 +4,7 @@ the phase and adding people to a running cycle.
 The forms only turn posted text into Python values; every rule (phase windows ordered,
 not overlapping and inside the cycle; who may act; what may change once launched) lives
 in appraisals.services.cycles, whose ValidationErrors are put back on the form beside
-the field by ``add_service_errors``.
+the field by ``core.forms.apply_service_errors``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from django import forms
 from django.db.models import Q
 
 from appraisals.models import PHASE_ORDER, CycleMethodology, Phase, ReviewCycle
-from cascade.forms.priorities import DATE_INPUT, VersionedForm, add_service_errors
+from cascade.forms.priorities import DATE_INPUT
 from cascade.models import GoalPeriod
 from competencies.models import FormVersion, VersionStatus
+from core.forms import EveryoneField, VersionedForm, require_departments_unless_everyone
 from people.models import Department, Employee
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
     "ParticipantsAddForm",
     "PersonField",
     "PhaseMoveForm",
-    "add_service_errors",
     "people_matching",
 ]
 
@@ -113,13 +113,7 @@ class CycleForm(VersionedForm):
     study_end = forms.DateField(label="Ends", widget=DATE_INPUT)
     act_start = forms.DateField(label="Starts", widget=DATE_INPUT)
     act_end = forms.DateField(label="Ends", widget=DATE_INPUT)
-    include_everyone = forms.TypedChoiceField(
-        label="Who takes part",
-        choices=[("1", "Everyone in the organisation"), ("0", "Only the departments chosen below")],
-        coerce=lambda value: value == "1",
-        initial="1",
-        widget=forms.RadioSelect,
-    )
+    include_everyone = EveryoneField(label="Who takes part")
     departments = forms.ModelMultipleChoiceField(
         queryset=Department.objects.order_by("name"),
         required=False,
@@ -152,8 +146,7 @@ class CycleForm(VersionedForm):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
-        if cleaned.get("include_everyone") is False and not cleaned.get("departments"):
-            self.add_error("departments", "Choose at least one department, or choose everyone.")
+        require_departments_unless_everyone(self, everyone="include_everyone")
         return cleaned
 
     def service_data(self) -> dict[str, object]:

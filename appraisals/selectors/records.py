@@ -13,11 +13,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
-
 from appraisals import history, scoring
-from appraisals.access import AppraisalAccess, access_for
+from appraisals.access import (
+    PARTICIPANT_RELATED,
+    AppraisalAccess,
+    access_for,
+    appraisals_visible_to,
+    checkins_visible_to,
+    cycles_visible_to,
+    development_plans_visible_to,
+)
 from appraisals.models import (
     Appraisal,
     CheckIn,
@@ -33,58 +38,11 @@ from appraisals.models import (
 from cascade import charts
 from cascade.models import Goal, GoalPeriod, Observation, ProgressMode
 from competencies.models import DialogueQuestion, FormCompetency, ScaleLevel
-from competencies.preview import IndicatorView, LevelView, ScaleView
-from people import selectors as people
+from competencies.selectors.preview import IndicatorView, LevelView, ScaleView
+from core.access import get_visible_or_404
 from people.models import Employee
 
-PARTICIPANT_RELATED = (
-    "participant__cycle",
-    "participant__cycle__period",
-    "participant__employee",
-    "participant__employee__department",
-    "participant__reviewer",
-    "participant__form_version",
-    "participant__form_version__form",
-)
-
-
-# ---------------------------------------------------------------- scope
-
-
-def _scope(user, prefix: str) -> Q | None:  # type: ignore[no-untyped-def]
-    """Which records (reached through ``prefix``, the path to the Participant) the user may read;
-    None means all of them (HR), an impossible filter means none."""
-    if not user.is_authenticated:
-        return Q(pk__in=[])
-    if people.is_hr_admin(user):
-        return None
-    me = people.employee_for_user(user)
-    if me is None:
-        return Q(pk__in=[])
-    # Their own, the ones they review, and everyone under them in the chain (whose path starts with
-    # theirs; a record without its path is above nobody).
-    scope = Q(**{f"{prefix}employee_id": me.pk}) | Q(**{f"{prefix}reviewer_id": me.pk})
-    if me.path:
-        scope |= Q(**{f"{prefix}employee__path__startswith": me.path})
-    return scope
-
-
-def _scoped(queryset: QuerySet, user, prefix: str) -> QuerySet:  # type: ignore[type-arg, no-untyped-def]
-    scope = _scope(user, prefix)
-    return queryset if scope is None else queryset.filter(scope)
-
-
-def participants_visible_to(*, user) -> QuerySet[Participant]:  # type: ignore[no-untyped-def]
-    queryset = Participant.objects.select_related("cycle", "employee__department", "reviewer", "form_version__form")
-    return _scoped(queryset, user, "")
-
-
-def cycles_visible_to(*, user) -> QuerySet[ReviewCycle]:  # type: ignore[no-untyped-def]
-    """HR sees every cycle; anyone else the cycles they take part in, review in, or manage someone in."""
-    if people.is_hr_admin(user):
-        return ReviewCycle.objects.select_related("period")
-    visible = participants_visible_to(user=user).values("cycle_id")
-    return ReviewCycle.objects.select_related("period").filter(pk__in=visible)
+# ---------------------------------------------------------------- scope (appraisals.access decides)
 
 
 def running_cycle_period(employee: Employee) -> GoalPeriod | None:
@@ -101,52 +59,22 @@ def running_cycle_period(employee: Employee) -> GoalPeriod | None:
 
 
 def get_cycle(*, user, pk: int) -> ReviewCycle:  # type: ignore[no-untyped-def]
-    try:
-        return cycles_visible_to(user=user).get(pk=pk)
-    except ReviewCycle.DoesNotExist:
-        raise Http404("No such review cycle.") from None
-
-
-def appraisals_visible_to(*, user) -> QuerySet[Appraisal]:  # type: ignore[no-untyped-def]
-    return _scoped(Appraisal.objects.select_related(*PARTICIPANT_RELATED), user, "participant__")
+    return get_visible_or_404(cycles_visible_to(user), pk=pk)
 
 
 def get_appraisal(*, user, pk: int) -> tuple[Appraisal, AppraisalAccess]:  # type: ignore[no-untyped-def]
     """One appraisal the user may read, with what they may do with it; 404 outside their scope."""
-    try:
-        appraisal = appraisals_visible_to(user=user).get(pk=pk)
-    except Appraisal.DoesNotExist:
-        raise Http404("No such appraisal.") from None
+    appraisal = get_visible_or_404(appraisals_visible_to(user), pk=pk)
     return appraisal, access_for(user, appraisal.participant, appraisal)
 
 
-def checkins_visible_to(*, user) -> QuerySet[CheckIn]:  # type: ignore[no-untyped-def]
-    return _scoped(
-        CheckIn.objects.select_related(*PARTICIPANT_RELATED, "participant__appraisal"), user, "participant__"
-    )
-
-
 def get_check_in(*, user, pk: int) -> tuple[CheckIn, AppraisalAccess]:  # type: ignore[no-untyped-def]
-    try:
-        check_in = checkins_visible_to(user=user).get(pk=pk)
-    except CheckIn.DoesNotExist:
-        raise Http404("No such check-in.") from None
+    check_in = get_visible_or_404(checkins_visible_to(user), pk=pk)
     return check_in, access_for(user, check_in.participant)
 
 
-def plans_visible_to(*, user) -> QuerySet[DevelopmentPlan]:  # type: ignore[no-untyped-def]
-    return _scoped(
-        DevelopmentPlan.objects.select_related(*PARTICIPANT_RELATED, "participant__appraisal"),
-        user,
-        "participant__",
-    )
-
-
 def get_plan(*, user, pk: int) -> tuple[DevelopmentPlan, AppraisalAccess]:  # type: ignore[no-untyped-def]
-    try:
-        plan = plans_visible_to(user=user).get(pk=pk)
-    except DevelopmentPlan.DoesNotExist:
-        raise Http404("No such development plan.") from None
+    plan = get_visible_or_404(development_plans_visible_to(user), pk=pk)
     return plan, access_for(user, plan.participant)
 
 
@@ -493,9 +421,6 @@ __all__ = [
     "GoalRow",
     "QuestionRow",
     "appraisal_page",
-    "appraisals_visible_to",
-    "checkins_visible_to",
-    "cycles_visible_to",
     "get_appraisal",
     "get_check_in",
     "get_cycle",
@@ -503,8 +428,6 @@ __all__ = [
     "my_appraisals",
     "my_check_ins",
     "my_plans",
-    "participants_visible_to",
-    "plans_visible_to",
     "team_appraisals",
     "team_check_ins",
     "team_plans",

@@ -1,0 +1,2 @@
+"""Django forms for review cycles: ``records`` for the appraisal, check-in and plan pages,
+``cycles`` for HR's cycle set-up."""

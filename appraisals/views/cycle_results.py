@@ -1,0 +1,139 @@
+"""HR's cycle results: the CSV and XLSX exports and the history of changes."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import dateformat, timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from appraisals.access import HR_ONLY_CYCLES, can_manage_cycles
+from appraisals.history import actor_name
+from appraisals.models import (
+    HistoryEntry,
+    Participant,
+    ReviewCycle,
+)
+from appraisals.selectors import cycles as cycle_selectors
+from appraisals.views.cycle_common import cycle_or_404
+from core.access import requires
+
+HISTORY_PER_PAGE = 50
+
+
+HISTORY_VALUE_CHARS = 300
+
+
+def _export_name(cycle: ReviewCycle, extension: str) -> str:
+    return f"{slugify(cycle.name) or 'cycle'}-results.{extension}"
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_value(value: object) -> object:
+    return "" if value is None else value
+
+
+@requires(can_manage_cycles, HR_ONLY_CYCLES)
+@require_GET
+def export_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    cycle = cycle_or_404(request, pk)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # so that spreadsheet programs read the names as UTF-8
+        yield writer.writerow(cycle_selectors.EXPORT_COLUMNS)
+        for row in cycle_selectors.result_rows(cycle):
+            yield writer.writerow([_csv_value(v) for v in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(cycle, "csv")}"'
+    return response
+
+
+@requires(can_manage_cycles, HR_ONLY_CYCLES)
+@require_GET
+def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    cycle = cycle_or_404(request, pk)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Results")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    from openpyxl.cell import WriteOnlyCell
+
+    header = []
+    for title in cycle_selectors.EXPORT_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in cycle_selectors.result_rows(cycle):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(cycle, "xlsx")}"'
+    return response
+
+
+@requires(can_manage_cycles, HR_ONLY_CYCLES)
+@require_GET
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = cycle_or_404(request, pk)
+    entries = HistoryEntry.objects.filter(cycle=cycle).select_related(
+        "actor__employee", "participant__employee__department"
+    )
+    query = request.GET.get("q", "").strip()
+    wanted = request.GET.get("participant", "")
+    chosen = None
+    if wanted.isdigit():
+        chosen = Participant.objects.filter(cycle=cycle, pk=int(wanted)).select_related("employee").first()
+        if chosen is None:
+            raise Http404("No such person in this cycle.")
+        entries = entries.filter(participant=chosen)
+    elif query:
+        entries = entries.filter(
+            Q(participant__employee__full_name__icontains=query) | Q(participant__employee__employee_id__iexact=query)
+        )
+    page = Paginator(entries.order_by("-at", "-pk"), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.actor_label = actor_name(entry)
+        entry.old_text = _value_text(entry.old)
+        entry.new_text = _value_text(entry.new)
+    return render(
+        request,
+        "appraisals/cycles/history.html",
+        {"cycle": cycle, "page": page, "query": query, "chosen": chosen},
+    )
+
+
+def _value_text(value: object) -> str:
+    """A stored history value as a person reads it: a timestamp in local time, other text as it
+    is, anything else as JSON, cut to a line or two."""
+    if isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and "T" in value:
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return dateformat.format(moment, "j M Y, H:i")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= HISTORY_VALUE_CHARS else text[: HISTORY_VALUE_CHARS - 1] + "…"
