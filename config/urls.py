@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
-from config.views import home
+from home.views import home
 
 urlpatterns = [
     path("", home, name="home"),

@@ -45,6 +45,7 @@ LOCAL_APPS = [
     "appraisals",
     "incentives",
     "audits",
+    "home",  # the top floor: the home page, which reads from every app below it
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -45,16 +45,16 @@ def priority(quality_lead):
     return QualityPriorityFactory(title="Improve medication safety", owner=quality_lead)
 
 
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
+@pytest.fixture
+def home(client_for) -> Callable[[Employee], str]:
+    """The home page as a person sees it."""
 
+    def page(employee: Employee) -> str:
+        response = client_for(employee).get(reverse("home"))
+        assert response.status_code == 200
+        return response.content.decode()
 
-def home(employee: Employee) -> str:
-    response = client_for(employee).get(reverse("home"))
-    assert response.status_code == 200
-    return response.content.decode()
+    return page
 
 
 def section(html: str, heading_id: str) -> str:
@@ -67,7 +67,7 @@ def test_home_asks_anonymous_visitors_to_sign_in(client):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_an_employee_sees_their_goals_with_progress_and_the_priority_each_serves(cast, period, priority):
+def test_an_employee_sees_their_goals_with_progress_and_the_priority_each_serves(cast, period, priority, home):
     ward = FunctionalGoalFactory(
         title="Ward scanning", priority=priority, period=period, department=cast.employee.department
     )
@@ -80,19 +80,19 @@ def test_an_employee_sees_their_goals_with_progress_and_the_priority_each_serves
     assert reverse("cascade:my_goals") in card
 
 
-def test_an_employee_without_goals_gets_an_empty_state_that_says_how_goals_come(cast, period):
+def test_an_employee_without_goals_gets_an_empty_state_that_says_how_goals_come(cast, period, home):
     card = section(home(cast.employee), "goals-title")
     assert "card--empty" in home(cast.employee).split('id="goals-title"')[0].rsplit("<section", 1)[1]
     assert "line of sight" in card and reverse("cascade:goal_create") in card
 
 
-def test_the_home_page_keeps_the_chain_and_the_team(cast, period):
+def test_the_home_page_keeps_the_chain_and_the_team(cast, period, home):
     html = home(cast.manager)
     assert "Where you sit" in html and "Chief Nurse" in html
     assert "Your team" in html and "Staff Nurse" in html
 
 
-def test_a_manager_sees_how_many_goal_sets_wait_for_approval(cast, period, priority):
+def test_a_manager_sees_how_many_goal_sets_wait_for_approval(cast, period, priority, home):
     second = EmployeeFactory(full_name="Second Nurse", department=cast.employee.department, manager=cast.manager)
     for owner in (cast.employee, cast.employee, second):
         IndividualGoalFactory(owner=owner, priority=priority, period=period, approval=Approval.SUBMITTED)
@@ -104,13 +104,13 @@ def test_a_manager_sees_how_many_goal_sets_wait_for_approval(cast, period, prior
     assert '<p class="home-count">1</p>' in section(home(cast.chief), "team-goals")
 
 
-def test_a_manager_with_nothing_to_approve_is_told_so(cast, period, priority):
+def test_a_manager_with_nothing_to_approve_is_told_so(cast, period, priority, home):
     IndividualGoalFactory(owner=cast.employee, priority=priority, period=period)  # a draft, not yet submitted
     card = section(home(cast.manager), "team-goals")
     assert "Nothing is waiting for your approval" in card and reverse("cascade:team_goals") in card
 
 
-def test_the_quality_lead_sees_active_priorities_with_progress_and_the_matrix(quality_lead, priority):
+def test_the_quality_lead_sees_active_priorities_with_progress_and_the_matrix(quality_lead, priority, home):
     QualityPriorityFactory(title="Retired aim", owner=quality_lead, status=PriorityStatus.RETIRED)
     type(priority).objects.filter(pk=priority.pk).update(progress=Decimal("62.5"))
     card = section(home(quality_lead), "ql-title")
@@ -118,14 +118,14 @@ def test_the_quality_lead_sees_active_priorities_with_progress_and_the_matrix(qu
     assert reverse("cascade:matrix") in card and reverse("cascade:priority_detail", args=[priority.pk]) in card
 
 
-def test_hr_keeps_the_import_card_and_can_import_goals(cast):
+def test_hr_keeps_the_import_card_and_can_import_goals(cast, home):
     html = home(cast.hr)
     card = section(html, "hr-title")
     assert "HR administration" in card and reverse("people:import") in card
     assert reverse("cascade:goal_import") in card
 
 
-def test_the_home_page_issues_the_same_number_of_queries_for_2_or_10_goals(cast, period, priority):
+def test_the_home_page_issues_the_same_number_of_queries_for_2_or_10_goals(cast, period, priority, client_for):
     client = client_for(cast.manager)
     IndividualGoalFactory.create_batch(2, owner=cast.manager, priority=priority, period=period, weight=10)
     IndividualGoalFactory(owner=cast.employee, priority=priority, period=period, approval=Approval.SUBMITTED)
@@ -142,7 +142,7 @@ def test_the_home_page_issues_the_same_number_of_queries_for_2_or_10_goals(cast,
     assert cost() == few
 
 
-def test_hr_and_the_quality_lead_see_the_latest_alignment_score_and_open_findings(cast, quality_lead):
+def test_hr_and_the_quality_lead_see_the_latest_alignment_score_and_open_findings(cast, quality_lead, client_for):
     earlier = AuditRun.objects.create(state=RunState.SUCCEEDED, alignment_score=Decimal("60.00"))
     AuditRun.objects.filter(pk=earlier.pk).update(finished_at="2026-10-01T05:00Z")
     latest = AuditRun.objects.create(state=RunState.SUCCEEDED, alignment_score=Decimal("72.50"))
@@ -168,7 +168,7 @@ def test_hr_and_the_quality_lead_see_the_latest_alignment_score_and_open_finding
     assert "Open the alignment dashboard" not in client_for(cast.employee).get(reverse("home")).content.decode()
 
 
-def test_an_employee_sees_the_open_surveys_they_have_not_answered_yet(cast):
+def test_an_employee_sees_the_open_surveys_they_have_not_answered_yet(cast, client_for):
     today = datetime.date(2026, 11, 1)
     pulse = Survey.objects.create(
         title="Ward pulse", state=SurveyState.OPEN, opens_on=today, closes_on=today + datetime.timedelta(days=14)

@@ -1,4 +1,4 @@
-"""Project-level pages: the home page, which gathers a little of every app per role."""
+"""The home page: each role's cards, a little of every app (the top floor reads from all of them)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from appraisals.selectors import cycles as cycle_dashboards
 from appraisals.services import todos as cycle_todos
-from audits import selectors as audits
-from audits import survey_selectors as surveys
+from audits import access as audit_access
 from audits.models import ACTIVE_STATUSES, Finding
+from audits.selectors import runs as audits
+from audits.selectors import surveys
 from cascade import selectors as cascade
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus, PriorityStatus
 from people import selectors as people
@@ -50,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["priorities"] = list(
             cascade.priorities_visible_to(user=user).filter(status=PriorityStatus.ACTIVE).order_by("title")
         )
-    if audits.can_read_audits(user):
+    if audit_access.can_read_audits(user):
         context["alignment"] = _alignment_card()
     return render(request, "home.html", context)
 
