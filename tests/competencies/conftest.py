@@ -1,28 +1,18 @@
-"""Competencies fixtures on top of the shared cast: a scale, competencies, a draft form and a published one."""
+"""Competencies fixtures on top of the shared cast: a scale, competencies, a draft form and a
+published one, and a stand-in for a record (an appraisal) that uses a published version."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.apps import apps
+from django.db import connection, models
 
 from competencies import selectors, services
 from competencies.models import AppraisalForm, Competency, FormVersion, RatingScale
-from people.models import Employee
-
-PLAIN_LEVELS = [
-    {"value": 1, "label": "Unsatisfactory", "descriptor": "Well below what was agreed."},
-    {"value": 2, "label": "Needs improvement", "descriptor": "Gaps."},
-    {"value": 3, "label": "Meets expectations", "descriptor": "As agreed."},
-    {"value": 4, "label": "Exceeds expectations", "descriptor": "More than agreed."},
-    {"value": 5, "label": "Outstanding", "descriptor": "Exceptional."},
-]
-
-
-def user_of(employee: Employee):  # type: ignore[no-untyped-def]
-    """A fresh user object: the selectors cache the employee record on it."""
-    return get_user_model().objects.get(pk=employee.user_id)
+from tests.competencies.helpers import PLAIN_LEVELS, user_of
 
 
 @pytest.fixture
@@ -73,3 +63,28 @@ def built(hr, scale, process_thinking, data_informed) -> Built:  # type: ignore[
 @pytest.fixture
 def published(hr, built) -> FormVersion:  # type: ignore[no-untyped-def]
     return services.form_publish(user=hr, version=built.draft, expected_version=built.draft.version)
+
+
+@pytest.fixture
+def appraisal_model() -> Iterator[type[models.Model]]:
+    """A model with an ordinary foreign key to FormVersion, as an appraisal has, with a table for the
+    length of the test (which needs django_db(transaction=True): SQLite refuses schema changes in one)."""
+
+    class StandInAppraisal(models.Model):
+        form_version = models.ForeignKey("competencies.FormVersion", on_delete=models.PROTECT, related_name="+")
+
+        class Meta:
+            app_label = "competencies"
+
+        def __str__(self) -> str:
+            return f"Appraisal on {self.form_version_id}"
+
+    with connection.schema_editor() as editor:
+        editor.create_model(StandInAppraisal)
+    try:
+        yield StandInAppraisal
+    finally:
+        with connection.schema_editor() as editor:
+            editor.delete_model(StandInAppraisal)
+        del apps.all_models["competencies"]["standinappraisal"]
+        apps.clear_cache()

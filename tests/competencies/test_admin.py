@@ -8,53 +8,12 @@ from django.test import Client
 from competencies import selectors
 from competencies.models import FormVersion, VersionStatus
 from people.models import Employee
-
-FROZEN = "Version 1 of “Nursing appraisal” is published, so it cannot change."
-
-
-def admin_form_data(response) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """What the change page would post back unchanged: the main form and every inline."""
-    data: dict[str, object] = {}
-
-    def add(form) -> None:  # type: ignore[no-untyped-def]
-        for name in form.fields:
-            value = form[name].value()
-            if value is False or value is None:
-                continue
-            data[form.add_prefix(name)] = "on" if value is True else value
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[f"{formset.prefix}-{name}"] = management[name].value()
-        for form in formset.forms:
-            add(form)
-    return data
-
-
-def change_url(version: FormVersion) -> str:
-    return f"/admin/competencies/formversion/{version.pk}/change/"
+from tests.competencies.helpers import FROZEN, admin_form_data, admin_state, change_url
 
 
 @pytest.fixture
-def hr_client(cast) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(cast.hr.user)
-    return client
-
-
-def state(version: FormVersion) -> tuple:
-    version = FormVersion.objects.get(pk=version.pk)
-    return (
-        version.status,
-        version.version,
-        version.goals_weight,
-        version.competencies_weight,
-        list(version.competencies.values_list("competency_id", "weight", "order")),
-        list(version.questions.values_list("key", "text", "order")),
-    )
+def hr_client(cast, client_for) -> Client:  # type: ignore[no-untyped-def]
+    return client_for(cast.hr)
 
 
 def post_change(client: Client, version: FormVersion, **changes: object):  # type: ignore[no-untyped-def]
@@ -76,18 +35,18 @@ def post_change(client: Client, version: FormVersion, **changes: object):  # typ
     ids=["section-weights", "competency-row", "question-text", "question-deleted"],
 )
 def test_it_refuses_to_change_a_published_version_with_a_message(hr_client, published, changes):
-    before = state(published)
+    before = admin_state(published)
     response = post_change(hr_client, published, **changes)
     assert response.status_code == 200  # the page again, with the reason; not a redirect, not a 500
     assert FROZEN in response.content.decode()
-    assert state(published) == before
+    assert admin_state(published) == before
 
 
 def test_saving_a_published_version_unchanged_changes_nothing(hr_client, published):
-    before = state(published)
+    before = admin_state(published)
     response = post_change(hr_client, published)
     assert response.status_code == 302
-    assert state(published) == before
+    assert admin_state(published) == before
 
 
 def test_hr_edits_a_draft_in_the_admin_and_weights_must_add_up(hr_client, built):
@@ -143,12 +102,11 @@ def test_scale_levels_are_validated_as_a_whole_in_the_admin(hr_client, scale):
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "chief", "stranger"])
-def test_only_hr_may_use_the_competencies_admin(cast, published, role):
+def test_only_hr_may_use_the_competencies_admin(cast, client_for, published, role):
     employee: Employee = getattr(cast, role)
     employee.user.is_staff = True  # even a staff account, if it is not HR
     employee.user.save()
-    client = Client()
-    client.force_login(employee.user)
+    client = client_for(employee)
     assert client.get(change_url(published)).status_code == 403
     assert client.get("/admin/competencies/competency/").status_code == 403
 

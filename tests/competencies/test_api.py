@@ -3,7 +3,6 @@ stale writes (409), bad input (400 with field messages), versions and the previe
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -14,23 +13,10 @@ from rest_framework.test import APIClient
 from competencies import selectors, services
 from competencies.models import AppraisalForm, Competency, FormVersion, VersionStatus
 from people.models import Employee
-from tests.competencies.conftest import PLAIN_LEVELS, user_of
+from tests.competencies.helpers import PLAIN_LEVELS
 
 API = "/api/v1"
 ROLES = ("chief", "manager", "employee", "stranger", "hr")
-
-ClientFor = Callable[[Employee | None], APIClient]
-
-
-@pytest.fixture
-def client_for() -> ClientFor:
-    def make(employee: Employee | None) -> APIClient:
-        client = APIClient()
-        if employee is not None:
-            client.force_authenticate(user=user_of(employee))
-        return client
-
-    return make
 
 
 @dataclass
@@ -96,35 +82,35 @@ PERMISSION_TABLE = [
 
 
 @pytest.mark.parametrize("role, method, template, body, expected", PERMISSION_TABLE)
-def test_it_validates_ownership(cast, catalogue, client_for, role, method, template, body, expected):
-    response = getattr(client_for(getattr(cast, role)), method)(url(template, catalogue), body, format="json")
+def test_it_validates_ownership(cast, catalogue, api_client_for, role, method, template, body, expected):
+    response = getattr(api_client_for(getattr(cast, role)), method)(url(template, catalogue), body, format="json")
     assert response.status_code == expected, response.content
 
 
 @pytest.mark.parametrize("template", ["/competencies/", "/rating-scales/", "/forms/", "/forms/{form}/versions/1/"])
-def test_it_refuses_anonymous_requests(catalogue, client_for, template):
-    assert client_for(None).get(url(template, catalogue)).status_code in (401, 403)
+def test_it_refuses_anonymous_requests(catalogue, api_client_for, template):
+    assert api_client_for(None).get(url(template, catalogue)).status_code in (401, 403)
 
 
-def test_a_draft_and_a_missing_version_look_the_same(cast, catalogue, client_for):
-    client = client_for(cast.employee)
+def test_a_draft_and_a_missing_version_look_the_same(cast, catalogue, api_client_for):
+    client = api_client_for(cast.employee)
     hidden = client.get(url("/forms/{form}/versions/2/", catalogue))
     missing = client.get(url("/forms/{form}/versions/9/", catalogue))
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json() == missing.json()
 
 
-def test_only_hr_sees_drafts_in_a_forms_versions(cast, catalogue, client_for):
+def test_only_hr_sees_drafts_in_a_forms_versions(cast, catalogue, api_client_for):
     def numbers(employee: Employee) -> dict[str, list[int]]:
-        rows = client_for(employee).get(f"{API}/forms/").json()["results"]
+        rows = api_client_for(employee).get(f"{API}/forms/").json()["results"]
         return {row["name"]: [v["number"] for v in row["versions"]] for row in rows}
 
     assert numbers(cast.employee) == {"Nursing appraisal": [1]}
     assert numbers(cast.hr) == {"Nursing appraisal": [2, 1], "Work in progress": [1]}
 
 
-def test_a_version_shows_its_sections_balance_and_problems(cast, catalogue, client_for, scale):
-    body = client_for(cast.manager).get(url("/forms/{form}/versions/1/", catalogue)).json()
+def test_a_version_shows_its_sections_balance_and_problems(cast, catalogue, api_client_for, scale):
+    body = api_client_for(cast.manager).get(url("/forms/{form}/versions/1/", catalogue)).json()
     assert (body["number"], body["status"], body["is_in_use"], body["problems"]) == (1, "published", False, {})
     sections = body["sections"]
     assert sections["goals"] == {"weight": 60, "scale": {"id": scale.pk, "name": "Plain 1–5"}}
@@ -147,7 +133,7 @@ def patch_draft(client: APIClient, c: Catalogue, body: dict):  # type: ignore[no
     return client.patch(url("/forms/{form}/versions/2/", c), body, format="json")
 
 
-def test_hr_edits_a_draft_and_its_version_goes_up(cast, catalogue, client_for, process_thinking, data_informed):
+def test_hr_edits_a_draft_and_its_version_goes_up(cast, catalogue, api_client_for, process_thinking, data_informed):
     body = {
         "version": catalogue.draft.version,
         "goals_weight": 50,
@@ -158,7 +144,7 @@ def test_hr_edits_a_draft_and_its_version_goes_up(cast, catalogue, client_for, p
         ],
         "questions": [{"key": "next_cycle_goals", "text": "Next cycle?"}, {"text": "Anything else?"}],
     }
-    response = patch_draft(client_for(cast.hr), catalogue, body)
+    response = patch_draft(api_client_for(cast.hr), catalogue, body)
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["version"] == catalogue.draft.version + 1
@@ -169,8 +155,10 @@ def test_hr_edits_a_draft_and_its_version_goes_up(cast, catalogue, client_for, p
     assert [q["key"] for q in data["sections"]["dialogue"]["questions"]] == ["next_cycle_goals", "anything_else"]
 
 
-def test_it_refuses_weights_not_summing_to_100_with_400_and_the_numbers(cast, catalogue, client_for, process_thinking):
-    client = client_for(cast.hr)
+def test_it_refuses_weights_not_summing_to_100_with_400_and_the_numbers(
+    cast, catalogue, api_client_for, process_thinking
+):
+    client = api_client_for(cast.hr)
     response = patch_draft(client, catalogue, {"version": catalogue.draft.version, "goals_weight": 40})
     assert response.status_code == 400
     assert response.json() == {
@@ -196,14 +184,14 @@ def test_it_refuses_weights_not_summing_to_100_with_400_and_the_numbers(cast, ca
         ({"version": 1, "goals_weight": "lots"}, "goals_weight"),
     ],
 )
-def test_it_refuses_bad_input_with_400_naming_the_field(cast, catalogue, client_for, body, field):
-    response = patch_draft(client_for(cast.hr), catalogue, body)
+def test_it_refuses_bad_input_with_400_naming_the_field(cast, catalogue, api_client_for, body, field):
+    response = patch_draft(api_client_for(cast.hr), catalogue, body)
     assert response.status_code == 400
     assert field in response.json()
 
 
-def test_it_refuses_a_stale_version_with_409(cast, catalogue, client_for):
-    client = client_for(cast.hr)
+def test_it_refuses_a_stale_version_with_409(cast, catalogue, api_client_for):
+    client = api_client_for(cast.hr)
     read = catalogue.draft.version
     assert (
         patch_draft(client, catalogue, {"version": read, "goals_weight": 50, "competencies_weight": 50}).status_code
@@ -217,8 +205,8 @@ def test_it_refuses_a_stale_version_with_409(cast, catalogue, client_for):
     assert FormVersion.objects.get(pk=catalogue.draft.pk).goals_weight == 50
 
 
-def test_a_published_version_cannot_change_through_the_api(cast, catalogue, client_for):
-    client = client_for(cast.hr)
+def test_a_published_version_cannot_change_through_the_api(cast, catalogue, api_client_for):
+    client = api_client_for(cast.hr)
     before = client.get(url("/forms/{form}/versions/1/", catalogue)).json()
     response = client.patch(
         url("/forms/{form}/versions/1/", catalogue),
@@ -231,8 +219,8 @@ def test_a_published_version_cannot_change_through_the_api(cast, catalogue, clie
     assert client.get(url("/forms/{form}/versions/1/", catalogue)).json() == before
 
 
-def test_hr_publishes_a_draft_and_the_old_version_retires(cast, catalogue, client_for):
-    client = client_for(cast.hr)
+def test_hr_publishes_a_draft_and_the_old_version_retires(cast, catalogue, api_client_for):
+    client = api_client_for(cast.hr)
     response = client.post(
         url("/forms/{form}/versions/2/publish/", catalogue), {"version": catalogue.draft.version}, format="json"
     )
@@ -240,20 +228,20 @@ def test_hr_publishes_a_draft_and_the_old_version_retires(cast, catalogue, clien
     assert response.json()["status"] == VersionStatus.PUBLISHED
     assert client.get(url("/forms/{form}/versions/1/", catalogue)).json()["status"] == VersionStatus.RETIRED
     # Everyone now reads version 2.
-    assert client_for(cast.employee).get(url("/forms/{form}/versions/2/", catalogue)).status_code == 200
+    assert api_client_for(cast.employee).get(url("/forms/{form}/versions/2/", catalogue)).status_code == 200
 
 
-def test_an_incomplete_draft_is_not_published_and_the_answer_says_why(cast, catalogue, client_for):
+def test_an_incomplete_draft_is_not_published_and_the_answer_says_why(cast, catalogue, api_client_for):
     draft = selectors.draft_of(catalogue.unpublished)
-    response = client_for(cast.hr).post(
+    response = api_client_for(cast.hr).post(
         f"{API}/forms/{catalogue.unpublished.pk}/versions/1/publish/", {"version": draft.version}, format="json"
     )
     assert response.status_code == 400
     assert response.json() == {"competencies": ["Add at least one competency."]}
 
 
-def test_new_draft_copies_the_published_version_once(cast, hr, built, published, client_for):
-    client = client_for(cast.hr)
+def test_new_draft_copies_the_published_version_once(cast, hr, built, published, api_client_for):
+    client = api_client_for(cast.hr)
     response = client.post(f"{API}/forms/{built.form.pk}/new-draft/", format="json")
     assert response.status_code == 201, response.content
     assert (response.json()["number"], response.json()["status"]) == (2, "draft")
@@ -263,8 +251,8 @@ def test_new_draft_copies_the_published_version_once(cast, hr, built, published,
     assert "already a draft" in again.json()["non_field_errors"][0]
 
 
-def test_the_preview_answers_for_the_employee_or_the_manager(cast, catalogue, client_for):
-    client = client_for(cast.employee)
+def test_the_preview_answers_for_the_employee_or_the_manager(cast, catalogue, api_client_for):
+    client = api_client_for(cast.employee)
     body = client.get(url("/forms/{form}/versions/1/preview/", catalogue), {"audience": "manager"}).json()
     assert body["audience"] == "manager"
     item = body["competencies"]["items"][0]
@@ -279,8 +267,8 @@ def test_the_preview_answers_for_the_employee_or_the_manager(cast, catalogue, cl
     assert client.get(url("/forms/{form}/versions/1/preview/", catalogue), {"audience": "ceo"}).status_code == 400
 
 
-def test_scales_are_refused_with_field_messages(cast, client_for):
-    response = client_for(cast.hr).post(
+def test_scales_are_refused_with_field_messages(cast, api_client_for):
+    response = api_client_for(cast.hr).post(
         f"{API}/rating-scales/", {"name": "Belts", "levels": [{"value": 2, "label": "A"}, {"value": 1, "label": "a"}]},
         format="json",
     )  # fmt: skip
@@ -291,8 +279,8 @@ def test_scales_are_refused_with_field_messages(cast, client_for):
     ]
 
 
-def test_a_scale_in_use_says_so_and_keeps_its_levels(cast, catalogue, client_for, scale):
-    client = client_for(cast.hr)
+def test_a_scale_in_use_says_so_and_keeps_its_levels(cast, catalogue, api_client_for, scale):
+    client = api_client_for(cast.hr)
     body = client.get(f"{API}/rating-scales/{scale.pk}/").json()
     assert body["is_locked"] is True
     response = client.patch(
@@ -302,8 +290,8 @@ def test_a_scale_in_use_says_so_and_keeps_its_levels(cast, catalogue, client_for
     assert "levels" in response.json()
 
 
-def test_hr_retires_a_competency_and_filters_by_status(cast, catalogue, client_for):
-    client = client_for(cast.hr)
+def test_hr_retires_a_competency_and_filters_by_status(cast, catalogue, api_client_for):
+    client = api_client_for(cast.hr)
     response = client.patch(
         url("/competencies/{competency}/", catalogue), {"version": 1, "status": "retired"}, format="json"
     )
@@ -314,9 +302,9 @@ def test_hr_retires_a_competency_and_filters_by_status(cast, catalogue, client_f
     assert stale.status_code == 409
 
 
-def test_the_form_list_costs_the_same_queries_for_any_number_of_forms(cast, hr, catalogue, client_for):
+def test_the_form_list_costs_the_same_queries_for_any_number_of_forms(cast, hr, catalogue, api_client_for):
     def queries() -> int:
-        client = client_for(cast.employee)
+        client = api_client_for(cast.employee)
         with CaptureQueriesContext(connection) as context:
             assert client.get(f"{API}/forms/").status_code == 200
         return len(context)

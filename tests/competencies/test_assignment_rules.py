@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from competencies import selectors, services
 from competencies.models import AppraisalForm, FormVersion
 from people.models import Department
-from tests.competencies.conftest import user_of
+from tests.competencies.helpers import user_of
 from tests.factories import DepartmentFactory, EmployeeFactory
 
 

@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from competencies import selectors, services
-from competencies.selectors import preview
 from competencies.models import Competency, CompetencyStatus, FormCompetency
+from competencies.selectors import preview
 from core.errors import ConflictError
-from tests.competencies.conftest import user_of
+from tests.competencies.helpers import user_of
 
 
 def test_it_creates_a_competency_with_an_indicator_per_level(process_thinking):

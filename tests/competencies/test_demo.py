@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from competencies import demo, selectors
-from competencies.selectors import preview
 from competencies.models import (
     AppraisalForm,
     AssignmentRule,
@@ -16,6 +15,7 @@ from competencies.models import (
     ScaleLevel,
     VersionStatus,
 )
+from competencies.selectors import preview
 from people import demo as people_demo
 from people.models import Employee
 

@@ -9,43 +9,16 @@ without being told about it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import connection, models
-from django.test import Client
-from rest_framework.test import APIClient
 
 from competencies import services
 from competencies.models import FormVersion
-from tests.competencies.test_admin import FROZEN, admin_form_data, change_url, state
+from tests.competencies.helpers import FROZEN, admin_form_data, change_url
+from tests.competencies.helpers import admin_state as state
 
 # Schema changes need a test without a wrapping transaction (SQLite refuses them inside one).
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def appraisal_model() -> Iterator[type[models.Model]]:
-    class StandInAppraisal(models.Model):
-        form_version = models.ForeignKey("competencies.FormVersion", on_delete=models.PROTECT, related_name="+")
-
-        class Meta:
-            app_label = "competencies"
-
-        def __str__(self) -> str:
-            return f"Appraisal on {self.form_version_id}"
-
-    with connection.schema_editor() as editor:
-        editor.create_model(StandInAppraisal)
-    try:
-        yield StandInAppraisal
-    finally:
-        with connection.schema_editor() as editor:
-            editor.delete_model(StandInAppraisal)
-        del apps.all_models["competencies"]["standinappraisal"]
-        apps.clear_cache()
 
 
 @pytest.fixture
@@ -78,9 +51,8 @@ def test_a_version_in_use_cannot_change_through_the_services_or_the_models(hr, i
     assert state(in_use) == before
 
 
-def test_a_version_in_use_cannot_change_through_the_admin(cast, in_use):
-    client = Client()
-    client.force_login(cast.hr.user)
+def test_a_version_in_use_cannot_change_through_the_admin(cast, client_for, in_use):
+    client = client_for(cast.hr)
     before = state(in_use)
     page = client.get(change_url(in_use))
     assert "In use" in page.content.decode() and "icon-yes" in page.content.decode()
@@ -92,9 +64,8 @@ def test_a_version_in_use_cannot_change_through_the_admin(cast, in_use):
     assert state(in_use) == before
 
 
-def test_a_version_in_use_cannot_change_through_the_api(cast, in_use):
-    client = APIClient()
-    client.force_authenticate(user=cast.hr.user)
+def test_a_version_in_use_cannot_change_through_the_api(cast, api_client_for, in_use):
+    client = api_client_for(cast.hr)
     url = f"/api/v1/forms/{in_use.form_id}/versions/1/"
     before = client.get(url).json()
     assert before["is_in_use"] is True

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from competencies import services
 from competencies.selectors import preview
-from tests.competencies.conftest import PLAIN_LEVELS
+from tests.competencies.helpers import PLAIN_LEVELS
 
 
 def test_the_preview_has_the_goals_competencies_and_dialogue_sections(published, scale):

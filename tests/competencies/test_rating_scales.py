@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from competencies import services
 from competencies.models import RatingScale, ScaleLevel
-from tests.competencies.conftest import PLAIN_LEVELS, user_of
+from tests.competencies.helpers import PLAIN_LEVELS, user_of
 
 
 def levels(*pairs):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from competencies import selectors, services
-from competencies.selectors import preview
 from competencies.models import (
     DialogueQuestion,
     FormCompetency,
@@ -15,8 +14,9 @@ from competencies.models import (
     QuestionKey,
     VersionStatus,
 )
+from competencies.selectors import preview
 from core.errors import ConflictError
-from tests.competencies.conftest import user_of
+from tests.competencies.helpers import user_of
 
 FROZEN = "Version 1 of “Nursing appraisal” is published, so it cannot change."
 

@@ -9,24 +9,15 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from competencies import selectors, services
 from competencies.models import AppraisalForm, AssignmentRule, FormVersion, VersionStatus
-from people.models import Employee
-from tests.competencies.test_in_use import appraisal_model  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ("employee", "manager", "stranger", "hr")
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def page_of(response) -> str:
@@ -117,7 +108,9 @@ def url_for(name: str, published: FormVersion, draft_form: AppraisalForm) -> str
     ],
 )
 @pytest.mark.parametrize("role", ROLES)
-def test_each_page_answers_each_role_as_the_permission_table_says(cast, published, draft_form, name, expected, role):
+def test_each_page_answers_each_role_as_the_permission_table_says(
+    client_for, cast, published, draft_form, name, expected, role
+):
     response = client_for(getattr(cast, role)).get(url_for(name, published, draft_form))
     assert response.status_code == expected[role]
 
@@ -130,7 +123,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, published, draft_form, n
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "stranger"])
-def test_it_validates_that_only_hr_changes_forms_and_rules(cast, published, draft_form, role):
+def test_it_validates_that_only_hr_changes_forms_and_rules(client_for, cast, published, draft_form, role):
     client = client_for(getattr(cast, role))
     draft = selectors.draft_of(draft_form)
     before = (state(published), state(draft), AppraisalForm.objects.count(), AssignmentRule.objects.count())
@@ -153,14 +146,14 @@ def test_it_validates_that_only_hr_changes_forms_and_rules(cast, published, draf
     assert after == before
 
 
-def test_others_see_neither_drafts_nor_the_new_form_button_in_the_list(cast, published, draft_form):
+def test_others_see_neither_drafts_nor_the_new_form_button_in_the_list(client_for, cast, published, draft_form):
     page = page_of(client_for(cast.employee).get(reverse("competencies:form_list")))
     assert "Nursing appraisal" in page
     assert "Pharmacy appraisal" not in page
     assert "New form" not in page and "Draft in progress" not in page
 
 
-def test_the_list_shows_versions_rules_and_balance(cast, hr, published, draft_form):
+def test_the_list_shows_versions_rules_and_balance(client_for, cast, hr, published, draft_form):
     services.rule_create(user=hr, form=published.form, department=cast.employee.department)
     services.rule_create(user=hr, form=published.form, job_title="Pharmacist")
     services.draft_set_weights(
@@ -179,7 +172,7 @@ def test_the_list_shows_versions_rules_and_balance(cast, hr, published, draft_fo
 # ---------------------------------------------------------------- creating a form
 
 
-def test_hr_creates_a_form_and_lands_in_its_draft(cast, scale):
+def test_hr_creates_a_form_and_lands_in_its_draft(client_for, cast, scale):
     response = client_for(cast.hr).post(
         reverse("competencies:form_create"),
         {"name": "Radiology appraisal", "methodology": "six_sigma", "goals_scale": scale.pk, "description": ""},
@@ -190,7 +183,7 @@ def test_hr_creates_a_form_and_lands_in_its_draft(cast, scale):
     assert selectors.draft_of(form).goals_scale == scale
 
 
-def test_a_form_name_already_taken_is_a_400_that_keeps_the_input(cast, published):
+def test_a_form_name_already_taken_is_a_400_that_keeps_the_input(client_for, cast, published):
     response = client_for(cast.hr).post(
         reverse("competencies:form_create"),
         {"name": "nursing APPRAISAL", "methodology": "pdsa", "description": "For wards"},
@@ -203,7 +196,7 @@ def test_a_form_name_already_taken_is_a_400_that_keeps_the_input(cast, published
 # ---------------------------------------------------------------- the builder: weights
 
 
-def test_the_builder_shows_the_draft_with_totals_balance_and_checklist(cast, built):
+def test_the_builder_shows_the_draft_with_totals_balance_and_checklist(client_for, cast, built):
     page = page_of(client_for(cast.hr).get(builder_url(built.draft)))
     assert 'name="goals_weight"' in page and 'value="60"' in page
     assert "Process thinking" in page and "Data-informed decision making" in page
@@ -213,7 +206,7 @@ def test_the_builder_shows_the_draft_with_totals_balance_and_checklist(cast, bui
     assert f'name="version" value="{built.draft.version}"' in page
 
 
-def test_competency_weights_that_do_not_total_100_are_refused_with_the_numbers(cast, built):
+def test_competency_weights_that_do_not_total_100_are_refused_with_the_numbers(client_for, cast, built):
     draft = built.draft
     first, second = draft.competencies.order_by("order")
     before = state(draft)
@@ -230,7 +223,7 @@ def test_competency_weights_that_do_not_total_100_are_refused_with_the_numbers(c
     assert state(draft) == before
 
 
-def test_section_weights_that_do_not_total_100_are_refused_with_the_numbers(cast, built):
+def test_section_weights_that_do_not_total_100_are_refused_with_the_numbers(client_for, cast, built):
     before = state(built.draft)
     response = client_for(cast.hr).post(
         builder_url(built.draft), builder_data(built.draft, goals_weight=70, competencies_weight=40)
@@ -241,7 +234,7 @@ def test_section_weights_that_do_not_total_100_are_refused_with_the_numbers(cast
     assert state(built.draft) == before
 
 
-def test_a_weight_that_is_no_number_is_a_400_beside_its_field(cast, built):
+def test_a_weight_that_is_no_number_is_a_400_beside_its_field(client_for, cast, built):
     row = built.draft.competencies.first()
     response = client_for(cast.hr).post(
         builder_url(built.draft), builder_data(built.draft, **{f"weight-{row.pk}": "a lot"})
@@ -250,7 +243,7 @@ def test_a_weight_that_is_no_number_is_a_400_beside_its_field(cast, built):
     assert "Enter a whole number." in page_of(response)
 
 
-def test_saving_weights_scales_and_questions_changes_the_draft_in_one_step(cast, hr, built):
+def test_saving_weights_scales_and_questions_changes_the_draft_in_one_step(client_for, cast, hr, built):
     draft = built.draft
     first, second = draft.competencies.order_by("order")
     other = services.scale_create(
@@ -279,7 +272,7 @@ def test_saving_weights_scales_and_questions_changes_the_draft_in_one_step(cast,
     assert draft.questions.get(pk=question.pk).text == "What went well?"
 
 
-def test_a_save_refused_halfway_saves_nothing(cast, built, monkeypatch):
+def test_a_save_refused_halfway_saves_nothing(client_for, cast, built, monkeypatch):
     """New weights pass, then the question's service refuses: the weights are not kept either."""
     draft = built.draft
     question = draft.questions.first()
@@ -299,7 +292,7 @@ def test_a_save_refused_halfway_saves_nothing(cast, built, monkeypatch):
     assert state(draft) == before
 
 
-def test_a_stale_builder_page_answers_409_and_keeps_what_was_typed(cast, hr, built):
+def test_a_stale_builder_page_answers_409_and_keeps_what_was_typed(client_for, cast, hr, built):
     draft = built.draft
     stale = builder_data(draft, goals_weight=55, competencies_weight=45)
     services.draft_set_weights(user=hr, version=draft, expected_version=None, goals_weight=70, competencies_weight=30)
@@ -313,7 +306,7 @@ def test_a_stale_builder_page_answers_409_and_keeps_what_was_typed(cast, hr, bui
     assert (draft.goals_weight, draft.competencies_weight) == (70, 30)
 
 
-def test_a_stale_add_is_a_409_that_keeps_the_choice(cast, hr, built, scale):
+def test_a_stale_add_is_a_409_that_keeps_the_choice(client_for, cast, hr, built, scale):
     competency = services.competency_create(user=hr, name="Change management", indicators=["Tries.", "Leads."])
     stale_version = built.draft.version
     services.draft_set_weights(
@@ -331,7 +324,7 @@ def test_a_stale_add_is_a_409_that_keeps_the_choice(cast, hr, built, scale):
 # ---------------------------------------------------------------- the builder: rows
 
 
-def test_hr_adds_and_removes_a_competency_and_a_question(cast, hr, built):
+def test_hr_adds_and_removes_a_competency_and_a_question(client_for, cast, hr, built):
     draft = built.draft
     competency = services.competency_create(user=hr, name="Change management", indicators=["Tries.", "Leads."])
     client = client_for(cast.hr)
@@ -357,7 +350,7 @@ def test_hr_adds_and_removes_a_competency_and_a_question(cast, hr, built):
     assert not draft.questions.filter(pk=question.pk).exists()
 
 
-def test_adding_a_competency_without_a_weight_is_a_400(cast, hr, built):
+def test_adding_a_competency_without_a_weight_is_a_400(client_for, cast, hr, built):
     competency = services.competency_create(user=hr, name="Change management", indicators=["Tries.", "Leads."])
     response = client_for(cast.hr).post(
         builder_url(built.draft),
@@ -367,7 +360,7 @@ def test_adding_a_competency_without_a_weight_is_a_400(cast, hr, built):
     assert "This field is required." in page_of(response)
 
 
-def test_move_down_and_up_reorder_the_competencies(cast, built):
+def test_move_down_and_up_reorder_the_competencies(client_for, cast, built):
     draft = built.draft
     first = draft.competencies.order_by("order").first()
     client = client_for(cast.hr)
@@ -380,7 +373,7 @@ def test_move_down_and_up_reorder_the_competencies(cast, built):
     assert rows_of(draft) == [("Process thinking", 60), ("Data-informed decision making", 40)]
 
 
-def test_a_move_asked_for_by_the_script_answers_json(cast, built):
+def test_a_move_asked_for_by_the_script_answers_json(client_for, cast, built):
     draft = built.draft
     first, second = draft.competencies.order_by("order")
     response = client_for(cast.hr).post(
@@ -396,7 +389,7 @@ def test_a_move_asked_for_by_the_script_answers_json(cast, built):
     assert "is now 1 of 2" in body["message"]
 
 
-def test_a_stale_move_from_the_script_is_a_409_in_json(cast, built):
+def test_a_stale_move_from_the_script_is_a_409_in_json(client_for, cast, built):
     draft = built.draft
     row = draft.competencies.first()
     response = client_for(cast.hr).post(
@@ -408,7 +401,7 @@ def test_a_stale_move_from_the_script_is_a_409_in_json(cast, built):
     assert "Someone else changed this draft" in json.loads(response.content)["error"]
 
 
-def test_the_order_post_reorders_competencies_and_questions(cast, built):
+def test_the_order_post_reorders_competencies_and_questions(client_for, cast, built):
     draft = built.draft
     rows = list(draft.competencies.order_by("order").values_list("pk", flat=True))
     client = client_for(cast.hr)
@@ -423,7 +416,7 @@ def test_the_order_post_reorders_competencies_and_questions(cast, built):
     assert list(draft.questions.order_by("order").values_list("pk", flat=True)) == questions[::-1]
 
 
-def test_a_post_without_the_drafts_version_is_refused(cast, built):
+def test_a_post_without_the_drafts_version_is_refused(client_for, cast, built):
     before = state(built.draft)
     data = builder_data(built.draft, goals_weight=50, competencies_weight=50)
     del data["version"]
@@ -433,7 +426,7 @@ def test_a_post_without_the_drafts_version_is_refused(cast, built):
     assert state(built.draft) == before
 
 
-def test_an_order_that_leaves_out_a_row_is_refused(cast, built):
+def test_an_order_that_leaves_out_a_row_is_refused(client_for, cast, built):
     draft = built.draft
     before = state(draft)
     first = draft.competencies.order_by("order").first()
@@ -448,7 +441,7 @@ def test_an_order_that_leaves_out_a_row_is_refused(cast, built):
 # ---------------------------------------------------------------- publishing and new drafts
 
 
-def test_hr_publishes_a_complete_draft(cast, built):
+def test_hr_publishes_a_complete_draft(client_for, cast, built):
     draft = built.draft
     response = client_for(cast.hr).post(
         reverse("competencies:version_publish", args=[built.form.pk, 1]), {"version": draft.version}
@@ -460,7 +453,7 @@ def test_hr_publishes_a_complete_draft(cast, built):
     assert draft.published_by == cast.hr
 
 
-def test_publishing_an_incomplete_draft_is_a_400_naming_what_blocks_it(cast, draft_form):
+def test_publishing_an_incomplete_draft_is_a_400_naming_what_blocks_it(client_for, cast, draft_form):
     draft = selectors.draft_of(draft_form)
     response = client_for(cast.hr).post(
         reverse("competencies:version_publish", args=[draft_form.pk, 1]), {"version": draft.version}
@@ -472,7 +465,7 @@ def test_publishing_an_incomplete_draft_is_a_400_naming_what_blocks_it(cast, dra
     assert f'id="fb-builder" method="post" action="{builder_url(draft)}"' in page_of(response)
 
 
-def test_publishing_from_a_stale_page_is_a_409(cast, hr, built):
+def test_publishing_from_a_stale_page_is_a_409(client_for, cast, hr, built):
     draft = built.draft
     stale = draft.version
     services.draft_set_weights(user=hr, version=draft, expected_version=None, goals_weight=70, competencies_weight=30)
@@ -483,7 +476,7 @@ def test_publishing_from_a_stale_page_is_a_409(cast, hr, built):
     assert FormVersion.objects.get(pk=draft.pk).status == VersionStatus.DRAFT
 
 
-def test_edit_on_a_published_form_makes_a_new_draft_and_a_second_edit_points_to_it(cast, published):
+def test_edit_on_a_published_form_makes_a_new_draft_and_a_second_edit_points_to_it(client_for, cast, published):
     client = client_for(cast.hr)
     url = reverse("competencies:form_new_draft", args=[published.form_id])
     response = client.post(url)
@@ -499,7 +492,7 @@ def test_edit_on_a_published_form_makes_a_new_draft_and_a_second_edit_points_to_
     assert published.form.versions.count() == 2
 
 
-def test_the_form_page_lists_versions_and_the_published_content(cast, hr, published):
+def test_the_form_page_lists_versions_and_the_published_content(client_for, cast, hr, published):
     services.form_start_new_draft(user=hr, form=published.form)
     page = page_of(client_for(cast.hr).get(reverse("competencies:form_detail", args=[published.form_id])))
     assert "Published version 1" in page
@@ -509,7 +502,7 @@ def test_the_form_page_lists_versions_and_the_published_content(cast, hr, publis
     assert "Process thinking" in page and "24% of the total score" in page
 
 
-def test_the_published_builder_is_read_only_with_an_edit_button(cast, published):
+def test_the_published_builder_is_read_only_with_an_edit_button(client_for, cast, published):
     page = page_of(client_for(cast.hr).get(builder_url(published)))
     assert "Edit (creates a new draft)" in page
     assert 'name="goals_weight"' not in page
@@ -527,7 +520,7 @@ def test_the_published_builder_is_read_only_with_an_edit_button(cast, published)
     ],
     ids=["save", "move", "remove", "add-question", "discard"],
 )
-def test_a_published_version_does_not_change_through_a_form_post(cast, published, post):
+def test_a_published_version_does_not_change_through_a_form_post(client_for, cast, published, post):
     before = state(published)
     response = client_for(cast.hr).post(builder_url(published), post(published))
     assert response.status_code in (400, 409)
@@ -536,7 +529,7 @@ def test_a_published_version_does_not_change_through_a_form_post(cast, published
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_version_in_use_does_not_change_through_a_form_post(cast, published, appraisal_model):  # noqa: F811
+def test_a_version_in_use_does_not_change_through_a_form_post(client_for, cast, published, appraisal_model):
     appraisal_model.objects.create(form_version=published)
     client = client_for(cast.hr)
     before = state(published)
@@ -554,7 +547,7 @@ def test_a_version_in_use_does_not_change_through_a_form_post(cast, published, a
 @pytest.mark.parametrize(
     ("audience", "label"), [("employee", "Employee (self-assessment)"), ("manager", "Manager (review)")]
 )
-def test_the_preview_shows_levels_with_their_indicators_for_each_audience(cast, published, audience, label):
+def test_the_preview_shows_levels_with_their_indicators_for_each_audience(client_for, cast, published, audience, label):
     url = reverse("competencies:version_preview", args=[published.form_id, 1])
     page = page_of(client_for(cast.employee).get(url, {"audience": audience}))
     assert "Preview — nothing you enter here is saved." in page
@@ -567,7 +560,7 @@ def test_the_preview_shows_levels_with_their_indicators_for_each_audience(cast, 
     assert ("Their self-assessment" in page) is (audience == "manager")
 
 
-def test_a_drafts_preview_lists_what_blocks_publishing(cast, draft_form):
+def test_a_drafts_preview_lists_what_blocks_publishing(client_for, cast, draft_form):
     page = page_of(client_for(cast.hr).get(reverse("competencies:version_preview", args=[draft_form.pk, 1])))
     assert "This draft cannot be published yet" in page
     assert "Add at least one competency." in page
@@ -576,7 +569,7 @@ def test_a_drafts_preview_lists_what_blocks_publishing(cast, draft_form):
 # ---------------------------------------------------------------- assignment rules
 
 
-def test_hr_adds_edits_and_deletes_a_rule(cast, published):
+def test_hr_adds_edits_and_deletes_a_rule(client_for, cast, published):
     client = client_for(cast.hr)
     url = reverse("competencies:rule_list")
     nursing = cast.employee.department
@@ -608,7 +601,7 @@ def test_hr_adds_edits_and_deletes_a_rule(cast, published):
     assert not AssignmentRule.objects.exists()
 
 
-def test_a_rule_the_model_refuses_is_a_400_with_its_message(cast, published):
+def test_a_rule_the_model_refuses_is_a_400_with_its_message(client_for, cast, published):
     client = client_for(cast.hr)
     url = reverse("competencies:rule_list")
     response = client.post(
@@ -630,7 +623,7 @@ def test_a_rule_the_model_refuses_is_a_400_with_its_message(cast, published):
     assert AssignmentRule.objects.count() == 1
 
 
-def test_a_stale_rule_edit_is_a_409_that_keeps_the_input(cast, hr, published):
+def test_a_stale_rule_edit_is_a_409_that_keeps_the_input(client_for, cast, hr, published):
     rule = services.rule_create(user=hr, form=published.form, job_title="Pharmacist")
     services.rule_update(user=hr, rule=rule, expected_version=None, data={"priority": 5})
     response = client_for(cast.hr).post(
@@ -650,7 +643,7 @@ def test_a_stale_rule_edit_is_a_409_that_keeps_the_input(cast, hr, published):
     assert (rule.job_title, rule.priority) == ("Pharmacist", 5)
 
 
-def test_the_lookup_tells_which_form_would_apply_to_whom(cast, hr, published, draft_form):
+def test_the_lookup_tells_which_form_would_apply_to_whom(client_for, cast, hr, published, draft_form):
     services.rule_create(user=hr, form=published.form, department=cast.employee.department)
     services.rule_create(user=hr, form=draft_form, job_title="Staff nurse", priority=1)  # never published: skipped
     page = page_of(client_for(cast.hr).get(reverse("competencies:rule_list"), {"person": "Staff Nurse"}))
@@ -665,7 +658,7 @@ def test_the_lookup_tells_which_form_would_apply_to_whom(cast, hr, published, dr
 # ---------------------------------------------------------------- cost and CSP
 
 
-def test_the_builder_page_costs_the_same_queries_for_2_or_8_competencies(cast, hr, built):
+def test_the_builder_page_costs_the_same_queries_for_2_or_8_competencies(client_for, cast, hr, built):
     client = client_for(cast.hr)
     url = builder_url(built.draft)
     client.get(url)  # warm-up
@@ -682,7 +675,7 @@ def test_the_builder_page_costs_the_same_queries_for_2_or_8_competencies(cast, h
     assert len(large) == len(small)
 
 
-def test_the_pages_carry_no_inline_script_or_style(cast, hr, published, draft_form):
+def test_the_pages_carry_no_inline_script_or_style(client_for, cast, hr, published, draft_form):
     services.rule_create(user=hr, form=published.form, is_default=True)
     client = client_for(cast.hr)
     for url in (

@@ -15,17 +15,11 @@ from django.urls import reverse
 from competencies import services
 from competencies.models import Competency, CompetencyStatus, FormVersion, RatingScale
 from people.models import Employee
-from tests.competencies.conftest import PLAIN_LEVELS
+from tests.competencies.helpers import PLAIN_LEVELS
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ("employee", "manager", "stranger", "hr")
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def page_of(response) -> str:  # type: ignore[no-untyped-def]
@@ -118,7 +112,7 @@ def url_for(name: str, competency: Competency, scale: RatingScale) -> str:
 @pytest.mark.parametrize(("name", "expected"), PAGES)
 @pytest.mark.parametrize("role", ROLES)
 def test_each_page_answers_each_role_as_the_permission_table_says(
-    people, process_thinking, scale, name, expected, role
+    client_for, people, process_thinking, scale, name, expected, role
 ):
     response = client_for(people[role]).get(url_for(name, process_thinking, scale))
     assert response.status_code == expected[role]
@@ -133,7 +127,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, process_thinking, scale,
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "stranger"])
-def test_it_refuses_every_write_by_anyone_but_hr_with_a_403(people, process_thinking, scale, role):
+def test_it_refuses_every_write_by_anyone_but_hr_with_a_403(client_for, people, process_thinking, scale, role):
     client = client_for(people[role])
     posts = [
         (reverse("competencies:competency_create"), competency_form()),
@@ -157,12 +151,12 @@ def test_it_refuses_every_write_by_anyone_but_hr_with_a_403(people, process_thin
 
 
 @pytest.mark.parametrize("name", ["competency_detail", "competency_edit", "scale_detail", "scale_edit"])
-def test_a_missing_competency_or_scale_is_404(people, name):
+def test_a_missing_competency_or_scale_is_404(client_for, people, name):
     assert client_for(people["hr"]).get(reverse(f"competencies:{name}", args=[999_999])).status_code == 404
 
 
 @pytest.mark.parametrize(("role", "shown"), [("hr", True), ("employee", False)])
-def test_only_hr_is_offered_the_buttons_that_change_things(people, process_thinking, scale, role, shown):
+def test_only_hr_is_offered_the_buttons_that_change_things(client_for, people, process_thinking, scale, role, shown):
     client = client_for(people[role])
     assert ("New competency" in page_of(client.get(reverse("competencies:competency_list")))) is shown
     detail = page_of(client.get(reverse("competencies:competency_detail", args=[process_thinking.pk])))
@@ -175,7 +169,9 @@ def test_only_hr_is_offered_the_buttons_that_change_things(people, process_think
 # ---------------------------------------------------------------- the library list and a competency's page
 
 
-def test_the_list_groups_by_category_with_status_indicators_and_forms_using_it(people, hr, published, scale):
+def test_the_list_groups_by_category_with_status_indicators_and_forms_using_it(
+    client_for, people, hr, published, scale
+):
     services.competency_create(user=hr, name="Coaching", category="Leadership", indicators=["Listens."])
     page = page_of(client_for(people["employee"]).get(reverse("competencies:competency_list")))
     assert page.index(">Leadership <") < page.index("Coaching") < page.index(">Quality improvement <")
@@ -185,7 +181,7 @@ def test_the_list_groups_by_category_with_status_indicators_and_forms_using_it(p
     assert re.search(r'data-label="Forms using it" class="comp-num">1<', row)
 
 
-def test_a_draft_counts_as_a_form_using_it_for_hr_only(people, built):
+def test_a_draft_counts_as_a_form_using_it_for_hr_only(client_for, people, built):
     def count_for(role: str) -> str:
         page = page_of(client_for(people[role]).get(reverse("competencies:competency_list")))
         row = page[page.index("Process thinking") :]
@@ -195,7 +191,9 @@ def test_a_draft_counts_as_a_form_using_it_for_hr_only(people, built):
     assert count_for("employee") == "0"  # an unpublished draft is HR's work in progress
 
 
-def test_the_detail_shows_each_level_as_a_ladder_and_the_forms_using_it(people, process_thinking, published):
+def test_the_detail_shows_each_level_as_a_ladder_and_the_forms_using_it(
+    client_for, people, process_thinking, published
+):
     page = page_of(
         client_for(people["employee"]).get(reverse("competencies:competency_detail", args=[process_thinking.pk]))
     )
@@ -209,7 +207,7 @@ def test_the_detail_shows_each_level_as_a_ladder_and_the_forms_using_it(people, 
 # ---------------------------------------------------------------- creating and editing competencies
 
 
-def test_hr_creates_a_competency_with_an_indicator_per_level(people):
+def test_hr_creates_a_competency_with_an_indicator_per_level(client_for, people):
     response = client_for(people["hr"]).post(reverse("competencies:competency_create"), competency_form())
     competency = Competency.objects.get(name="Measurement for improvement")
     assert response.status_code == 302
@@ -218,13 +216,13 @@ def test_hr_creates_a_competency_with_an_indicator_per_level(people):
     assert competency.indicators.get(level=5).text == "Sets the measurement plan for a programme."
 
 
-def test_empty_levels_at_the_end_are_left_out(people):
+def test_empty_levels_at_the_end_are_left_out(client_for, people):
     data = competency_form(indicator_4="", indicator_5="  ")
     client_for(people["hr"]).post(reverse("competencies:competency_create"), data)
     assert Competency.objects.get(name="Measurement for improvement").indicators.count() == 3
 
 
-def test_an_empty_level_in_between_is_refused_beside_that_level_with_a_400(people):
+def test_an_empty_level_in_between_is_refused_beside_that_level_with_a_400(client_for, people):
     response = client_for(people["hr"]).post(reverse("competencies:competency_create"), competency_form(indicator_3=""))
     page = page_of(response)
     assert response.status_code == 400
@@ -234,7 +232,7 @@ def test_an_empty_level_in_between_is_refused_beside_that_level_with_a_400(peopl
     assert not Competency.objects.filter(name="Measurement for improvement").exists()
 
 
-def test_a_name_already_in_the_library_is_refused_with_a_400(people, process_thinking):
+def test_a_name_already_in_the_library_is_refused_with_a_400(client_for, people, process_thinking):
     response = client_for(people["hr"]).post(
         reverse("competencies:competency_create"), competency_form(name="process THINKING")
     )
@@ -243,7 +241,7 @@ def test_a_name_already_in_the_library_is_refused_with_a_400(people, process_thi
     assert Competency.objects.count() == 1
 
 
-def test_add_a_level_without_javascript_draws_the_form_again_with_one_more_level_and_saves_nothing(people):
+def test_add_a_level_without_javascript_draws_the_form_again_with_one_more_level_and_saves_nothing(client_for, people):
     data = competency_form(add_level="1")
     response = client_for(people["hr"]).post(reverse("competencies:competency_create"), data)
     page = page_of(response)
@@ -253,20 +251,20 @@ def test_add_a_level_without_javascript_draws_the_form_again_with_one_more_level
     assert not Competency.objects.exists()
 
 
-def test_a_sixth_level_is_saved(people):
+def test_a_sixth_level_is_saved(client_for, people):
     data = competency_form(indicator_6="Shapes measurement across the organisation.")
     client_for(people["hr"]).post(reverse("competencies:competency_create"), data)
     assert Competency.objects.get(name="Measurement for improvement").indicators.count() == 6
 
 
-def test_no_more_than_ten_levels_are_offered(people):
+def test_no_more_than_ten_levels_are_offered(client_for, people):
     data = competency_form(**{f"indicator_{n}": f"Level {n} text." for n in range(1, 11)}, add_level="1")
     page = page_of(client_for(people["hr"]).post(reverse("competencies:competency_create"), data))
     assert 'name="indicator_10"' in page and 'name="indicator_11"' not in page
     assert "Add a level</button>" not in page
 
 
-def test_editing_a_competency_carries_its_version_saves_and_bumps_it(people, process_thinking):
+def test_editing_a_competency_carries_its_version_saves_and_bumps_it(client_for, people, process_thinking):
     client = client_for(people["hr"])
     page = page_of(client.get(reverse("competencies:competency_edit", args=[process_thinking.pk])))
     assert f'name="version" value="{process_thinking.version}"' in page
@@ -279,7 +277,7 @@ def test_editing_a_competency_carries_its_version_saves_and_bumps_it(people, pro
     assert process_thinking.indicators.get(level=2).text == "Maps a process with the team."
 
 
-def test_a_stale_competency_edit_answers_409_and_keeps_what_was_typed(people, process_thinking):
+def test_a_stale_competency_edit_answers_409_and_keeps_what_was_typed(client_for, people, process_thinking):
     stale = competency_form(process_thinking, name="My new name", indicator_1="My level one.")
     Competency.objects.filter(pk=process_thinking.pk).update(name="Their new name", version=4)
     response = client_for(people["hr"]).post(reverse("competencies:competency_edit", args=[process_thinking.pk]), stale)
@@ -295,7 +293,7 @@ def test_a_stale_competency_edit_answers_409_and_keeps_what_was_typed(people, pr
 # ---------------------------------------------------------------- retiring and reinstating
 
 
-def test_hr_retires_a_competency_which_stays_on_the_forms_that_used_it(people, process_thinking, published):
+def test_hr_retires_a_competency_which_stays_on_the_forms_that_used_it(client_for, people, process_thinking, published):
     client = client_for(people["hr"])
     url = reverse("competencies:competency_retire", args=[process_thinking.pk])
     response = client.post(url, {"action": "retire", "version": process_thinking.version}, follow=True)
@@ -306,7 +304,7 @@ def test_hr_retires_a_competency_which_stays_on_the_forms_that_used_it(people, p
     assert "This competency is retired." in page_of(response)
 
 
-def test_hr_reinstates_a_retired_competency(people, hr, process_thinking):
+def test_hr_reinstates_a_retired_competency(client_for, people, hr, process_thinking):
     services.competency_retire(user=hr, competency=process_thinking, expected_version=process_thinking.version)
     url = reverse("competencies:competency_retire", args=[process_thinking.pk])
     response = client_for(people["hr"]).post(url, {"action": "reinstate", "version": process_thinking.version})
@@ -314,7 +312,7 @@ def test_hr_reinstates_a_retired_competency(people, hr, process_thinking):
     assert Competency.objects.get(pk=process_thinking.pk).status == CompetencyStatus.ACTIVE
 
 
-def test_a_stale_retire_answers_409_and_changes_nothing(people, process_thinking):
+def test_a_stale_retire_answers_409_and_changes_nothing(client_for, people, process_thinking):
     url = reverse("competencies:competency_retire", args=[process_thinking.pk])
     Competency.objects.filter(pk=process_thinking.pk).update(version=7)
     response = client_for(people["hr"]).post(url, {"action": "retire", "version": 1})
@@ -323,12 +321,12 @@ def test_a_stale_retire_answers_409_and_changes_nothing(people, process_thinking
     assert Competency.objects.get(pk=process_thinking.pk).status == CompetencyStatus.ACTIVE
 
 
-def test_retiring_is_a_post(people, process_thinking):
+def test_retiring_is_a_post(client_for, people, process_thinking):
     url = reverse("competencies:competency_retire", args=[process_thinking.pk])
     assert client_for(people["hr"]).get(url).status_code == 405
 
 
-def test_retired_competencies_are_listed_for_hr_only(people, hr, process_thinking, data_informed):
+def test_retired_competencies_are_listed_for_hr_only(client_for, people, hr, process_thinking, data_informed):
     services.competency_retire(user=hr, competency=process_thinking, expected_version=process_thinking.version)
     list_url = reverse("competencies:competency_list")
     employee = client_for(people["employee"])
@@ -343,14 +341,16 @@ def test_retired_competencies_are_listed_for_hr_only(people, hr, process_thinkin
 # ---------------------------------------------------------------- rating scales
 
 
-def test_the_scale_list_shows_methodology_and_levels(people, scale):
+def test_the_scale_list_shows_methodology_and_levels(client_for, people, scale):
     page = page_of(client_for(people["employee"]).get(reverse("competencies:scale_list")))
     assert "Plain 1–5" in page and "Any methodology" in page
     assert page.index("Unsatisfactory") < page.index("Outstanding")
     assert "Locked" not in page
 
 
-def test_the_scale_detail_shows_each_level_and_the_lock_once_published_forms_use_it(people, scale, published):
+def test_the_scale_detail_shows_each_level_and_the_lock_once_published_forms_use_it(
+    client_for, people, scale, published
+):
     page = page_of(client_for(people["employee"]).get(reverse("competencies:scale_detail", args=[scale.pk])))
     for level in PLAIN_LEVELS:
         assert str(level["label"]) in page and str(level["descriptor"]) in page
@@ -358,7 +358,7 @@ def test_the_scale_detail_shows_each_level_and_the_lock_once_published_forms_use
     assert "Nursing appraisal" in page
 
 
-def test_hr_creates_a_scale_with_its_levels_in_order(people):
+def test_hr_creates_a_scale_with_its_levels_in_order(client_for, people):
     rows = [{"value": "2", "label": "Yellow", "order": 2}, {"value": "1", "label": "White", "order": 1}]
     data = scale_form([*rows, {}, {}])  # two rows left empty
     response = client_for(people["hr"]).post(reverse("competencies:scale_create"), data)
@@ -368,7 +368,7 @@ def test_hr_creates_a_scale_with_its_levels_in_order(people):
     assert [(lv.order, lv.label) for lv in scale.levels.all()] == [(1, "White"), (2, "Yellow")]
 
 
-def test_a_scale_with_fewer_than_two_levels_is_refused_with_a_400(people):
+def test_a_scale_with_fewer_than_two_levels_is_refused_with_a_400(client_for, people):
     response = client_for(people["hr"]).post(
         reverse("competencies:scale_create"), scale_form([{"value": "1", "label": "Only", "order": 1}])
     )
@@ -379,7 +379,7 @@ def test_a_scale_with_fewer_than_two_levels_is_refused_with_a_400(people):
     assert not RatingScale.objects.filter(name="Belts").exists()
 
 
-def test_values_that_do_not_strictly_increase_are_refused_beside_the_row(people):
+def test_values_that_do_not_strictly_increase_are_refused_beside_the_row(client_for, people):
     rows = [
         {"value": "1", "label": "White", "order": 1},
         {"value": "3", "label": "Yellow", "order": 2},
@@ -394,7 +394,7 @@ def test_values_that_do_not_strictly_increase_are_refused_beside_the_row(people)
     assert not RatingScale.objects.filter(name="Belts").exists()
 
 
-def test_repeated_labels_are_refused_beside_the_repeat(people):
+def test_repeated_labels_are_refused_beside_the_repeat(client_for, people):
     rows = [
         {"value": "1", "label": "Good", "order": 1},
         {"value": "2", "label": "Better", "order": 2},
@@ -407,14 +407,14 @@ def test_repeated_labels_are_refused_beside_the_repeat(people):
     assert message not in level_row_with(page_of(response), "Good")
 
 
-def test_a_row_missing_its_value_is_refused_with_a_400_before_the_service_is_asked(people):
+def test_a_row_missing_its_value_is_refused_with_a_400_before_the_service_is_asked(client_for, people):
     rows = [{"value": "1", "label": "White", "order": 1}, {"value": "", "label": "Yellow", "order": 2}]
     response = client_for(people["hr"]).post(reverse("competencies:scale_create"), scale_form(rows))
     assert response.status_code == 400
     assert "This field is required." in level_row_with(page_of(response), "Yellow")
 
 
-def test_add_a_level_to_a_scale_without_javascript_adds_an_empty_row_and_saves_nothing(people):
+def test_add_a_level_to_a_scale_without_javascript_adds_an_empty_row_and_saves_nothing(client_for, people):
     rows = [{"value": "1", "label": "White", "order": 1}, {"value": "2", "label": "Yellow", "order": 2}]
     response = client_for(people["hr"]).post(reverse("competencies:scale_create"), scale_form(rows, add_level="1"))
     page = page_of(response)
@@ -424,14 +424,14 @@ def test_add_a_level_to_a_scale_without_javascript_adds_an_empty_row_and_saves_n
     assert not RatingScale.objects.filter(name="Belts").exists()
 
 
-def test_removing_a_level_of_an_unlocked_scale_saves(people, scale):
+def test_removing_a_level_of_an_unlocked_scale_saves(client_for, people, scale):
     data = scale_form(plain_rows(), scale, **{"levels-4-DELETE": "on"})
     response = client_for(people["hr"]).post(reverse("competencies:scale_edit", args=[scale.pk]), data)
     assert response.status_code == 302
     assert [lv.label for lv in scale.levels.all()][-1] == "Exceeds expectations"
 
 
-def test_changing_the_levels_of_a_locked_scale_is_refused_with_its_message(people, scale, published):
+def test_changing_the_levels_of_a_locked_scale_is_refused_with_its_message(client_for, people, scale, published):
     rows = plain_rows()
     rows[4]["label"] = "Exceptional"
     response = client_for(people["hr"]).post(
@@ -444,20 +444,20 @@ def test_changing_the_levels_of_a_locked_scale_is_refused_with_its_message(peopl
     assert scale.levels.get(order=5).label == "Outstanding"
 
 
-def test_a_locked_scale_may_still_be_renamed(people, scale, published):
+def test_a_locked_scale_may_still_be_renamed(client_for, people, scale, published):
     data = scale_form(plain_rows(), scale, name="Plain five-point")
     response = client_for(people["hr"]).post(reverse("competencies:scale_edit", args=[scale.pk]), data)
     assert response.status_code == 302
     assert RatingScale.objects.get(pk=scale.pk).name == "Plain five-point"
 
 
-def test_the_edit_page_of_a_locked_scale_says_so_and_carries_its_version(people, scale, published):
+def test_the_edit_page_of_a_locked_scale_says_so_and_carries_its_version(client_for, people, scale, published):
     page = page_of(client_for(people["hr"]).get(reverse("competencies:scale_edit", args=[scale.pk])))
     assert "Locked because used by published forms." in page
     assert f'name="version" value="{scale.version}"' in page
 
 
-def test_a_stale_scale_edit_answers_409_and_keeps_what_was_typed(people, scale):
+def test_a_stale_scale_edit_answers_409_and_keeps_what_was_typed(client_for, people, scale):
     rows = plain_rows()
     rows[0]["label"] = "My lowest"
     stale = scale_form(rows, scale, name="My scale")
@@ -481,7 +481,7 @@ def _queries_for(client: Client, url: str) -> int:
     return len(context)
 
 
-def test_the_library_list_costs_the_same_queries_for_2_or_10_competencies(people, hr, published):
+def test_the_library_list_costs_the_same_queries_for_2_or_10_competencies(client_for, people, hr, published):
     client = client_for(people["hr"])
     url = reverse("competencies:competency_list")
     client.get(url)  # warm the session and the user
@@ -495,7 +495,7 @@ def test_the_library_list_costs_the_same_queries_for_2_or_10_competencies(people
     assert _queries_for(reader, url) == few
 
 
-def test_the_scale_list_costs_the_same_queries_for_2_or_10_scales(people, hr, scale, published):
+def test_the_scale_list_costs_the_same_queries_for_2_or_10_scales(client_for, people, hr, scale, published):
     services.scale_create(user=hr, name="Second", levels=PLAIN_LEVELS[:2])
     client = client_for(people["employee"])
     url = reverse("competencies:scale_list")
