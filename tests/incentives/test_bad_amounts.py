@@ -8,35 +8,18 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from incentives.models.plans import IncentivePlan, Payout, PlanComponent, TargetBonus
 from incentives.services import plans as services
-from people.models import Employee
-from tests.incentives.test_plan_views import COMPONENTS, computed, world  # noqa: F401  (the shared fixture)
 
 pytestmark = pytest.mark.django_db
 
 TOO_LARGE = "10000000000"  # 11 digits before the point; a target bonus holds 10
 
 
-def client_for(person: Employee) -> Client:
-    client = Client()
-    client.force_login(person.user)
-    return client
-
-
-def api_for(person: Employee) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=get_user_model().objects.get(pk=person.user_id))
-    return client
-
-
-def the_pages_still_answer(cast, plan: IncentivePlan) -> None:
+def the_pages_still_answer(client_for, cast, plan: IncentivePlan) -> None:
     hr = client_for(cast.hr)
     assert hr.get(reverse("incentives:targets_edit", args=[plan.pk])).status_code == 200
     template = hr.get(reverse("incentives:targets_import", args=[plan.pk]), {"template": "csv"})
@@ -54,7 +37,7 @@ def the_pages_still_answer(cast, plan: IncentivePlan) -> None:
     ],
     ids=["beyond-the-column", "decimal-comma"],
 )
-def test_the_targets_page_refuses_it_on_its_row_and_keeps_answering(world, amount, message):  # noqa: F811
+def test_the_targets_page_refuses_it_on_its_row_and_keeps_answering(world, amount, message, client_for):
     cast, _, plan = world
     response = client_for(cast.hr).post(
         reverse("incentives:targets_edit", args=[plan.pk]), {"version": plan.version, f"amount-{cast.chief.pk}": amount}
@@ -62,10 +45,10 @@ def test_the_targets_page_refuses_it_on_its_row_and_keeps_answering(world, amoun
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not TargetBonus.objects.filter(plan=plan, employee=cast.chief).exists()
-    the_pages_still_answer(cast, plan)
+    the_pages_still_answer(client_for, cast, plan)
 
 
-def test_the_targets_page_reads_a_thousands_separator_and_a_pound_sign(world):  # noqa: F811
+def test_the_targets_page_reads_a_thousands_separator_and_a_pound_sign(world, client_for):
     cast, _, plan = world
     response = client_for(cast.hr).post(
         reverse("incentives:targets_edit", args=[plan.pk]),
@@ -73,7 +56,7 @@ def test_the_targets_page_reads_a_thousands_separator_and_a_pound_sign(world):  
     )
     assert response.status_code == 302
     assert TargetBonus.objects.get(plan=plan, employee=cast.chief).amount == Decimal("9999999999.99")
-    the_pages_still_answer(cast, plan)
+    the_pages_still_answer(client_for, cast, plan)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +64,7 @@ def test_the_targets_page_reads_a_thousands_separator_and_a_pound_sign(world):  
     [(TOO_LARGE, "the largest accepted is 9,999,999,999.99"), ('"1500,50"', "use a point for decimals")],
     ids=["beyond-the-column", "decimal-comma"],
 )
-def test_the_targets_import_refuses_the_row_and_imports_nothing(world, amount, message):  # noqa: F811
+def test_the_targets_import_refuses_the_row_and_imports_nothing(world, amount, message, client_for):
     cast, _, plan = world
     upload = io.BytesIO(
         f"employee_id,amount\n{cast.manager.employee_id},3500\n{cast.chief.employee_id},{amount}\n".encode()
@@ -92,39 +75,42 @@ def test_the_targets_import_refuses_the_row_and_imports_nothing(world, amount, m
     page = response.content.decode()
     assert "Row 3, amount:" in page and message in page and "Nothing was imported." in page
     assert TargetBonus.objects.get(plan=plan, employee=cast.manager).amount == Decimal("3000")
-    the_pages_still_answer(cast, plan)
+    the_pages_still_answer(client_for, cast, plan)
 
 
-def test_the_targets_api_answers_400_and_saves_nothing(world):  # noqa: F811
+def test_the_targets_api_answers_400_and_saves_nothing(world, client_for, api_client_for):
     cast, _, plan = world
     url = f"/api/v1/incentive-plans/{plan.pk}/target-bonuses/"
-    response = api_for(cast.hr).put(
+    response = api_client_for(cast.hr).put(
         url, {"target_bonuses": [{"employee": cast.chief.pk, "amount": TOO_LARGE}]}, format="json"
     )
     assert response.status_code == 400
     upload = io.BytesIO(f"employee_id,amount\n{cast.chief.employee_id},{TOO_LARGE}\n".encode())
     upload.name = "targets.csv"
-    imported = api_for(cast.hr).post(url + "import/", {"file": upload}, format="multipart")
+    imported = api_client_for(cast.hr).post(url + "import/", {"file": upload}, format="multipart")
     assert imported.status_code == 400 and "9,999,999,999.99" in str(imported.json())
     assert not TargetBonus.objects.filter(plan=plan, employee=cast.chief).exists()
-    the_pages_still_answer(cast, plan)
+    the_pages_still_answer(client_for, cast, plan)
 
 
 # ---------------------------------------------------------------- payout adjustments
 
 
 def test_an_adjustment_beyond_the_column_is_refused_on_the_page_and_by_the_api(
-    world,  # noqa: F811
+    world,
     django_capture_on_commit_callbacks,
+    client_for,
+    api_client_for,
+    compute_payouts,
 ):
     cast, _, plan = world
-    payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
+    payout = compute_payouts(plan)[cast.employee.pk]
     page = client_for(cast.hr).post(
         reverse("incentives:payout_adjust", args=[payout.pk]),
         {"amount": TOO_LARGE, "adjustment_reason": "Typo", "version": payout.version},
     )
     assert page.status_code == 400 and "the largest accepted is 9,999,999,999.99" in page.content.decode()
-    api = api_for(cast.hr).patch(
+    api = api_client_for(cast.hr).patch(
         f"/api/v1/payouts/{payout.pk}/",
         {"amount": TOO_LARGE, "adjustment_reason": "Typo", "version": payout.version},
         format="json",
@@ -136,9 +122,9 @@ def test_an_adjustment_beyond_the_column_is_refused_on_the_page_and_by_the_api(
 # ---------------------------------------------------------------- components and names
 
 
-def test_a_component_cap_beyond_its_column_and_a_long_name_are_refused(world):  # noqa: F811
+def test_a_component_cap_beyond_its_column_and_a_long_name_are_refused(world, plan_components):
     cast, _, plan = world
-    rows = [dict(row) for row in COMPONENTS]
+    rows = plan_components
     rows[0]["cap"] = "100000"
     rows[0]["name"] = "QI goals " * 19  # 170 characters once trimmed; a name holds 160
     with pytest.raises(ValidationError) as refused:
@@ -149,7 +135,7 @@ def test_a_component_cap_beyond_its_column_and_a_long_name_are_refused(world):  
     assert PlanComponent.objects.get(plan=plan, position=0).cap == Decimal("150")
 
 
-def test_a_plan_name_too_long_is_refused_not_cut(world):  # noqa: F811
+def test_a_plan_name_too_long_is_refused_not_cut(world):
     cast, _, plan = world
     with pytest.raises(ValidationError) as refused:
         services.plan_update(user=cast.hr.user, plan=plan, expected_version=plan.version, data={"name": "B" * 161})
@@ -157,7 +143,7 @@ def test_a_plan_name_too_long_is_refused_not_cut(world):  # noqa: F811
     assert IncentivePlan.objects.get(pk=plan.pk).name == "Clinical bonus"
 
 
-def test_the_plan_and_pathway_forms_let_the_server_say_a_name_is_too_long(world):  # noqa: F811
+def test_the_plan_and_pathway_forms_let_the_server_say_a_name_is_too_long(world, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     for url in (reverse("incentives:plan_edit", args=[plan.pk]), reverse("incentives:pathway_create")):
@@ -171,7 +157,7 @@ def test_the_plan_and_pathway_forms_let_the_server_say_a_name_is_too_long(world)
     assert "at most 120 characters" in response.content.decode()
 
 
-def test_a_computation_whose_payouts_could_not_be_stored_is_not_started(world):  # noqa: F811
+def test_a_computation_whose_payouts_could_not_be_stored_is_not_started(world, client_for):
     """9,999,999,999.99 fits a target bonus, but under a 150 % cap its payout would not fit."""
     cast, _, plan = world
     services.target_bonuses_set(user=cast.hr.user, plan=plan, amounts={cast.chief.pk: "9999999999.99"})

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from competencies.models import Competency
@@ -25,12 +24,6 @@ ROLES = ("employee", "manager", "stranger", "hr")
 LIST = reverse("incentives:pathway_list")
 CREATE = reverse("incentives:pathway_create")
 RUN = reverse("incentives:pathway_run")
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def page_of(response) -> str:
@@ -101,7 +94,7 @@ def decline_url(candidate: PathwayCandidate) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_everyone_sees_the_titles_and_their_holders(cast, role):
+def test_everyone_sees_the_titles_and_their_holders(cast, role, client_for):
     pathway = champion(cast.hr)
     candidate = candidate_for(cast, pathway)
     service.confirm(user=cast.hr.user, candidate=candidate, send_email=False)
@@ -117,7 +110,7 @@ def test_everyone_sees_the_titles_and_their_holders(cast, role):
         assert "Staff Nurse" in html  # the holder, named for everyone
 
 
-def test_hr_sees_pending_counts_and_inactive_pathways_others_only_what_can_be_earned(cast):
+def test_hr_sees_pending_counts_and_inactive_pathways_others_only_what_can_be_earned(cast, client_for):
     candidate_for(cast, champion(cast.hr))
     service.save_pathway(user=cast.hr.user, data={"name": "Retired title", "min_recognitions": 9, "is_active": False})
     hr_html = page_of(client_for(cast.hr).get(LIST))
@@ -126,7 +119,9 @@ def test_hr_sees_pending_counts_and_inactive_pathways_others_only_what_can_be_ea
     assert "Retired title" not in page_of(client_for(cast.stranger).get(LIST))
 
 
-def test_the_list_costs_the_same_queries_however_many_pathways_and_holders(cast, django_assert_max_num_queries):
+def test_the_list_costs_the_same_queries_however_many_pathways_and_holders(
+    cast, django_assert_max_num_queries, client_for
+):
     def add(n: int) -> None:
         for i in range(n):
             pathway = service.save_pathway(
@@ -152,7 +147,7 @@ def test_the_list_costs_the_same_queries_however_many_pathways_and_holders(cast,
 
 
 @pytest.mark.parametrize("role", ("employee", "manager", "stranger"))
-def test_only_hr_defines_or_edits_pathways(cast, role):
+def test_only_hr_defines_or_edits_pathways(cast, role, client_for):
     """ "New pathway" is HR's set-up page (403); one pathway's edit page is outside anyone else's
     scope (404), as in the API."""
     pathway = champion(cast.hr)
@@ -165,14 +160,14 @@ def test_only_hr_defines_or_edits_pathways(cast, role):
     assert "Edit pathway" not in page_of(client.get(detail_url(pathway)))
 
 
-def test_an_unknown_pathway_is_404(cast):
+def test_an_unknown_pathway_is_404(cast, client_for):
     for role in ROLES:
         client = client_for(getattr(cast, role))
         assert client.get(reverse("incentives:pathway_detail", args=[999999])).status_code == 404
     assert client_for(cast.hr).get(reverse("incentives:pathway_edit", args=[999999])).status_code == 404
 
 
-def test_hr_creates_a_pathway_with_competency_levels(cast):
+def test_hr_creates_a_pathway_with_competency_levels(cast, client_for):
     competency = CompetencyFactory(name="Process thinking")
     client = client_for(cast.hr)
     page = page_of(client.get(CREATE))
@@ -190,7 +185,7 @@ def test_hr_creates_a_pathway_with_competency_levels(cast):
     assert "Process thinking rated at least 4 in a locked appraisal" in html
 
 
-def test_a_pathway_without_any_criterion_is_refused_with_the_services_message(cast):
+def test_a_pathway_without_any_criterion_is_refused_with_the_services_message(cast, client_for):
     response = client_for(cast.hr).post(CREATE, form_data(min_achieved_goals="0"))
     assert response.status_code == 400
     assert "Set at least one criterion" in page_of(response)
@@ -198,7 +193,7 @@ def test_a_pathway_without_any_criterion_is_refused_with_the_services_message(ca
     assert not Pathway.objects.filter(name="Process Excellence").exists()
 
 
-def test_pathway_errors_are_shown_beside_their_fields(cast):
+def test_pathway_errors_are_shown_beside_their_fields(cast, client_for):
     champion(cast.hr)
     competency = CompetencyFactory()
     client = client_for(cast.hr)
@@ -229,7 +224,7 @@ def test_pathway_errors_are_shown_beside_their_fields(cast):
     assert Pathway.objects.count() == 1
 
 
-def test_hr_edits_a_pathway_and_a_stale_edit_is_refused_keeping_the_input(cast):
+def test_hr_edits_a_pathway_and_a_stale_edit_is_refused_keeping_the_input(cast, client_for):
     pathway = champion(cast.hr)
     client = client_for(cast.hr)
     page = page_of(client.get(edit_url(pathway)))
@@ -246,7 +241,7 @@ def test_hr_edits_a_pathway_and_a_stale_edit_is_refused_keeping_the_input(cast):
     assert pathway.name == "Quality Champion"
 
 
-def test_removing_every_competency_row_clears_the_levels(cast):
+def test_removing_every_competency_row_clears_the_levels(cast, client_for):
     competency = CompetencyFactory()
     pathway = champion(cast.hr, min_recognitions=1, levels=[(competency, Decimal("3"))])
     response = client_for(cast.hr).post(
@@ -259,7 +254,7 @@ def test_removing_every_competency_row_clears_the_levels(cast):
 # ---------------------------------------------------------------- candidates
 
 
-def test_hr_sees_each_pending_candidate_with_the_evidence(cast):
+def test_hr_sees_each_pending_candidate_with_the_evidence(cast, client_for):
     pathway = champion(cast.hr)
     candidate_for(cast, pathway)
     html = page_of(client_for(cast.hr).get(detail_url(pathway)))
@@ -271,7 +266,7 @@ def test_hr_sees_each_pending_candidate_with_the_evidence(cast):
 
 
 @pytest.mark.parametrize("role", ("employee", "manager", "stranger"))
-def test_others_see_the_criteria_and_holders_but_not_the_candidates(cast, role):
+def test_others_see_the_criteria_and_holders_but_not_the_candidates(cast, role, client_for):
     pathway = champion(cast.hr)
     candidate = candidate_for(cast, pathway)
     response = client_for(getattr(cast, role)).get(detail_url(pathway))
@@ -287,12 +282,12 @@ def test_others_see_the_criteria_and_holders_but_not_the_candidates(cast, role):
     assert candidate.status == CandidateStatus.PENDING
 
 
-def test_an_unknown_candidate_is_404_for_hr(cast):
+def test_an_unknown_candidate_is_404_for_hr(cast, client_for):
     assert client_for(cast.hr).post(reverse("incentives:candidate_confirm", args=[999999])).status_code == 404
     assert client_for(cast.hr).post(reverse("incentives:candidate_decline", args=[999999])).status_code == 404
 
 
-def test_confirming_awards_the_title_announces_it_and_shows_it_to_everyone(cast):
+def test_confirming_awards_the_title_announces_it_and_shows_it_to_everyone(cast, client_for):
     pathway = champion(cast.hr)
     candidate = candidate_for(cast, pathway)
     client = client_for(cast.hr)
@@ -311,7 +306,7 @@ def test_confirming_awards_the_title_announces_it_and_shows_it_to_everyone(cast)
     assert "already awarded" in page_of(again)
 
 
-def test_declining_needs_a_reason_which_is_kept(cast):
+def test_declining_needs_a_reason_which_is_kept(cast, client_for):
     pathway = champion(cast.hr)
     candidate = candidate_for(cast, pathway)
     client = client_for(cast.hr)
@@ -336,14 +331,14 @@ def test_declining_needs_a_reason_which_is_kept(cast):
 
 
 @pytest.mark.parametrize("role", ("employee", "manager", "stranger"))
-def test_only_hr_runs_the_search(cast, role):
+def test_only_hr_runs_the_search(cast, role, client_for):
     champion(cast.hr)
     thank(cast.manager, cast.employee)
     assert client_for(getattr(cast, role)).post(RUN).status_code == 403
     assert not PathwayCandidate.objects.exists()
 
 
-def test_run_now_finds_the_new_candidates_through_the_task(cast):
+def test_run_now_finds_the_new_candidates_through_the_task(cast, client_for):
     pathway = champion(cast.hr)
     thank(cast.manager, cast.employee)
     client = client_for(cast.hr)
@@ -358,7 +353,7 @@ def test_run_now_finds_the_new_candidates_through_the_task(cast):
     assert "The search found no new candidates" in page_of(again)
 
 
-def test_run_now_with_a_worker_says_it_is_queued(cast, monkeypatch):
+def test_run_now_with_a_worker_says_it_is_queued(cast, monkeypatch, client_for):
     from celery.result import AsyncResult
 
     from incentives.views import pathways as views
@@ -378,7 +373,7 @@ def test_the_titles_panel_is_registered_with_the_profile(cast):
 
 
 @pytest.mark.parametrize("role", ("employee", "manager", "hr"))
-def test_an_awarded_title_shows_on_the_persons_profile(cast, role):
+def test_an_awarded_title_shows_on_the_persons_profile(cast, role, client_for):
     pathway = champion(cast.hr)
     service.confirm(user=cast.hr.user, candidate=candidate_for(cast, pathway), send_email=False)
     response = client_for(getattr(cast, role)).get(reverse("people:detail", args=[cast.employee.pk]))
@@ -390,18 +385,18 @@ def test_an_awarded_title_shows_on_the_persons_profile(cast, role):
     assert ("Thank Staff Nurse" in html) is (role != "employee")  # not themselves
 
 
-def test_the_profile_stays_out_of_reach_for_a_stranger(cast):
+def test_the_profile_stays_out_of_reach_for_a_stranger(cast, client_for):
     champion(cast.hr)
     assert client_for(cast.stranger).get(reverse("people:detail", args=[cast.employee.pk])).status_code == 404
 
 
-def test_a_profile_without_titles_says_so(cast):
+def test_a_profile_without_titles_says_so(cast, client_for):
     html = page_of(client_for(cast.manager).get(reverse("people:detail", args=[cast.manager.pk])))
     assert "No titles yet." in html
     assert "No thanks received yet." in html
 
 
-def test_a_hidden_thank_you_is_not_on_the_profile(cast):
+def test_a_hidden_thank_you_is_not_on_the_profile(cast, client_for):
     post = thank(cast.manager, cast.employee)
     recognition_service.hide_recognition(user=cast.hr.user, post=post, reason="Duplicate")
     for role in ("employee", "hr"):
@@ -409,7 +404,7 @@ def test_a_hidden_thank_you_is_not_on_the_profile(cast):
         assert "Thanks for the audit" not in html
 
 
-def test_competencies_offered_are_the_active_ones(cast):
+def test_competencies_offered_are_the_active_ones(cast, client_for):
     active = CompetencyFactory(name="Change management")
     CompetencyFactory(name="Old competency", status="retired")
     html = page_of(client_for(cast.hr).get(CREATE))

@@ -14,65 +14,17 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from appraisals.models import Appraisal
-from cascade.models import Approval
 from incentives.models.plans import IncentivePlan, Payout, PayoutAdjustment, PlanComponent, PlanState, TargetBonus
 from incentives.services import plans as services
-from people.models import Employee
-from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
-from tests.cascade.factories import IndividualGoalFactory
+from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
 
 D = Decimal
 pytestmark = pytest.mark.django_db
 
-COMPONENTS = [
-    {"kind": "qi_goals", "name": "QI goals", "weight": 50, "threshold": "50", "cap": "150"},
-    {"kind": "appraisal_score", "name": "Appraisal", "weight": 30},
-    {"kind": "org_measure", "name": "Patient flow: discharges before noon", "weight": 20, "achievement": "90"},
-]
-
-
-def client_for(person: Employee) -> Client:
-    client = Client()
-    client.force_login(person.user)
-    return client
-
 
 def text(response) -> str:
     return response.content.decode()
-
-
-@pytest.fixture
-def world(cast):
-    """A cycle with the four non-HR people taking part, a plan with three components and target
-    bonuses for the employee (2000), the manager (3000) and the stranger (1000)."""
-    cycle = ReviewCycleFactory(name="2026 cycle")
-    form = PublishedFormVersionFactory()
-    for person in (cast.chief, cast.manager, cast.employee, cast.stranger):
-        participant = ParticipantFactory(cycle=cycle, employee=person, form_version=form)
-        Appraisal.objects.create(participant=participant, score=D("80"))
-    IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=60, progress=D("60")
-    )
-    IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=40, progress=D("91.25")
-    )
-    hr = cast.hr.user
-    plan = services.plan_create(user=hr, cycle=cycle, data={"name": "Clinical bonus"})
-    services.components_set(user=hr, plan=plan, expected_version=None, components=COMPONENTS)
-    services.target_bonuses_set(
-        user=hr, plan=plan, amounts={cast.employee.pk: "2000", cast.manager.pk: "3000", cast.stranger.pk: "1000"}
-    )
-    plan.refresh_from_db()
-    return cast, cycle, plan
-
-
-def computed(plan: IncentivePlan, cast, django_capture_on_commit_callbacks) -> dict[int, Payout]:
-    with django_capture_on_commit_callbacks(execute=True):  # the task is eager in tests and queued on commit
-        services.compute_start(user=cast.hr.user, plan=plan)
-    plan.refresh_from_db()
-    return {p.employee_id: p for p in Payout.objects.filter(plan=plan)}
 
 
 def approve_and_publish(plan: IncentivePlan, cast) -> IncentivePlan:
@@ -100,7 +52,7 @@ def plan_urls(plan: IncentivePlan) -> list[str]:
 # ---------------------------------------------------------------- who may open what
 
 
-def test_every_plan_page_is_hrs_the_set_up_pages_403_a_plan_404_for_anyone_else(world):
+def test_every_plan_page_is_hrs_the_set_up_pages_403_a_plan_404_for_anyone_else(world, client_for):
     """The plan list and "new plan" are HR's set-up pages (403); a plan is outside anyone else's
     scope (404), as in the API."""
     cast, _, plan = world
@@ -116,7 +68,7 @@ def test_every_plan_page_is_hrs_the_set_up_pages_403_a_plan_404_for_anyone_else(
 
 
 @pytest.mark.parametrize("name", ["compute", "plan_approve", "plan_publish"])
-def test_plan_actions_are_hrs(world, name):
+def test_plan_actions_are_hrs(world, name, client_for):
     cast, _, plan = world
     for person in (cast.employee, cast.manager, cast.stranger):
         assert client_for(person).post(reverse(f"incentives:{name}", args=[plan.pk])).status_code == 404
@@ -124,7 +76,7 @@ def test_plan_actions_are_hrs(world, name):
     assert plan.state == PlanState.DRAFT
 
 
-def test_a_plan_is_404_for_others_whether_or_not_it_exists(world):
+def test_a_plan_is_404_for_others_whether_or_not_it_exists(world, client_for):
     cast, _, plan = world
     missing = reverse("incentives:plan_detail", args=[plan.pk + 999])
     there = reverse("incentives:plan_detail", args=[plan.pk])
@@ -141,10 +93,10 @@ def test_signed_out_people_are_sent_to_sign_in(world):
 
 
 def test_a_payout_is_private_to_the_person_after_publication_their_managers_and_hr(
-    world, django_capture_on_commit_callbacks
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
 ):
     cast, _, plan = world
-    payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
+    payout = compute_payouts(plan)[cast.employee.pk]
     url = reverse("incentives:payout_detail", args=[payout.pk])
     # Before publication only HR sees a payout (PRODUCT.md), managers included.
     expected = {"employee": 404, "manager": 404, "chief": 404, "stranger": 404, "hr": 200}
@@ -158,9 +110,11 @@ def test_a_payout_is_private_to_the_person_after_publication_their_managers_and_
     assert client_for(cast.stranger).get(url).status_code == 404
 
 
-def test_only_hr_adjusts_and_others_outside_the_payout_get_404(world, django_capture_on_commit_callbacks):
+def test_only_hr_adjusts_and_others_outside_the_payout_get_404(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
+    payout = compute_payouts(plan)[cast.employee.pk]
     url = reverse("incentives:payout_adjust", args=[payout.pk])
     assert client_for(cast.employee).get(url).status_code == 404  # not published: not theirs to see yet
     assert client_for(cast.stranger).get(url).status_code == 404
@@ -177,7 +131,7 @@ def test_only_hr_adjusts_and_others_outside_the_payout_get_404(world, django_cap
 
 
 @override_settings(THROUGHLINE_MIN_QI_WEIGHT=60)
-def test_the_list_and_the_plan_show_the_qi_share_and_the_misalignment_warning(world):
+def test_the_list_and_the_plan_show_the_qi_share_and_the_misalignment_warning(world, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     listing = text(hr.get(reverse("incentives:plan_list")))
@@ -188,14 +142,14 @@ def test_the_list_and_the_plan_show_the_qi_share_and_the_misalignment_warning(wo
     assert "QI-linked share: <strong>50 %</strong>" in page
 
 
-def test_an_aligned_plan_shows_no_warning(world):
+def test_an_aligned_plan_shows_no_warning(world, client_for):
     cast, _, plan = world
     page = text(client_for(cast.hr).get(reverse("incentives:plan_detail", args=[plan.pk])))
     assert "Reward misalignment" not in page
     assert "Misaligned" not in text(client_for(cast.hr).get(reverse("incentives:plan_list")))
 
 
-def test_the_plan_page_counts_the_eligible_and_the_missing_target_bonuses(world):
+def test_the_plan_page_counts_the_eligible_and_the_missing_target_bonuses(world, client_for):
     cast, _, plan = world
     page = text(client_for(cast.hr).get(reverse("incentives:plan_detail", args=[plan.pk])))
     assert '<p class="big-figure" data-eligible-count>4</p>' in page
@@ -204,7 +158,7 @@ def test_the_plan_page_counts_the_eligible_and_the_missing_target_bonuses(world)
     assert "Compute payouts" in page
 
 
-def test_the_plan_page_lists_what_blocks_computing(world):
+def test_the_plan_page_lists_what_blocks_computing(world, client_for):
     cast, _, plan = world
     services.components_set(
         user=cast.hr.user,
@@ -220,7 +174,7 @@ def test_the_plan_page_lists_what_blocks_computing(world):
 # ---------------------------------------------------------------- creating and editing a plan
 
 
-def test_hr_creates_a_plan_through_the_page(world):
+def test_hr_creates_a_plan_through_the_page(world, client_for):
     cast, cycle, _ = world
     nursing = cast.employee.department
     ward = DepartmentFactory(name="Ward 7", parent=nursing)
@@ -243,7 +197,7 @@ def test_hr_creates_a_plan_through_the_page(world):
     assert plan.minimum_tenure_months == 6 and ward not in plan.departments.all()
 
 
-def test_a_duplicate_name_or_bad_tenure_is_refused_beside_the_field(world):
+def test_a_duplicate_name_or_bad_tenure_is_refused_beside_the_field(world, client_for):
     cast, cycle, _ = world
     hr = client_for(cast.hr)
     response = hr.post(reverse("incentives:plan_create"), {"cycle": cycle.pk, "name": "Clinical bonus"})
@@ -256,7 +210,7 @@ def test_a_duplicate_name_or_bad_tenure_is_refused_beside_the_field(world):
     assert IncentivePlan.objects.count() == 1
 
 
-def test_editing_the_eligibility_and_a_stale_edit_answers_409_keeping_the_input(world):
+def test_editing_the_eligibility_and_a_stale_edit_answers_409_keeping_the_input(world, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     url = reverse("incentives:plan_edit", args=[plan.pk])
@@ -294,7 +248,7 @@ def component_post(rows: list[dict[str, object]], *, version: int, action: str =
     return data
 
 
-def test_the_components_page_shows_the_saved_rows_and_totals(world):
+def test_the_components_page_shows_the_saved_rows_and_totals(world, client_for):
     cast, _, plan = world
     page = text(client_for(cast.hr).get(reverse("incentives:components_edit", args=[plan.pk])))
     assert 'value="Patient flow: discharges before noon"' in page
@@ -302,7 +256,7 @@ def test_the_components_page_shows_the_saved_rows_and_totals(world):
     assert "<strong data-qi-share>50 %</strong>" in page
 
 
-def test_weights_not_totalling_100_are_refused_with_the_exact_numbers(world):
+def test_weights_not_totalling_100_are_refused_with_the_exact_numbers(world, client_for):
     cast, _, plan = world
     rows = [
         {"kind": "qi_goals", "name": "QI", "weight": "50"},
@@ -318,7 +272,7 @@ def test_weights_not_totalling_100_are_refused_with_the_exact_numbers(world):
     assert PlanComponent.objects.filter(plan=plan).count() == 3
 
 
-def test_a_row_error_is_shown_beside_its_field(world):
+def test_a_row_error_is_shown_beside_its_field(world, client_for):
     cast, _, plan = world
     rows = [{"kind": "qi_goals", "name": "QI", "weight": "100", "threshold": "80", "cap": "50"}]
     response = client_for(cast.hr).post(
@@ -328,7 +282,7 @@ def test_a_row_error_is_shown_beside_its_field(world):
     assert "The cap (50 %) is below the threshold (80 %)." in text(response)
 
 
-def test_saving_components_with_a_removed_row_and_a_low_qi_share_warns(world):
+def test_saving_components_with_a_removed_row_and_a_low_qi_share_warns(world, client_for):
     cast, _, plan = world
     rows = [
         {"kind": "qi_goals", "name": "QI", "weight": "20"},
@@ -345,7 +299,7 @@ def test_saving_components_with_a_removed_row_and_a_low_qi_share_warns(world):
     assert "QI-linked goals carry 20 %" in page and "Reward misalignment" in page
 
 
-def test_add_a_row_keeps_what_was_typed_and_saves_nothing(world):
+def test_add_a_row_keeps_what_was_typed_and_saves_nothing(world, client_for):
     cast, _, plan = world
     rows = [{"kind": "qi_goals", "name": "Typed", "weight": "70"}]
     response = client_for(cast.hr).post(
@@ -358,7 +312,7 @@ def test_add_a_row_keeps_what_was_typed_and_saves_nothing(world):
     assert PlanComponent.objects.filter(plan=plan, name="Typed").count() == 0
 
 
-def test_a_blank_added_row_is_left_out_when_saving(world):
+def test_a_blank_added_row_is_left_out_when_saving(world, client_for):
     cast, _, plan = world
     rows = [{"kind": "qi_goals", "name": "All QI", "weight": "100"}, {}]
     response = client_for(cast.hr).post(
@@ -368,7 +322,7 @@ def test_a_blank_added_row_is_left_out_when_saving(world):
     assert list(PlanComponent.objects.filter(plan=plan).values_list("name", flat=True)) == ["All QI"]
 
 
-def test_the_live_totals_follow_what_is_typed(world):
+def test_the_live_totals_follow_what_is_typed(world, client_for):
     cast, _, plan = world
     rows = [{"kind": "qi_goals", "weight": "25"}, {"kind": "appraisal_score", "weight": "70"}]
     response = client_for(cast.hr).post(
@@ -383,7 +337,7 @@ def test_the_live_totals_follow_what_is_typed(world):
     assert PlanComponent.objects.filter(plan=plan).count() == 3
 
 
-def test_a_stale_components_save_answers_409_and_keeps_the_rows(world):
+def test_a_stale_components_save_answers_409_and_keeps_the_rows(world, client_for):
     cast, _, plan = world
     rows = [{"kind": "qi_goals", "name": "Mine", "weight": "100"}]
     response = client_for(cast.hr).post(
@@ -398,7 +352,7 @@ def test_a_stale_components_save_answers_409_and_keeps_the_rows(world):
 # ---------------------------------------------------------------- target bonuses
 
 
-def test_the_targets_page_lists_the_eligible_with_their_amounts_and_saves_changes(world):
+def test_the_targets_page_lists_the_eligible_with_their_amounts_and_saves_changes(world, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     url = reverse("incentives:targets_edit", args=[plan.pk])
@@ -414,7 +368,7 @@ def test_the_targets_page_lists_the_eligible_with_their_amounts_and_saves_change
     assert "1 target bonus was saved." in text(hr.get(response["Location"]))
 
 
-def test_a_bad_amount_is_shown_on_its_row_and_nothing_is_saved(world):
+def test_a_bad_amount_is_shown_on_its_row_and_nothing_is_saved(world, client_for):
     cast, _, plan = world
     url = reverse("incentives:targets_edit", args=[plan.pk])
     response = client_for(cast.hr).post(
@@ -427,7 +381,7 @@ def test_a_bad_amount_is_shown_on_its_row_and_nothing_is_saved(world):
     assert TargetBonus.objects.get(plan=plan, employee=cast.manager).amount == D("3000")
 
 
-def test_a_stale_targets_save_answers_409_keeping_the_input(world):
+def test_a_stale_targets_save_answers_409_keeping_the_input(world, client_for):
     cast, _, plan = world
     url = reverse("incentives:targets_edit", args=[plan.pk])
     response = client_for(cast.hr).post(url, {"version": plan.version - 1, f"amount-{cast.chief.pk}": "777"})
@@ -436,7 +390,7 @@ def test_a_stale_targets_save_answers_409_keeping_the_input(world):
     assert not TargetBonus.objects.filter(plan=plan, employee=cast.chief).exists()
 
 
-def test_targets_import_from_csv_and_xlsx_and_row_errors(world):
+def test_targets_import_from_csv_and_xlsx_and_row_errors(world, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     url = reverse("incentives:targets_import", args=[plan.pk])
@@ -459,7 +413,7 @@ def test_targets_import_from_csv_and_xlsx_and_row_errors(world):
     assert TargetBonus.objects.get(plan=plan, employee=cast.chief).amount == D("2500")
 
 
-def test_the_import_template_lists_the_eligible_people(world):
+def test_the_import_template_lists_the_eligible_people(world, client_for):
     cast, _, plan = world
     response = client_for(cast.hr).get(reverse("incentives:targets_import", args=[plan.pk]), {"template": "csv"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -472,7 +426,7 @@ def test_the_import_template_lists_the_eligible_people(world):
 # ---------------------------------------------------------------- computing
 
 
-def test_computing_through_the_page_runs_to_the_end(world, django_capture_on_commit_callbacks):
+def test_computing_through_the_page_runs_to_the_end(world, django_capture_on_commit_callbacks, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     with django_capture_on_commit_callbacks(execute=True):
@@ -490,7 +444,7 @@ def test_computing_through_the_page_runs_to_the_end(world, django_capture_on_com
     assert "Approve…" in detail
 
 
-def test_computing_is_refused_with_the_reason(world):
+def test_computing_is_refused_with_the_reason(world, client_for):
     cast, _, plan = world
     services.components_set(
         user=cast.hr.user,
@@ -504,7 +458,7 @@ def test_computing_is_refused_with_the_reason(world):
     assert IncentivePlan.objects.get(pk=plan.pk).state == PlanState.DRAFT
 
 
-def test_the_progress_partial_polls_while_computing_and_shows_an_error(world):
+def test_the_progress_partial_polls_while_computing_and_shows_an_error(world, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     url = reverse("incentives:compute_progress", args=[plan.pk])
@@ -524,9 +478,11 @@ def test_the_progress_partial_polls_while_computing_and_shows_an_error(world):
 # ---------------------------------------------------------------- payouts
 
 
-def test_the_payout_list_filters_sorts_and_marks_adjustments(world, django_capture_on_commit_callbacks):
+def test_the_payout_list_filters_sorts_and_marks_adjustments(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payouts = computed(plan, cast, django_capture_on_commit_callbacks)
+    payouts = compute_payouts(plan)
     services.payout_adjust(
         user=cast.hr.user,
         payout=payouts[cast.chief.pk],
@@ -548,10 +504,10 @@ def test_the_payout_list_filters_sorts_and_marks_adjustments(world, django_captu
 
 
 def test_the_payout_list_costs_the_same_queries_whatever_its_length(
-    world, django_capture_on_commit_callbacks, django_assert_max_num_queries
+    world, django_capture_on_commit_callbacks, django_assert_max_num_queries, client_for, compute_payouts
 ):
     cast, cycle, plan = world
-    computed(plan, cast, django_capture_on_commit_callbacks)
+    compute_payouts(plan)
     hr = client_for(cast.hr)
     url = reverse("incentives:payout_list", args=[plan.pk])
     with django_assert_max_num_queries(12) as few:
@@ -564,16 +520,18 @@ def test_the_payout_list_costs_the_same_queries_whatever_its_length(
         extra.append(person.pk)
     plan = IncentivePlan.objects.get(pk=plan.pk)
     services.target_bonuses_set(user=cast.hr.user, plan=plan, amounts=dict.fromkeys(extra, "100"))
-    computed(IncentivePlan.objects.get(pk=plan.pk), cast, django_capture_on_commit_callbacks)
+    compute_payouts(IncentivePlan.objects.get(pk=plan.pk))
     assert Payout.objects.filter(plan=plan).count() == 64
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = hr.get(url, {"sort": "-amount"})
     assert response.status_code == 200
 
 
-def test_the_payout_page_explains_the_amount_in_plain_words(world, django_capture_on_commit_callbacks):
+def test_the_payout_page_explains_the_amount_in_plain_words(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
+    payout = compute_payouts(plan)[cast.employee.pk]
     page = text(client_for(cast.hr).get(reverse("incentives:payout_detail", args=[payout.pk])))
     assert "£1,565.00" in page
     assert "72.5 % achieved (2 approved QI-linked goals)" in page
@@ -583,7 +541,7 @@ def test_the_payout_page_explains_the_amount_in_plain_words(world, django_captur
     assert "components added unrounded, rounded once to the penny" in page and ">£1,565.00</td>" in page
     assert "£725.00" in page and "£480.00" in page and "£360.00" in page
     assert "rounded once to the penny" in page
-    chief = computed(IncentivePlan.objects.get(pk=plan.pk), cast, django_capture_on_commit_callbacks)[cast.chief.pk]
+    chief = compute_payouts(IncentivePlan.objects.get(pk=plan.pk))[cast.chief.pk]
     page = text(client_for(cast.hr).get(reverse("incentives:payout_detail", args=[chief.pk])))
     assert "No target bonus was entered for this person" in page
     approve_and_publish(plan, cast)
@@ -591,9 +549,11 @@ def test_the_payout_page_explains_the_amount_in_plain_words(world, django_captur
     assert "Staff Nurse's payout" in manager and "Adjust…" not in manager
 
 
-def test_an_adjustment_needs_a_reason_and_lands_in_the_history(world, django_capture_on_commit_callbacks):
+def test_an_adjustment_needs_a_reason_and_lands_in_the_history(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
+    payout = compute_payouts(plan)[cast.employee.pk]
     hr = client_for(cast.hr)
     url = reverse("incentives:payout_adjust", args=[payout.pk])
     response = hr.post(url, {"amount": "1700", "adjustment_reason": "  ", "version": payout.version})
@@ -616,9 +576,11 @@ def test_an_adjustment_needs_a_reason_and_lands_in_the_history(world, django_cap
     assert "Led huddles" in own and "£1,700.00" in own
 
 
-def test_a_stale_adjustment_answers_409_keeping_the_input(world, django_capture_on_commit_callbacks):
+def test_a_stale_adjustment_answers_409_keeping_the_input(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
+    payout = compute_payouts(plan)[cast.employee.pk]
     services.payout_adjust(
         user=cast.hr.user, payout=payout, amount="1600", reason="First", expected_version=payout.version
     )
@@ -635,9 +597,11 @@ def test_a_stale_adjustment_answers_409_keeping_the_input(world, django_capture_
 # ---------------------------------------------------------------- approval, locking, publication
 
 
-def test_approval_asks_first_then_locks_the_plan_and_every_edit_page_refuses(world, django_capture_on_commit_callbacks):
+def test_approval_asks_first_then_locks_the_plan_and_every_edit_page_refuses(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payout = computed(plan, cast, django_capture_on_commit_callbacks)[cast.employee.pk]
+    payout = compute_payouts(plan)[cast.employee.pk]
     hr = client_for(cast.hr)
     url = reverse("incentives:plan_approve", args=[plan.pk])
     confirm = hr.post(url)
@@ -672,15 +636,15 @@ def test_approval_asks_first_then_locks_the_plan_and_every_edit_page_refuses(wor
     assert again.status_code == 400 and "cannot be recomputed" in text(again)
 
 
-def test_approval_needs_computed_payouts(world):
+def test_approval_needs_computed_payouts(world, client_for):
     cast, _, plan = world
     response = client_for(cast.hr).post(reverse("incentives:plan_approve", args=[plan.pk]), {"confirmed": "1"})
     assert response.status_code == 400 and "Compute the payouts" in text(response)
 
 
-def test_a_stale_approval_answers_409(world, django_capture_on_commit_callbacks):
+def test_a_stale_approval_answers_409(world, django_capture_on_commit_callbacks, client_for, compute_payouts):
     cast, _, plan = world
-    computed(plan, cast, django_capture_on_commit_callbacks)
+    compute_payouts(plan)
     response = client_for(cast.hr).post(
         reverse("incentives:plan_approve", args=[plan.pk]), {"confirmed": "1", "version": plan.version - 1}
     )
@@ -688,9 +652,11 @@ def test_a_stale_approval_answers_409(world, django_capture_on_commit_callbacks)
     assert IncentivePlan.objects.get(pk=plan.pk).state == PlanState.COMPUTED
 
 
-def test_publishing_lets_people_see_their_own_payout(world, django_capture_on_commit_callbacks):
+def test_publishing_lets_people_see_their_own_payout(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payouts = computed(plan, cast, django_capture_on_commit_callbacks)
+    payouts = compute_payouts(plan)
     services.plan_approve(user=cast.hr.user, plan=plan)
     hr = client_for(cast.hr)
     url = reverse("incentives:plan_publish", args=[plan.pk])
@@ -707,9 +673,9 @@ def test_publishing_lets_people_see_their_own_payout(world, django_capture_on_co
 # ---------------------------------------------------------------- my payouts
 
 
-def test_my_payouts_for_each_kind_of_person(world, django_capture_on_commit_callbacks):
+def test_my_payouts_for_each_kind_of_person(world, django_capture_on_commit_callbacks, client_for, compute_payouts):
     cast, _, plan = world
-    payouts = computed(plan, cast, django_capture_on_commit_callbacks)
+    payouts = compute_payouts(plan)
     url = reverse("incentives:my_payouts")
     employee = text(client_for(cast.employee).get(url))
     assert "Nothing published for you yet" in employee and "£1,565.00" not in employee
@@ -732,9 +698,11 @@ def test_my_payouts_for_each_kind_of_person(world, django_capture_on_commit_call
 # ---------------------------------------------------------------- exports
 
 
-def test_the_exports_hold_every_payout_for_payroll(world, django_capture_on_commit_callbacks):
+def test_the_exports_hold_every_payout_for_payroll(
+    world, django_capture_on_commit_callbacks, client_for, compute_payouts
+):
     cast, _, plan = world
-    payouts = computed(plan, cast, django_capture_on_commit_callbacks)
+    payouts = compute_payouts(plan)
     services.payout_adjust(
         user=cast.hr.user,
         payout=payouts[cast.employee.pk],
@@ -759,7 +727,7 @@ def test_the_exports_hold_every_payout_for_payroll(world, django_capture_on_comm
     assert row[5] == 1260 and row[6] == "no"
 
 
-def test_an_import_too_large_or_without_a_file_is_refused(world, settings):
+def test_an_import_too_large_or_without_a_file_is_refused(world, settings, client_for):
     cast, _, plan = world
     hr = client_for(cast.hr)
     url = reverse("incentives:targets_import", args=[plan.pk])

@@ -11,54 +11,15 @@ from django.db import transaction
 from django.http import Http404
 from django.test import TestCase, override_settings
 
-from appraisals.models import Appraisal
-from cascade.models import Approval
 from core.errors import ConflictError
 from incentives import access
 from incentives.models.plans import IncentivePlan, Payout, PayoutAdjustment, PlanComponent, PlanState, TargetBonus
 from incentives.selectors import plans as selectors
 from incentives.services import plans as services
-from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
-from tests.cascade.factories import IndividualGoalFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
 
 D = Decimal
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def setup(cast):
-    cycle = ReviewCycleFactory()
-    form = PublishedFormVersionFactory()
-    for person in (cast.chief, cast.manager, cast.employee, cast.stranger):
-        participant = ParticipantFactory(cycle=cycle, employee=person, form_version=form)
-        Appraisal.objects.create(participant=participant, score=D("80"))
-    IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=60, progress=D("60")
-    )
-    IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=40, progress=D("91.25")
-    )
-    IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.DRAFT, weight=100, progress=D("0")
-    )
-    hr = cast.hr.user
-    plan = services.plan_create(user=hr, cycle=cycle, data={"name": "Clinical bonus"})
-    services.components_set(
-        user=hr,
-        plan=plan,
-        expected_version=None,
-        components=[
-            {"kind": "qi_goals", "name": "QI goals", "weight": 50, "threshold": "50", "cap": "150"},
-            {"kind": "appraisal_score", "name": "Appraisal", "weight": 30},
-            {"kind": "org_measure", "name": "Patient flow", "weight": 20, "achievement": "90"},
-        ],
-    )
-    services.target_bonuses_set(
-        user=hr, plan=plan, amounts={cast.employee.pk: "2000", cast.manager.pk: "3000", cast.stranger.pk: "1000"}
-    )
-    plan.refresh_from_db()
-    return cast, cycle, plan
 
 
 def compute(plan, user):

@@ -8,30 +8,22 @@ from decimal import Decimal
 import pytest
 from django.test import TestCase
 from openpyxl import load_workbook
-from rest_framework.test import APIClient
 
 from incentives.models.plans import IncentivePlan, Payout, PlanState
-from tests.incentives.test_plans import setup  # noqa: F401  (the shared fixture)
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(person) -> APIClient:
-    client = APIClient()
-    client.force_login(person.user)
-    return client
-
-
-def computed(plan, hr) -> dict[int, Payout]:
+def computed(api_client_for, plan, hr) -> dict[int, Payout]:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = client_for(hr).post(f"/api/v1/incentive-plans/{plan.pk}/compute/")
+        response = api_client_for(hr).post(f"/api/v1/incentive-plans/{plan.pk}/compute/")
     assert response.status_code == 202, response.content
     return {p.employee_id: p for p in Payout.objects.filter(plan=plan)}
 
 
-def test_hr_creates_a_plan_and_sets_components_and_sees_the_warning(setup):  # noqa: F811
+def test_hr_creates_a_plan_and_sets_components_and_sees_the_warning(setup, api_client_for):
     cast, cycle, _ = setup
-    hr = client_for(cast.hr)
+    hr = api_client_for(cast.hr)
     response = hr.post(
         "/api/v1/incentive-plans/",
         {"cycle": cycle.pk, "name": "Pharmacy bonus", "departments": [cast.stranger.department_id]},
@@ -68,10 +60,10 @@ def test_hr_creates_a_plan_and_sets_components_and_sees_the_warning(setup):  # n
     assert stale.status_code == 409
 
 
-def test_plans_are_hrs_only(setup):  # noqa: F811
+def test_plans_are_hrs_only(setup, api_client_for):
     cast, cycle, plan = setup
     for person in (cast.manager, cast.employee, cast.stranger):
-        client = client_for(person)
+        client = api_client_for(person)
         # A plan is outside their scope (404, as its page); the list and "new plan" are HR's (403, as the pages).
         assert client.get(f"/api/v1/incentive-plans/{plan.pk}/").status_code == 404
         assert client.get("/api/v1/incentive-plans/").status_code == 403
@@ -80,36 +72,36 @@ def test_plans_are_hrs_only(setup):  # noqa: F811
         )
 
 
-def test_payouts_api_privacy_with_the_four_kinds_of_user(setup):  # noqa: F811
+def test_payouts_api_privacy_with_the_four_kinds_of_user(setup, api_client_for):
     cast, _, plan = setup
-    payout = computed(plan, cast.hr)[cast.employee.pk]
+    payout = computed(api_client_for, plan, cast.hr)[cast.employee.pk]
     url = f"/api/v1/payouts/{payout.pk}/"
-    assert client_for(cast.hr).get(url).status_code == 200
-    assert client_for(cast.manager).get(url).status_code == 404  # before publication only HR sees it
-    assert client_for(cast.stranger).get(url).status_code == 404
-    assert client_for(cast.employee).get(url).status_code == 404  # before publication
-    hr = client_for(cast.hr)
+    assert api_client_for(cast.hr).get(url).status_code == 200
+    assert api_client_for(cast.manager).get(url).status_code == 404  # before publication only HR sees it
+    assert api_client_for(cast.stranger).get(url).status_code == 404
+    assert api_client_for(cast.employee).get(url).status_code == 404  # before publication
+    hr = api_client_for(cast.hr)
     assert hr.post(f"/api/v1/incentive-plans/{plan.pk}/approve/", {}, format="json").status_code == 200
     assert hr.post(f"/api/v1/incentive-plans/{plan.pk}/publish/", {}, format="json").status_code == 200
-    mine = client_for(cast.employee).get("/api/v1/payouts/").json()
+    mine = api_client_for(cast.employee).get("/api/v1/payouts/").json()
     assert [p["employee"] for p in mine["results"]] == [cast.employee.pk]
-    assert client_for(cast.manager).get(url).status_code == 200
-    body = client_for(cast.employee).get(url).json()
+    assert api_client_for(cast.manager).get(url).status_code == 200
+    body = api_client_for(cast.employee).get(url).json()
     assert body["amount"] == "1565.00" and body["breakdown"][0].startswith("QI goals")
-    theirs = client_for(cast.stranger).get("/api/v1/payouts/").json()["results"]
+    theirs = api_client_for(cast.stranger).get("/api/v1/payouts/").json()["results"]
     assert [p["employee"] for p in theirs] == [cast.stranger.pk]  # their own, published; nobody else's
 
 
-def test_patch_adjusts_with_a_reason_and_version_and_an_approved_plan_refuses(setup):  # noqa: F811
+def test_patch_adjusts_with_a_reason_and_version_and_an_approved_plan_refuses(setup, api_client_for):
     cast, _, plan = setup
-    payout = computed(plan, cast.hr)[cast.employee.pk]
+    payout = computed(api_client_for, plan, cast.hr)[cast.employee.pk]
     url = f"/api/v1/payouts/{payout.pk}/"
-    hr = client_for(cast.hr)
+    hr = api_client_for(cast.hr)
     no_reason = hr.patch(url, {"version": payout.version, "amount": "1600", "adjustment_reason": ""}, format="json")
     assert no_reason.status_code == 400 and "adjustment_reason" in no_reason.json()
     # Out of the manager's sight before publication: 404, as on the page.
     assert (
-        client_for(cast.manager)
+        api_client_for(cast.manager)
         .patch(url, {"version": payout.version, "amount": "1", "adjustment_reason": "x"}, format="json")
         .status_code
         == 404
@@ -133,10 +125,10 @@ def test_patch_adjusts_with_a_reason_and_version_and_an_approved_plan_refuses(se
     assert IncentivePlan.objects.get(pk=plan.pk).state == PlanState.APPROVED
 
 
-def test_payroll_export_as_csv_and_xlsx_for_hr_only(setup):  # noqa: F811
+def test_payroll_export_as_csv_and_xlsx_for_hr_only(setup, api_client_for):
     cast, _, plan = setup
-    computed(plan, cast.hr)
-    hr = client_for(cast.hr)
+    computed(api_client_for, plan, cast.hr)
+    hr = api_client_for(cast.hr)
     response = hr.get(f"/api/v1/incentive-plans/{plan.pk}/export-csv/")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     text = response.content.decode()
@@ -146,12 +138,12 @@ def test_payroll_export_as_csv_and_xlsx_for_hr_only(setup):  # noqa: F811
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in next(sheet.iter_rows(max_row=1))][:2] == ["employee_id", "name"]
-    assert client_for(cast.manager).get(f"/api/v1/incentive-plans/{plan.pk}/export-csv/").status_code == 404
+    assert api_client_for(cast.manager).get(f"/api/v1/incentive-plans/{plan.pk}/export-csv/").status_code == 404
 
 
-def test_target_bonuses_set_and_imported_through_the_api(setup):  # noqa: F811
+def test_target_bonuses_set_and_imported_through_the_api(setup, api_client_for):
     cast, _, plan = setup
-    hr = client_for(cast.hr)
+    hr = api_client_for(cast.hr)
     url = f"/api/v1/incentive-plans/{plan.pk}/target-bonuses/"
     response = hr.put(url, {"target_bonuses": [{"employee": cast.chief.pk, "amount": "4000.00"}]}, format="json")
     assert response.status_code == 200, response.content

@@ -28,35 +28,29 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 RECOGNITIONS, PATHWAYS = "/api/v1/recognitions/", "/api/v1/pathways/"
 
 
-def client_for(person) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(person.user)
-    return client
-
-
 # ---------------------------------------------------------------- recognitions
 
 
-def test_anyone_signed_in_posts_thanks_and_everyone_reads_the_feed(cast):
+def test_anyone_signed_in_posts_thanks_and_everyone_reads_the_feed(cast, api_client_for):
     goal = FunctionalGoalFactory()
-    response = client_for(cast.stranger).post(
+    response = api_client_for(cast.stranger).post(
         RECOGNITIONS, {"recipients": [cast.employee.pk], "goal": goal.pk, "message": "Thanks!"}, format="json"
     )
     assert response.status_code == 201, response.data
     assert response.data["recipients"] == [{"id": cast.employee.pk, "name": cast.employee.full_name}]
     assert response.data["priority"]["id"] == goal.priority_id
     for person in (cast.employee, cast.manager, cast.stranger, cast.hr):
-        listing = client_for(person).get(RECOGNITIONS)
+        listing = api_client_for(person).get(RECOGNITIONS)
         assert [row["id"] for row in listing.data["results"]] == [response.data["id"]]
 
 
-def test_the_feed_filters_by_department_priority_and_person(cast):
+def test_the_feed_filters_by_department_priority_and_person(cast, api_client_for):
     goal = FunctionalGoalFactory()
     to_employee = recognition_service.post_recognition(
         user=cast.stranger.user, recipients=[cast.employee], goal=goal.pk, message="a"
     )
     to_stranger = recognition_service.post_recognition(user=cast.employee.user, recipients=[cast.stranger], message="b")
-    client = client_for(cast.manager)
+    client = api_client_for(cast.manager)
 
     def ids(**params):
         return [row["id"] for row in client.get(RECOGNITIONS, params).data["results"]]
@@ -67,44 +61,44 @@ def test_the_feed_filters_by_department_priority_and_person(cast):
     assert client.get(RECOGNITIONS, {"person": "x"}).status_code == 400
 
 
-def test_linking_a_goal_the_author_cannot_see_answers_400(cast):
+def test_linking_a_goal_the_author_cannot_see_answers_400(cast, api_client_for):
     private = IndividualGoalFactory(owner=cast.employee)
-    response = client_for(cast.stranger).post(
+    response = api_client_for(cast.stranger).post(
         RECOGNITIONS, {"recipients": [cast.employee.pk], "goal": private.pk, "message": "Thanks"}, format="json"
     )
     assert response.status_code == 400 and "goal" in response.data
     assert not Recognition.objects.exists()
 
 
-def test_unknown_fields_and_anonymous_users_are_refused(cast):
-    response = client_for(cast.employee).post(
+def test_unknown_fields_and_anonymous_users_are_refused(cast, api_client_for):
+    response = api_client_for(cast.employee).post(
         RECOGNITIONS, {"recipients": [cast.stranger.pk], "message": "x", "author": cast.hr.pk}, format="json"
     )
     assert response.status_code == 400 and "author" in response.data
     assert APIClient().get(RECOGNITIONS).status_code in (401, 403)
 
 
-def test_only_hr_hides_a_post_with_a_reason_and_then_only_hr_and_the_author_see_it(cast):
+def test_only_hr_hides_a_post_with_a_reason_and_then_only_hr_and_the_author_see_it(cast, api_client_for):
     post = recognition_service.post_recognition(user=cast.employee.user, recipients=[cast.stranger], message="x")
     url = f"{RECOGNITIONS}{post.pk}/hide/"
     for person in (cast.employee, cast.manager, cast.stranger):
-        assert client_for(person).post(url, {"reason": "no"}, format="json").status_code == 403
-    assert client_for(cast.hr).post(url, {}, format="json").status_code == 400
-    response = client_for(cast.hr).post(url, {"reason": "Names a patient."}, format="json")
+        assert api_client_for(person).post(url, {"reason": "no"}, format="json").status_code == 403
+    assert api_client_for(cast.hr).post(url, {}, format="json").status_code == 400
+    response = api_client_for(cast.hr).post(url, {"reason": "Names a patient."}, format="json")
     assert response.status_code == 200 and response.data["is_hidden"]
     assert response.data["hidden_reason"] == "Names a patient."
     for person in (cast.hr, cast.employee):
-        assert client_for(person).get(f"{RECOGNITIONS}{post.pk}/").status_code == 200
+        assert api_client_for(person).get(f"{RECOGNITIONS}{post.pk}/").status_code == 200
     for person in (cast.manager, cast.stranger, cast.chief):
-        assert client_for(person).get(f"{RECOGNITIONS}{post.pk}/").status_code == 404
-        assert client_for(person).get(RECOGNITIONS).data["results"] == []
-        assert client_for(person).post(url, {"reason": "again"}, format="json").status_code == 404
+        assert api_client_for(person).get(f"{RECOGNITIONS}{post.pk}/").status_code == 404
+        assert api_client_for(person).get(RECOGNITIONS).data["results"] == []
+        assert api_client_for(person).post(url, {"reason": "again"}, format="json").status_code == 404
 
 
 # ---------------------------------------------------------------- pathways
 
 
-def test_hr_defines_a_pathway_and_everyone_reads_it(cast):
+def test_hr_defines_a_pathway_and_everyone_reads_it(cast, api_client_for):
     competency = CompetencyFactory()
     body = {
         "name": "Process Excellence",
@@ -113,22 +107,24 @@ def test_hr_defines_a_pathway_and_everyone_reads_it(cast):
         "competency_levels": [{"competency": competency.pk, "min_rating": "4"}],
     }
     for person in (cast.employee, cast.manager, cast.stranger):
-        assert client_for(person).post(PATHWAYS, body, format="json").status_code == 403
-    response = client_for(cast.hr).post(PATHWAYS, body, format="json")
+        assert api_client_for(person).post(PATHWAYS, body, format="json").status_code == 403
+    response = api_client_for(cast.hr).post(PATHWAYS, body, format="json")
     assert response.status_code == 201, response.data
     pk = response.data["id"]
     assert response.data["competency_levels"][0]["competency_name"] == competency.name
     for person in (cast.employee, cast.stranger):
-        assert client_for(person).get(f"{PATHWAYS}{pk}/").data["name"] == "Process Excellence"
+        assert api_client_for(person).get(f"{PATHWAYS}{pk}/").data["name"] == "Process Excellence"
         # Changing one pathway is HR's set-up: outside anyone else's scope (404), as its edit page.
-        assert client_for(person).patch(f"{PATHWAYS}{pk}/", {"min_recognitions": 1}, format="json").status_code == 404
-        assert client_for(person).delete(f"{PATHWAYS}{pk}/").status_code == 404
-    response = client_for(cast.hr).patch(f"{PATHWAYS}{pk}/", {"min_recognitions": 3}, format="json")
+        assert (
+            api_client_for(person).patch(f"{PATHWAYS}{pk}/", {"min_recognitions": 1}, format="json").status_code == 404
+        )
+        assert api_client_for(person).delete(f"{PATHWAYS}{pk}/").status_code == 404
+    response = api_client_for(cast.hr).patch(f"{PATHWAYS}{pk}/", {"min_recognitions": 3}, format="json")
     assert response.status_code == 200 and response.data["min_recognitions"] == 3
     assert response.data["competency_levels"][0]["competency"] == competency.pk  # kept when not sent
-    assert client_for(cast.hr).post(PATHWAYS, {"name": "Empty"}, format="json").status_code == 400
-    assert client_for(cast.hr).delete(f"{PATHWAYS}{pk}/").status_code == 204
-    assert client_for(cast.hr).get(f"{PATHWAYS}{pk}/").status_code == 404
+    assert api_client_for(cast.hr).post(PATHWAYS, {"name": "Empty"}, format="json").status_code == 400
+    assert api_client_for(cast.hr).delete(f"{PATHWAYS}{pk}/").status_code == 204
+    assert api_client_for(cast.hr).get(f"{PATHWAYS}{pk}/").status_code == 404
 
 
 @pytest.fixture
@@ -139,30 +135,31 @@ def pending(cast) -> PathwayCandidate:
     return candidate
 
 
-def test_only_hr_lists_candidates_and_confirms(cast, pending):
+def test_only_hr_lists_candidates_and_confirms(cast, pending, api_client_for):
     url = f"{PATHWAYS}{pending.pathway_id}/"
     for person in (cast.employee, cast.manager, cast.stranger):
-        client = client_for(person)
+        client = api_client_for(person)
         # Candidates are outside their scope: 404, as on the pages.
         assert client.get(f"{url}candidates/").status_code == 404
         assert client.post(f"{url}confirm/", {"candidate": pending.pk}, format="json").status_code == 404
-    client = client_for(cast.hr)
+    client = api_client_for(cast.hr)
     listing = client.get(f"{url}candidates/", {"status": "pending"})
     assert [row["employee"]["id"] for row in listing.data] == [cast.employee.pk]
     assert listing.data[0]["evidence"] == {"recognitions": 1}
     response = client.post(f"{url}confirm/", {"candidate": pending.pk}, format="json")
     assert response.status_code == 200 and response.data["status"] == CandidateStatus.AWARDED
     assert client.post(f"{url}confirm/", {"candidate": pending.pk}, format="json").status_code == 400
-    feed = client_for(cast.stranger).get(RECOGNITIONS).data["results"]
+    feed = api_client_for(cast.stranger).get(RECOGNITIONS).data["results"]
     assert feed[0]["kind"] == "award" and feed[0]["pathway"]["name"] == "Quality Champion"
 
 
-def test_hr_declines_with_a_reason(cast, pending):
+def test_hr_declines_with_a_reason(cast, pending, api_client_for):
     url = f"{PATHWAYS}{pending.pathway_id}/decline/"
     assert (
-        client_for(cast.manager).post(url, {"candidate": pending.pk, "reason": "x"}, format="json").status_code == 404
+        api_client_for(cast.manager).post(url, {"candidate": pending.pk, "reason": "x"}, format="json").status_code
+        == 404
     )
-    client = client_for(cast.hr)
+    client = api_client_for(cast.hr)
     assert client.post(url, {"candidate": pending.pk}, format="json").status_code == 400
     assert client.post(url, {"candidate": 999999, "reason": "x"}, format="json").status_code == 404
     response = client.post(url, {"candidate": pending.pk, "reason": "Not yet."}, format="json")

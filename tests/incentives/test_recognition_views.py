@@ -26,12 +26,6 @@ THANK = reverse("incentives:thank")
 NOTIFICATIONS = reverse("incentives:notifications")
 
 
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
-
-
 def page_of(response) -> str:
     return response.content.decode()
 
@@ -54,7 +48,7 @@ def detail_url(post: Recognition) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_everyone_signed_in_reads_the_feed_and_a_post(cast, role):
+def test_everyone_signed_in_reads_the_feed_and_a_post(cast, role, client_for):
     post = thank(cast.manager, recipients=[cast.employee], message="Cut the handover to ten minutes")
     client = client_for(getattr(cast, role))
     feed = client.get(FEED)
@@ -73,13 +67,13 @@ def test_the_pages_ask_anonymous_visitors_to_sign_in(cast):
         assert reverse("login") in response["Location"]
 
 
-def test_an_unknown_post_is_404(cast):
+def test_an_unknown_post_is_404(cast, client_for):
     assert client_for(cast.employee).get(reverse("incentives:post_detail", args=[999999])).status_code == 404
     assert client_for(cast.hr).get(reverse("incentives:post_hide", args=[999999])).status_code == 404
 
 
 @pytest.mark.parametrize("role", ("employee", "manager", "stranger"))
-def test_only_hr_may_hide_a_post(cast, role):
+def test_only_hr_may_hide_a_post(cast, role, client_for):
     post = thank(cast.manager, recipients=[cast.employee])
     client = client_for(getattr(cast, role))
     assert client.get(hide_url(post)).status_code == 403
@@ -92,7 +86,7 @@ def test_only_hr_may_hide_a_post(cast, role):
 # ---------------------------------------------------------------- the feed
 
 
-def test_the_feed_says_who_thanked_whom_newest_first(cast):
+def test_the_feed_says_who_thanked_whom_newest_first(cast, client_for):
     thank(cast.manager, recipients=[cast.employee], message="First post")
     thank(cast.stranger, department=cast.employee.department, message="Second post")
     html = page_of(client_for(cast.employee).get(FEED))
@@ -103,7 +97,7 @@ def test_the_feed_says_who_thanked_whom_newest_first(cast):
     assert "2 posts" in html
 
 
-def test_the_feed_is_paginated(cast):
+def test_the_feed_is_paginated(cast, client_for):
     for n in range(25):
         thank(cast.manager, recipients=[cast.employee], message=f"Post number {n:02d}")
     client = client_for(cast.stranger)
@@ -114,7 +108,7 @@ def test_the_feed_is_paginated(cast):
     assert "Post number 04" in second and "Post number 24" not in second
 
 
-def test_the_feed_filters_by_department_priority_and_person_and_keeps_the_values(cast):
+def test_the_feed_filters_by_department_priority_and_person_and_keeps_the_values(cast, client_for):
     priority = QualityPriorityFactory(title="Medication safety")
     measure = QualityMeasureFactory(priority=priority)
     thank(cast.manager, recipients=[cast.employee], message="Nursing thanks", measure=measure.pk)
@@ -138,7 +132,7 @@ def test_the_feed_filters_by_department_priority_and_person_and_keeps_the_values
     assert "Pharmacy thanks" in by_id and "Nursing thanks" not in by_id
 
 
-def test_a_person_filter_that_matches_no_one_says_so_and_filters_nothing(cast):
+def test_a_person_filter_that_matches_no_one_says_so_and_filters_nothing(cast, client_for):
     thank(cast.manager, recipients=[cast.employee], message="Still listed")
     response = client_for(cast.employee).get(FEED, {"person": "Nobody Atall", "department": "999999"})
     assert response.status_code == 200
@@ -148,7 +142,7 @@ def test_a_person_filter_that_matches_no_one_says_so_and_filters_nothing(cast):
     assert "Still listed" in html
 
 
-def test_a_linked_goal_is_a_link_only_for_those_who_may_open_it(cast):
+def test_a_linked_goal_is_a_link_only_for_those_who_may_open_it(cast, client_for):
     goal = IndividualGoalFactory(owner=cast.employee, title="Safer insulin handover")
     measure = QualityMeasureFactory(name="Insulin errors per 1,000 doses")
     thank(cast.manager, recipients=[cast.employee], goal=goal.pk)
@@ -162,7 +156,7 @@ def test_a_linked_goal_is_a_link_only_for_those_who_may_open_it(cast):
         assert measure_link in html  # measures are the organisation's: everyone may open them
 
 
-def test_titles_awarded_stand_out_in_the_feed(cast):
+def test_titles_awarded_stand_out_in_the_feed(cast, client_for):
     pathway = pathway_service.save_pathway(
         user=cast.hr.user, data={"name": "Quality Champion", "min_recognitions": 1}, levels=[]
     )
@@ -176,7 +170,7 @@ def test_titles_awarded_stand_out_in_the_feed(cast):
     assert reverse("incentives:pathway_detail", args=[pathway.pk]) in html
 
 
-def test_the_feed_costs_the_same_queries_however_many_posts(cast, django_assert_max_num_queries):
+def test_the_feed_costs_the_same_queries_however_many_posts(cast, django_assert_max_num_queries, client_for):
     measure = QualityMeasureFactory()
     goal = IndividualGoalFactory(owner=cast.employee)
     client = client_for(cast.hr)
@@ -202,7 +196,7 @@ def test_the_feed_costs_the_same_queries_however_many_posts(cast, django_assert_
 # ---------------------------------------------------------------- hidden posts and hiding
 
 
-def test_a_hidden_post_is_gone_for_everyone_but_hr_and_its_author_who_see_it_marked_with_the_reason(cast):
+def test_a_hidden_post_is_gone_for_everyone_but_hr_and_its_author_who_see_it_marked_with_the_reason(cast, client_for):
     post = thank(cast.manager, recipients=[cast.employee], message="An unkind joke")
     thank(cast.manager, recipients=[cast.employee], message="A fine post")
     service.hide_recognition(user=cast.hr.user, post=post, reason="Not in the spirit of the feed")
@@ -220,7 +214,7 @@ def test_a_hidden_post_is_gone_for_everyone_but_hr_and_its_author_who_see_it_mar
         assert "Not in the spirit of the feed" in page_of(client.get(detail_url(post)))
 
 
-def test_hr_hides_a_post_after_confirming_with_a_reason(cast):
+def test_hr_hides_a_post_after_confirming_with_a_reason(cast, client_for):
     post = thank(cast.manager, recipients=[cast.employee], message="Oops, wrong person")
     client = client_for(cast.hr)
     confirm = client.get(hide_url(post))
@@ -236,7 +230,7 @@ def test_hr_hides_a_post_after_confirming_with_a_reason(cast):
     assert post.hidden_by == cast.hr
 
 
-def test_hiding_needs_a_reason(cast):
+def test_hiding_needs_a_reason(cast, client_for):
     post = thank(cast.manager, recipients=[cast.employee])
     response = client_for(cast.hr).post(hide_url(post), {"reason": "   "})
     assert response.status_code == 400
@@ -245,7 +239,7 @@ def test_hiding_needs_a_reason(cast):
     assert not post.is_hidden
 
 
-def test_a_hidden_posts_notifications_lose_their_words(cast):
+def test_a_hidden_posts_notifications_lose_their_words(cast, client_for):
     post = thank(cast.stranger, recipients=[cast.employee], message="Words to withdraw")
     service.hide_recognition(user=cast.hr.user, post=post, reason="Withdrawn")
     html = page_of(client_for(cast.employee).get(NOTIFICATIONS))
@@ -257,7 +251,7 @@ def test_a_hidden_posts_notifications_lose_their_words(cast):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_everyone_with_an_employee_record_gets_the_form_with_their_team_offered(cast, role):
+def test_everyone_with_an_employee_record_gets_the_form_with_their_team_offered(cast, role, client_for):
     response = client_for(getattr(cast, role)).get(THANK)
     assert response.status_code == 200
     html = page_of(response)
@@ -277,12 +271,12 @@ def test_a_user_without_an_employee_record_cannot_thank(db, django_user_model):
     assert client.get(THANK).status_code == 403
 
 
-def test_the_form_can_be_prefilled_with_a_person(cast):
+def test_the_form_can_be_prefilled_with_a_person(cast, client_for):
     html = page_of(client_for(cast.stranger).get(THANK, {"to": cast.employee.pk}))
     assert f'name="recipients" value="{cast.employee.pk}" checked' in html
 
 
-def test_the_colleague_search_offers_matching_people_as_ticks(cast):
+def test_the_colleague_search_offers_matching_people_as_ticks(cast, client_for):
     client = client_for(cast.employee)
     partial = client.get(THANK, {"find": "pharm"}, headers={"HX-Request": "true"})
     assert partial.status_code == 200
@@ -296,7 +290,7 @@ def test_the_colleague_search_offers_matching_people_as_ticks(cast):
     assert not Recognition.objects.exists()
 
 
-def test_an_empty_form_says_what_is_missing_beside_each_field(cast):
+def test_an_empty_form_says_what_is_missing_beside_each_field(cast, client_for):
     response = client_for(cast.employee).post(THANK, {"message": "  "})
     assert response.status_code == 400
     html = page_of(response)
@@ -305,13 +299,13 @@ def test_an_empty_form_says_what_is_missing_beside_each_field(cast):
     assert not Recognition.objects.exists()
 
 
-def test_thanking_only_yourself_is_refused(cast):
+def test_thanking_only_yourself_is_refused(cast, client_for):
     response = client_for(cast.employee).post(THANK, {"recipients": [cast.employee.pk], "message": "Me!"})
     assert response.status_code == 400
     assert "You cannot thank yourself." in page_of(response)
 
 
-def test_a_goal_the_author_cannot_see_is_refused_on_the_link_field(cast):
+def test_a_goal_the_author_cannot_see_is_refused_on_the_link_field(cast, client_for):
     private = IndividualGoalFactory(owner=cast.employee)
     response = client_for(cast.stranger).post(
         THANK, {"recipients": [cast.employee.pk], "message": "Thanks", "link": f"goal:{private.pk}"}
@@ -324,7 +318,7 @@ def test_a_goal_the_author_cannot_see_is_refused_on_the_link_field(cast):
     assert f'name="recipients" value="{cast.employee.pk}" checked' in page_of(response)
 
 
-def test_a_garbled_link_is_a_field_error_not_a_crash(cast):
+def test_a_garbled_link_is_a_field_error_not_a_crash(cast, client_for):
     response = client_for(cast.stranger).post(
         THANK, {"recipients": [cast.employee.pk], "message": "Thanks", "link": "banana"}
     )
@@ -332,7 +326,7 @@ def test_a_garbled_link_is_a_field_error_not_a_crash(cast):
     assert "Choose a goal or a measure from the list." in page_of(response)
 
 
-def test_the_authors_goals_and_the_measures_are_offered_to_link(cast):
+def test_the_authors_goals_and_the_measures_are_offered_to_link(cast, client_for):
     mine = IndividualGoalFactory(owner=cast.manager, title="Manager's own goal")
     report = IndividualGoalFactory(owner=cast.employee, title="Report's goal")
     other = IndividualGoalFactory(owner=cast.stranger, title="Someone else's goal")
@@ -345,7 +339,7 @@ def test_the_authors_goals_and_the_measures_are_offered_to_link(cast):
 
 
 def test_thanking_a_colleague_posts_to_the_feed_and_tells_them_and_their_manager(
-    cast, django_capture_on_commit_callbacks
+    cast, django_capture_on_commit_callbacks, client_for
 ):
     measure = QualityMeasureFactory()
     client = client_for(cast.stranger)
@@ -371,7 +365,7 @@ def test_thanking_a_colleague_posts_to_the_feed_and_tells_them_and_their_manager
     assert "The new insulin checklist halved the errors." in feed
 
 
-def test_thanking_a_department_thanks_the_team(cast):
+def test_thanking_a_department_thanks_the_team(cast, client_for):
     response = client_for(cast.employee).post(
         THANK, {"department": cast.stranger.department.pk, "message": "Thanks, pharmacy!"}
     )
@@ -386,7 +380,7 @@ def test_thanking_a_department_thanks_the_team(cast):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_person_sees_only_their_own_notifications(cast, role):
+def test_each_person_sees_only_their_own_notifications(cast, role, client_for):
     thank(cast.stranger, recipients=[cast.employee], message="For the employee")
     html = page_of(client_for(getattr(cast, role)).get(NOTIFICATIONS))
     told = role in ("employee", "manager")  # the person thanked and their manager
@@ -394,7 +388,7 @@ def test_each_person_sees_only_their_own_notifications(cast, role):
     assert ("Mark all as read" in html) is told
 
 
-def test_unread_notifications_come_first_and_mark_all_read_clears_them(cast):
+def test_unread_notifications_come_first_and_mark_all_read_clears_them(cast, client_for):
     old = thank(cast.stranger, recipients=[cast.employee], message="Old and read")
     Notification.objects.filter(recognition=old).update(read_at="2026-01-01T00:00:00Z")
     thank(cast.chief, recipients=[cast.employee], message="New and unread")  # told: employee and manager

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, broker_reachable
+from tests.incentives.factories import plan_world
 
 
 def wait_for(check: Callable[[], object], seconds: float = 60) -> bool:
@@ -132,3 +133,9 @@ def start_worker(request, tmp_path):
             worker.stop()
         with celery_app.connection_for_write() as conn:  # leave nothing of this test's queue behind
             conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture
+def world(cast):
+    """An incentive plan with its people, ready to compute (tests/incentives/factories.py)."""
+    return plan_world(cast)

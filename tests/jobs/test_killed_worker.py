@@ -29,7 +29,6 @@ from audits.services import runs
 from competencies.models import AssignmentRule
 from tests.appraisals.factories import PublishedFormVersionFactory, ReviewCycleFactory
 from tests.factories import EmployeeFactory
-from tests.incentives.test_plan_views import world  # noqa: F401  (a fixture)
 from tests.jobs.conftest import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -202,7 +201,7 @@ def test_a_stalled_audit_does_not_block_run_now_and_resuming_it_records_nothing_
 # ---------------------------------------------------------------- payouts
 
 
-def test_a_computation_whose_pool_child_is_killed_finishes_with_one_payout_each(world, start_worker):  # noqa: F811
+def test_a_computation_whose_pool_child_is_killed_finishes_with_one_payout_each(world, start_worker):
     from incentives.models.plans import IncentivePlan, Payout, PlanState
     from incentives.services import plans as plan_services
 

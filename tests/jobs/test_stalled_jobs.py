@@ -25,7 +25,6 @@ from incentives.models.plans import IncentivePlan, Payout, PlanState
 from incentives.services import plans as plan_services
 from people.models import Employee, ImportStatus, OrgChartImport
 from tests.appraisals.factories import PublishedFormVersionFactory, ReviewCycleFactory
-from tests.incentives.test_plan_views import world  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +129,7 @@ def test_only_hr_resumes_a_launch(cast, launching, who):
 
 
 def test_a_computation_killed_half_way_is_shown_stalled_and_resumes_to_the_same_payouts(
-    world,  # noqa: F811
+    world,
     settings,
     monkeypatch,
     django_capture_on_commit_callbacks,
