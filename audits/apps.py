@@ -4,10 +4,10 @@ from django.db.models.signals import post_migrate
 
 def _register_periodic_tasks(**kwargs: object) -> None:
     # The tasks import the services and their models, which are not ready when apps load.
-    from audits import schedule, survey_tasks
+    from audits import schedule, tasks
 
     schedule.register_periodic_tasks(**kwargs)
-    survey_tasks.register_periodic_tasks(**kwargs)
+    tasks.register_periodic_tasks(**kwargs)
 
 
 class AuditsConfig(AppConfig):
@@ -15,8 +15,11 @@ class AuditsConfig(AppConfig):
     verbose_name = "Alignment audits"
 
     def ready(self) -> None:
-        # Celery autodiscovers audits.tasks only: import the survey tasks so the worker knows them.
-        from audits import survey_tasks  # noqa: F401
+        # manage.py seed_demo runs what each app registers (people.demo.register_demo).
+        from audits import demo
+        from people.demo import register_demo
+
+        register_demo(self.label, seed_hospital=demo.seed_hospital)
 
         # The audit schedule and the daily survey job go into django-celery-beat's schedule after
         # each migrate; entries HR has edited in the browser are left as they are.

@@ -21,8 +21,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
+from audits import access
 from audits.models import AuditRun, RunTrigger
-from people import selectors as people
+from core.log import log_action
 
 TASK_NAME = "Alignment audit"
 TASK = "audits.scheduled_audit"
@@ -147,8 +148,8 @@ def update_schedule(*, user, enabled: bool, hour: int, minute: int, days_of_week
     A schedule that runs needs at least one day; a paused one keeps the days it had when none are given."""
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-    if not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR admins can change the audit schedule.")
+    if not access.can_edit_audit_settings(user):
+        raise PermissionDenied(access.SCHEDULE_MESSAGE)
     errors: dict[str, str] = {}
     hour = _whole(hour, 0, 23, "hour", "hour", errors)
     minute = _whole(minute, 0, 59, "minute", "minute", errors)
@@ -175,6 +176,16 @@ def update_schedule(*, user, enabled: bool, hour: int, minute: int, days_of_week
                 set(crontab_parser(7).parse(task.crontab.day_of_week)) if task and task.crontab else set(DEFAULT_DAYS)
             )
         crontab = _crontab(CrontabSchedule, hour=hour, minute=minute, days=days)
+        before = (
+            {
+                "enabled": task.enabled,
+                "hour": task.crontab.hour,
+                "minute": task.crontab.minute,
+                "days_of_week": task.crontab.day_of_week,
+            }
+            if task is not None and task.crontab is not None
+            else {}
+        )
         if task is None:
             task = PeriodicTask(name=TASK_NAME, task=TASK, description=DESCRIPTION)
         task.task = TASK
@@ -183,6 +194,13 @@ def update_schedule(*, user, enabled: bool, hour: int, minute: int, days_of_week
         task.one_off = False
         task.enabled = bool(enabled)
         task.save()
+        after = {
+            "enabled": task.enabled,
+            "hour": crontab.hour,
+            "minute": crontab.minute,
+            "days_of_week": crontab.day_of_week,
+        }
+        log_action(task, "audit.schedule_changed", user=user, changes={k: (before.get(k), v) for k, v in after.items()})
     return get_schedule()
 
 

@@ -1,7 +1,7 @@
 """The `audits` (runs) and `findings` resources.
 
-HR admins and quality leads read both (audits.selectors); anyone else gets empty lists and
-404 on a record. Only HR acts: POST /audits/ runs an audit now (202 with the new run, or 200
+HR admins and quality leads read both (audits.access decides); anyone else gets 403 on
+the lists (as on the pages) and 404 on a record. Only HR acts: POST /audits/ runs an audit now (202 with the new run, or 200
 with the one already under way), POST /audits/{id}/rerun/ runs a failed one again, and
 POST /findings/{id}/acknowledge/ or /resolve/ take a comment (required to resolve) and the
 ``version`` the client read: a stale one answers 409 and changes nothing. Anyone else who
@@ -10,7 +10,6 @@ may read gets 403 on those. Writes go through audits.services.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -21,13 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from audits import selectors
+from audits import access
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, Severity
 from audits.rules import get_rule
 from audits.services import findings as finding_services
 from audits.services import runs as run_services
+from core.access import Requires, deny_unless
 from core.api import validated
-from people import selectors as people
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input, or not allowed in the record's state; the body says why.")
 FORBIDDEN = OpenApiResponse(description="Only HR admins may do this.")
@@ -182,16 +181,18 @@ class AuditRunViewSet(
     """Audit runs, newest first, with their progress, score and what they changed."""
 
     serializer_class = AuditRunSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
+    # Listing is for those who read the audits, as the runs page (403); one run outside the scope is a 404.
+    required_for = {"list": access.can_read_audits, "create": access.can_run_audits}
+
+    @property
+    def required_message(self) -> str:
+        return access.RUN_MESSAGE if self.action == "create" else access.READ_MESSAGE
     parser_classes = [JSONParser]
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> QuerySet[AuditRun]:
-        return (
-            selectors.runs_visible_to(user=self.request.user)
-            .select_related("requested_by")
-            .order_by("-created_at", "-pk")
-        )
+        return access.runs_visible_to(self.request.user).select_related("requested_by").order_by("-created_at", "-pk")
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         already = run_services.run_in_progress()
@@ -207,6 +208,7 @@ class AuditRunViewSet(
     @action(detail=True, methods=["post"])
     def rerun(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
+        deny_unless(access.can_run_audits(request.user), access.RUN_MESSAGE)
         run_services.rerun(user=request.user, run=run)
         return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_202_ACCEPTED)
 
@@ -219,6 +221,7 @@ class AuditRunViewSet(
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
+        deny_unless(access.can_run_audits(request.user), access.RUN_MESSAGE)
         run_services.run_resume(user=request.user, run=run)
         return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_202_ACCEPTED)
 
@@ -234,7 +237,9 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Findings, most recently seen first, each with its rule, severity, subject, department, message,
     mitigation and drill-down details; one finding also with its history."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = {"list": access.can_read_audits}
+    required_message = access.READ_MESSAGE
     parser_classes = [JSONParser]
     http_method_names = ["get", "post", "head", "options"]
 
@@ -243,7 +248,7 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self) -> QuerySet[Finding]:
         queryset = (
-            selectors.findings_visible_to(user=self.request.user)
+            access.findings_visible_to(self.request.user)
             .select_related("department", "acted_by")
             .order_by("-last_seen_at", "-pk")
         )
@@ -277,8 +282,8 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def _act(self, request: Request, act) -> Response:  # type: ignore[no-untyped-def]
         finding = self.get_object()
-        if not people.is_hr_admin(request.user):  # before reading the body: a reader who may not act gets 403
-            raise PermissionDenied("Only HR admins can acknowledge or resolve findings.")
+        # Before reading the body: a reader who may not act gets 403.
+        deny_unless(access.can_act_on_findings(request.user, finding), access.ACT_MESSAGE)
         data = validated(FindingActionSerializer, request.data)
         act(user=request.user, finding=finding, comment=data.get("comment", ""), expected_version=data.get("version"))
         return Response(FindingDetailSerializer(self.get_queryset().get(pk=finding.pk)).data)

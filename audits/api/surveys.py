@@ -2,7 +2,7 @@
 
 HR admins list, read, create and change definitions (PATCH takes the ``version`` read and
 answers 409 when someone saved in between); ``GET /surveys/{id}/results/`` gives the results by
-department with the group-size floor (audits.survey_selectors.department_results), once the
+department with the group-size floor (audits.selectors.surveys.department_results), once the
 survey has closed. Anyone else gets 403. No endpoint returns an individual response, an
 invitation or who answered: only counts and aggregates.
 """
@@ -16,17 +16,17 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from audits import survey_selectors as read
+from audits import access
 from audits.models import ItemTopic, Survey, SurveyItem, SurveyState
+from audits.selectors import surveys as read
 from audits.services import surveys as services
-from cascade.api.serializers import NamedChoiceField
-from core.api import validated
-from people import selectors as people
+from core.access import Requires, deny_unless
+from core.api import NamedChoiceField, validated
 from people.api.serializers import StrictInputSerializer
 from people.models import Department
 
@@ -36,13 +36,6 @@ NOT_FOUND = OpenApiResponse(description="No such survey.")
 CONFLICT = OpenApiResponse(description="Someone saved this survey after you read it; nothing was changed.")
 WRITE_RESPONSES = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 VERSION_HELP = "The version you read; a stale one answers 409 and changes nothing."
-
-
-class IsHRAdmin(BasePermission):
-    message = "Only HR admins manage surveys and read their results."
-
-    def has_permission(self, request: Request, view: object) -> bool:
-        return people.is_hr_admin(request.user)
 
 
 # ---------------------------------------------------------------- serializers
@@ -172,18 +165,23 @@ class SurveyResultsSerializer(serializers.Serializer):
     partial_update=extend_schema(request=SurveyUpdateSerializer, responses={200: SurveySerializer, **WRITE_RESPONSES}),
 )
 class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """Feedback surveys: HR admins only (anyone else 403). Definitions and aggregated results;
+    """Feedback surveys: HR admins only (listing or creating: anyone else 403; one survey: 404). Definitions and aggregated results;
     no endpoint returns a response or says who answered. Opening, reminding and closing happen
     on the survey's dates (the daily job) or on HR's survey page."""
 
     serializer_class = SurveySerializer
-    permission_classes = [IsAuthenticated, IsHRAdmin]
+    permission_classes = [IsAuthenticated, Requires]
+    # Setting surveys up is HR's (403 on the list and on create, as the page); one survey is outside
+    # anyone else's scope (404, from the queryset).
+    required_for = {"list": access.can_manage_surveys, "create": access.can_manage_surveys}
+    required_message = access.SURVEYS_MESSAGE
     parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Survey]:
         return (
-            Survey.objects.annotate(
+            access.surveys_visible_to(self.request.user)
+            .annotate(
                 invited=Count("invitations", distinct=True),
                 answered=Count("invitations", filter=Q(invitations__answered=True), distinct=True),
             )
@@ -230,6 +228,7 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: str | None = None) -> Response:
         survey = self.get_object()
+        deny_unless(access.can_read_survey_results(request.user, survey), access.SURVEYS_MESSAGE)
         topic = request.query_params.get("topic") or None
         if topic is not None and topic not in ItemTopic.values:
             raise serializers.ValidationError({"topic": [f"Choose one of: {', '.join(ItemTopic.values)}."]})

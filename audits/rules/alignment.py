@@ -1,7 +1,7 @@
 """Unaligned goals: the share of people whose goals reach an active quality priority, per department.
 
 Every goal hangs under a quality priority (``Goal.priority`` is required), so "aligned"
-cannot mean "has a priority". A person in scope (audits/scope.py: an active participant of
+cannot mean "has a priority". A person in scope (audits/selectors/scope.py: an active participant of
 a current review cycle, or every active employee when no cycle owns the current period) is
 **aligned** when they have at least one individual goal in a current period that is
 
@@ -23,7 +23,6 @@ from decimal import Decimal
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
-from audits import scope as s
 from audits.models import SubjectType
 from audits.rules.base import (
     AlignmentScores,
@@ -34,6 +33,7 @@ from audits.rules.base import (
     Threshold,
     register,
 )
+from audits.selectors import scope as s
 from cascade.models import Approval, GoalLevel, GoalStatus, PriorityStatus
 
 NOT_CANCELLED = [status for status in GoalStatus.values if status != GoalStatus.CANCELLED]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from audits.models import Severity, SubjectType
 
 if TYPE_CHECKING:
-    from audits.models import AuditRun
+    from audits.models import AuditRun, CorrelationResult
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ class AuditContext:
     run: AuditRun | None = None
     # Rules may cache shared reads here (e.g. the current goal periods) under their own keys.
     cache: dict[str, object] = field(default_factory=dict)
+    # The correlation rule's results, unsaved, for the run to store with its findings (a rule never
+    # writes: audits/services/correlation.py does).
+    correlation_results: list[CorrelationResult] | None = None
 
 
 class Rule:

@@ -2,7 +2,7 @@
 
 For the organisation and for each department, Spearman's ρ between a QI outcome and appraisal
 scores, with a bootstrap 95 % interval (audits/correlation.py), on the pairs of
-audits/correlation_data.py: per person (QI goal achievement against the appraisal score) and,
+audits/selectors/correlation.py: per person (QI goal achievement against the appraisal score) and,
 for the organisation, per department (the improvement of the measures linked to its goals
 against its mean score). Results on fewer than min_n pairs (never fewer than 10) are not shown.
 
@@ -14,9 +14,9 @@ A shown result is a finding when the link is
 
 The wording says "move together", never "because": a correlation says nothing about cause.
 
-When the audit has a run, ``evaluate`` also writes the run's ``CorrelationResult`` rows (the
-correlation page reads them): it deletes the run's rows and creates them afresh in one
-transaction, so that running a failed run again leaves one set, not two.
+``evaluate`` also hands the run its ``CorrelationResult`` rows, unsaved, in
+``ctx.correlation_results`` (the correlation page reads them); the run stores them
+(audits/services/correlation.py), replacing any it had, so that a rerun leaves one set.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from django.db import transaction
-
-from audits import scope as s
 from audits.correlation import MIN_N, Correlation, spearman
-from audits.correlation_data import AXIS_NAMES, PairSet, collect
-from audits.models import AnalysisUnit, AuditRun, CorrelationResult, CorrelationScope, Severity, SubjectType
+from audits.models import AnalysisUnit, CorrelationResult, CorrelationScope, Severity, SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
+from audits.selectors import scope as s
+from audits.selectors.correlation import AXIS_NAMES, PairSet, collect
 
 NOTE_MAX = CorrelationResult._meta.get_field("note").max_length
 Analysis = tuple[PairSet, Correlation]
@@ -78,14 +76,13 @@ def analyse(*, min_n: int = MIN_N) -> tuple[list[Analysis], str]:
     return analyses, data.cycle.name if data.cycle else ""
 
 
-def store(run: AuditRun, analyses: Iterable[Analysis]) -> list[CorrelationResult]:
-    """The run's results, replacing any it already has (a rerun leaves one set)."""
+def result_drafts(analyses: Iterable[Analysis]) -> list[CorrelationResult]:
+    """The analyses as result rows, unsaved and without their run (the run stores them)."""
     rows = []
     for pairs, result in analyses:
         note = " ".join(part for part in (pairs.note, result.note) if part)
         rows.append(
             CorrelationResult(
-                run=run,
                 scope=pairs.scope,
                 department_id=pairs.department_id,
                 unit=pairs.unit,
@@ -99,9 +96,7 @@ def store(run: AuditRun, analyses: Iterable[Analysis]) -> list[CorrelationResult
                 note=note if len(note) <= NOTE_MAX else note[: NOTE_MAX - 1] + "…",
             )
         )
-    with transaction.atomic():
-        CorrelationResult.objects.filter(run=run).delete()
-        return CorrelationResult.objects.bulk_create(rows, batch_size=500)
+    return rows
 
 
 @register
@@ -147,8 +142,7 @@ class WeakQILink(Rule):
     def evaluate(self, ctx: AuditContext, limits: Mapping[str, Decimal]) -> Iterable[FindingDraft]:
         min_rho = Decimal(limits["min_rho"])
         analyses, cycle_name = analyse(min_n=max(MIN_N, int(limits["min_n"])))
-        if ctx.run is not None:
-            store(ctx.run, analyses)
+        ctx.correlation_results = result_drafts(analyses)
         drafts = []
         for pairs, result in analyses:
             if result.rho is None:

@@ -21,9 +21,9 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from appraisals.models import CycleState, Participant
-from audits import scope as s
 from audits.models import SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
+from audits.selectors import scope as s
 from cascade.models import GoalKind
 from competencies.models import FormVersion, VersionStatus, min_process_weight
 from competencies.selectors import version_balance

@@ -29,9 +29,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from appraisals.models import CycleState, Participant
-from audits import scope as s
 from audits.models import Severity, SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
+from audits.selectors import scope as s
 from cascade.models import Approval, GoalSetEvent, GoalStatus, GoalUpdate, ProgressMode, ReviewAction
 
 

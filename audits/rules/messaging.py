@@ -2,7 +2,7 @@
 
 Three signs that managers convey different expectations about QI:
 
-- **QI goal share.** A team is a manager's direct reports in scope (audits/scope.py). Its
+- **QI goal share.** A team is a manager's direct reports in scope (audits/selectors/scope.py). Its
   QI goal share is the share of the weight of the team's current individual goals (not
   cancelled, not returned) on goals linked to a quality measure. Every goal hangs under a
   priority, so "under a priority" cannot tell QI goals apart; a goal linked to a measure
@@ -28,10 +28,10 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Q, StdDev, Sum
 
 from appraisals.models import Appraisal
-from audits import scope as s
 from audits.models import ItemTopic, Severity, SubjectType, Survey, SurveyState
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
-from audits.survey_selectors import department_results
+from audits.selectors import scope as s
+from audits.selectors.surveys import department_results
 
 # Survey results for fewer respondents than this are never shown or used (PRODUCT.md: groups of 5 or more).
 ANONYMITY_FLOOR = 5

@@ -19,9 +19,9 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q
 
 from appraisals.models import CycleState
-from audits import scope as s
 from audits.models import Severity, SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
+from audits.selectors import scope as s
 from incentives.models import IncentivePlan, PlanComponent, PlanState, min_qi_weight
 
 

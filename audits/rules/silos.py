@@ -21,9 +21,9 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from audits import scope as s
 from audits.models import Severity, SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
+from audits.selectors import scope as s
 from cascade.models import Approval, PriorityStatus, QualityMeasure, QualityPriority
 
 

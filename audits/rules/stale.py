@@ -1,6 +1,6 @@
 """Priorities not cascaded, and goals still working towards criteria the organisation has dropped.
 
-Both read the current goal periods (audits/scope.py). A priority is **cascaded** in them
+Both read the current goal periods (audits/selectors/scope.py). A priority is **cascaded** in them
 when departments have taken it up in approved department (functional) goals — a
 department counts when it owns such a goal or is named as contributing to it — and people
 have individual goals under it. **Stale criteria** are open goals whose priority is retired,
@@ -18,9 +18,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 
-from audits import scope as s
 from audits.models import Severity, SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
+from audits.selectors import scope as s
 from cascade.models import Approval, GoalLevel, GoalStatus, PriorityStatus, QualityPriority
 
 MITIGATION = (

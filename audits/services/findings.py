@@ -15,9 +15,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audits import access
 from audits.models import Finding, FindingAction, FindingEvent, FindingStatus
 from core.errors import ConflictError
-from people import selectors as people
+from core.log import log_action
+from people import access as people
 
 COMMENT_MAX = 4000
 
@@ -58,8 +60,8 @@ def _act(
     action: FindingAction,
     comment_required: bool,
 ) -> Finding:
-    if not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR admins can acknowledge or resolve findings.")
+    if not access.can_act_on_findings(user, finding):
+        raise PermissionDenied(access.ACT_MESSAGE)
     comment = (comment or "").strip()
     if comment_required and not comment:
         raise ValidationError({"comment": "Say how it was resolved: a comment is required to resolve a finding."})
@@ -77,6 +79,7 @@ def _act(
         if status == FindingStatus.ACKNOWLEDGED and current.status == FindingStatus.ACKNOWLEDGED:
             raise ValidationError("This finding is already acknowledged.")
         now = timezone.now()
+        was = current.status
         current.status = status
         current.comment = comment
         current.acted_by = by
@@ -84,5 +87,8 @@ def _act(
         current.version = F("version") + 1
         current.save(update_fields=["status", "comment", "acted_by", "acted_at", "version"])
         FindingEvent.objects.create(finding=current, action=action, by=by, comment=comment)
+        log_action(
+            current, f"finding.{action}", user=user, changes={"status": (was, status)}, data={"comment": comment}
+        )
     current.refresh_from_db()
     return current

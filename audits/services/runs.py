@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import dateformat, timezone
 
+from audits import access
 from audits.models import (
     ACTIVE_STATUSES,
     AuditRun,
@@ -51,10 +52,11 @@ from audits.models import (
 from audits.rules import all_rules
 from audits.rules.alignment import alignment_scores
 from audits.rules.base import AuditContext, FindingDraft, Rule
+from audits.services import correlation
 from audits.services.settings import rule_settings
 from core import jobs
-from people import selectors as people
-from people.models import Employee
+from core.log import log_action, log_actions
+from people import access as people
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +84,9 @@ REFRESHED_FIELDS = [
 # ---------------------------------------------------------------- starting
 
 
-def _require_hr(user, what: str) -> None:
-    if not people.is_hr_admin(user):
-        raise PermissionDenied(f"Only HR admins can {what}.")
+def _require_runner(user) -> None:
+    if not access.can_run_audits(user):
+        raise PermissionDenied(access.RUN_MESSAGE)
 
 
 def _serialise_starts() -> None:
@@ -137,7 +139,7 @@ def _queue(run_id: int) -> None:
     transaction.on_commit(send)
 
 
-def _open(*, trigger: str, requested_by: Employee | None, queue: bool) -> tuple[AuditRun, bool]:
+def _open(*, trigger: str, user, queue: bool) -> tuple[AuditRun, bool]:
     """(the run, whether it is new): a new queued run (its task queued on commit when ``queue``), or
     the one already under way."""
     with transaction.atomic():
@@ -149,10 +151,11 @@ def _open(*, trigger: str, requested_by: Employee | None, queue: bool) -> tuple[
         run = AuditRun.objects.create(
             trigger=trigger,
             state=RunState.QUEUED,
-            requested_by=requested_by,
+            requested_by=people.employee_for_user(user) if user is not None else None,
             total_steps=_total_steps(),
             **jobs.beat(),
         )
+        log_action(run, "audit.started", user=user, data={"trigger": trigger})
         if queue:
             _queue(run.pk)
     return run, True
@@ -161,8 +164,8 @@ def _open(*, trigger: str, requested_by: Employee | None, queue: bool) -> tuple[
 def start_run(*, user, trigger: str = RunTrigger.MANUAL, queue: bool = True) -> AuditRun:
     """HR's "Run now": a new run queued for the worker (``queue=False``: run here and now, for tests
     and demo data), or the run already under way."""
-    _require_hr(user, "start an audit")
-    run, new = _open(trigger=trigger, requested_by=people.employee_for_user(user), queue=queue)
+    _require_runner(user)
+    run, new = _open(trigger=trigger, user=user, queue=queue)
     if new and not queue:
         run = run_audit(run.pk)
     return run
@@ -171,14 +174,14 @@ def start_run(*, user, trigger: str = RunTrigger.MANUAL, queue: bool = True) -> 
 def start_scheduled_run() -> AuditRun | None:
     """A queued run for the schedule, which the caller (the scheduled task) runs itself; None when
     an audit is already under way (that one's findings are as fresh as this one's would be)."""
-    run, new = _open(trigger=RunTrigger.SCHEDULED, requested_by=None, queue=False)
+    run, new = _open(trigger=RunTrigger.SCHEDULED, user=None, queue=False)
     return run if new else None
 
 
 def rerun(*, user, run: AuditRun, queue: bool = True) -> AuditRun:
     """Run a failed run again, as the same run: what it applied before it failed is confirmed, not
     duplicated, and the rest is done."""
-    _require_hr(user, "run an audit again")
+    _require_runner(user)
     with transaction.atomic():
         _serialise_starts()
         _fail_stalled_runs()
@@ -200,6 +203,7 @@ def rerun(*, user, run: AuditRun, queue: bool = True) -> AuditRun:
         current.save(
             update_fields=["state", "total_steps", "done_steps", "current_step", "error", "finished_at", "progress_at"]
         )
+        log_action(current, "audit.rerun", user=user, changes={"state": (RunState.FAILED, current.state)})
         if queue:
             _queue(current.pk)
     if not queue:
@@ -211,7 +215,7 @@ def run_resume(*, user, run: AuditRun) -> AuditRun:
     """HR resumes a run that stalled: the same run is queued again and starts its rules over, which
     confirms what it had applied rather than duplicating it. One that is moving, or was resumed a
     moment ago, is left alone."""
-    _require_hr(user, "resume an audit")
+    _require_runner(user)
     with transaction.atomic():
         current = AuditRun.objects.select_for_update().get(pk=run.pk)
         if current.state not in IN_PROGRESS:
@@ -221,6 +225,7 @@ def run_resume(*, user, run: AuditRun) -> AuditRun:
         if not current.is_stalled:
             return current
         AuditRun.objects.filter(pk=current.pk).update(**jobs.beat())
+        log_action(current, "audit.resumed", user=user, data={"attempts": current.attempts})
         _queue(current.pk)
     current.refresh_from_db()
     return current
@@ -287,11 +292,15 @@ def run_audit(run_id: int) -> AuditRun:
         for rule, limits in enabled:
             step = rule.title
             _progress(run_id, attempt, current_step=step[:120])
-            # One transaction per rule: what it reads, anything it writes itself (the correlation rule's
-            # results) and its findings stand or fall together, and a database error in it does not
-            # break the transaction of a caller that runs the audit inline.
+            # One transaction per rule: what it reads, what it hands back besides findings (the
+            # correlation rule's results, stored here) and its findings stand or fall together, and a
+            # database error in it does not break the transaction of a caller that runs the audit inline.
             with transaction.atomic():
-                apply_drafts(run, rule, list(rule().evaluate(ctx, limits)))
+                drafts = list(rule().evaluate(ctx, limits))
+                if ctx.correlation_results is not None:
+                    correlation.store_results(run=run, rows=ctx.correlation_results)
+                    ctx.correlation_results = None
+                apply_drafts(run, rule, drafts)
             _progress(run_id, attempt, done_steps=F("done_steps") + 1)
             jobs.pause_for_tests()
         step = SCORE_STEP
@@ -327,11 +336,27 @@ def run_audit(run_id: int) -> AuditRun:
                 findings_seen=counts["seen"],
                 findings_closed=counts["closed"],
             )
+            log_action(
+                run,
+                "audit.finished",
+                changes={"state": (RunState.RUNNING, RunState.SUCCEEDED)},
+                data={
+                    "alignment_score": scores.organisation,
+                    "findings_new": counts["new"],
+                    "findings_seen": counts["seen"],
+                    "findings_closed": counts["closed"],
+                },
+            )
     except _Superseded:
         logger.info("Audit run %s (attempt %s) stopped: it was resumed or superseded meanwhile", run_id, attempt)
     except Exception as exc:
         logger.exception("Audit run %s failed during %r", run_id, step or "its start")
-        _mark(run_id, state=RunState.FAILED, finished_at=timezone.now(), error=failure_message(step, exc))
+        error = failure_message(step, exc)
+        with transaction.atomic():
+            _mark(run_id, state=RunState.FAILED, finished_at=timezone.now(), error=error)
+            log_action(
+                run, "audit.failed", changes={"state": (RunState.RUNNING, RunState.FAILED)}, data={"error": error}
+            )
     return AuditRun.objects.get(pk=run_id)
 
 
@@ -384,6 +409,9 @@ def apply_drafts(run: AuditRun, rule: type[Rule], drafts: Sequence[FindingDraft]
     Finding.objects.bulk_update(refreshed, REFRESHED_FIELDS, batch_size=BATCH)
     Finding.objects.bulk_create(opened, batch_size=BATCH)
     events = _opening_events(run, opened)
+    again = {e.finding_id for e in events if e.action == FindingAction.REOPENED}
+    log_actions([f for f in opened if f.pk not in again], "finding.opened", data={"run": run.pk})
+    log_actions([f for f in opened if f.pk in again], "finding.reopened", data={"run": run.pk})
 
     gone = [f for fingerprint, f in active.items() if fingerprint not in wanted]
     events += _close(run, gone, now, comment=f"No longer found by audit run {run.pk}.")
@@ -442,6 +470,7 @@ def _close(run: AuditRun, findings: Iterable[Finding], now: datetime.datetime, *
     Finding.objects.filter(pk__in=[f.pk for f in findings]).update(
         status=FindingStatus.CLOSED, closed_at=now, closed_by_run=run, version=F("version") + 1
     )
+    log_actions(findings, "finding.closed", data={"run": run.pk, "comment": comment})
     return [FindingEvent(finding=f, action=FindingAction.CLOSED, run=run, comment=comment) for f in findings]
 
 

@@ -19,11 +19,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
 
+from audits import access
 from audits.models import RuleConfig
 from audits.rules import all_rules, get_rule
 from audits.rules.base import Rule, Threshold
 from core.errors import ConflictError
-from people import selectors as people
+from core.formatting import plain
+from core.log import log_action
+from people import access as people
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +82,6 @@ def effective_limits(rule: type[Rule], config: RuleConfig | None) -> dict[str, D
     return limits
 
 
-def _plain(value: Decimal) -> str:
-    """60, not 60.00 or 6E+1; 0.5, not 0.50."""
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
-
-
 def _check(threshold: Threshold, raw: object) -> tuple[Decimal | None, str]:
     """The value as a Decimal, or a message a person can act on."""
     unit = f" {threshold.unit}" if threshold.unit else ""
@@ -100,7 +96,7 @@ def _check(threshold: Threshold, raw: object) -> tuple[Decimal | None, str]:
     if not value.is_finite():
         return None, "Enter a number, such as 60 or 12.5."
     if value < threshold.minimum or value > threshold.maximum:
-        return None, f"Enter a value from {_plain(threshold.minimum)} to {_plain(threshold.maximum)}{unit}."
+        return None, f"Enter a value from {plain(threshold.minimum)} to {plain(threshold.maximum)}{unit}."
     if threshold.whole and value != value.to_integral_value():
         return None, "Enter a whole number."
     return value, ""
@@ -131,31 +127,42 @@ def update_rule(
 ) -> RuleConfig:
     """Save HR's settings for one rule. The next run uses them; findings already open stay until
     that run confirms or closes them."""
-    if not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR admins can change the audit settings.")
+    if not access.can_edit_audit_settings(user):
+        raise PermissionDenied(access.SETTINGS_MESSAGE)
     try:
         rule = get_rule(key)
     except KeyError:
         raise Http404("No such audit check.") from None
     values = validate_thresholds(rule, thresholds)
     # Stored as text: exact, and JSON has no decimals.
-    stored = {k: _plain(v) for k, v in values.items()}
+    stored = {k: plain(v) for k, v in values.items()}
     by = people.employee_for_user(user)
     with transaction.atomic():
         config = RuleConfig.objects.select_for_update().filter(rule=key).first()
         if config is None:
             try:
                 with transaction.atomic():
-                    return RuleConfig.objects.create(rule=key, enabled=bool(enabled), thresholds=stored, updated_by=by)
+                    config = RuleConfig.objects.create(
+                        rule=key, enabled=bool(enabled), thresholds=stored, updated_by=by
+                    )
+                    log_action(
+                        config,
+                        "audit.rule_changed",
+                        user=user,
+                        changes={"enabled": (None, config.enabled), "thresholds": (None, stored)},
+                    )
+                    return config
             except IntegrityError:
                 # Someone else saved this rule's first settings a moment ago.
                 raise ConflictError() from None
         if expected_version is not None and config.version != expected_version:
             raise ConflictError()
+        changes = {"enabled": (config.enabled, bool(enabled)), "thresholds": (config.thresholds, stored)}
         config.enabled = bool(enabled)
         config.thresholds = stored
         config.updated_by = by
         config.version = F("version") + 1
         config.save(update_fields=["enabled", "thresholds", "updated_by", "updated_at", "version"])
+        log_action(config, "audit.rule_changed", user=user, changes=changes)
     config.refresh_from_db()
     return config

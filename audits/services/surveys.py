@@ -34,10 +34,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisals.notifications import site_url
-from audits import survey_selectors as read
+from audits import access
 from audits.models import ItemTopic, Survey, SurveyAnswer, SurveyInvitation, SurveyItem, SurveyResponse, SurveyState
+from audits.selectors import surveys as read
 from core.errors import ConflictError
-from people import selectors as people
+from core.log import diff, log_action, snapshot
+from people import access as people
 from people.models import Department
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,11 @@ OPEN_FIELDS = frozenset({"title", "introduction", "closes_on", "reminder_every_d
 BATCH_SIZE = 1000
 EMAIL_TASK_CHUNK = 500  # invitations one email task sends
 INVITATION, REMINDER = "invitation", "reminder"
+
+
+def _require_manager(user) -> None:
+    if not access.can_manage_surveys(user):
+        raise PermissionDenied(access.SURVEYS_MESSAGE)
 
 
 def _day(value: datetime.date) -> str:
@@ -167,7 +174,7 @@ def survey_create(
 ) -> Survey:
     """HR defines a survey (a draft). ``departments`` empty means everyone; ``items`` None means
     the seeded three. Each item: {"text", "topic"} (an "id" is ignored here)."""
-    read.require_hr(user)
+    _require_manager(user)
     survey = Survey(created_by=people.employee_for_user(user))
     _apply(survey, data, SURVEY_FIELDS)
     _validate(survey)
@@ -176,6 +183,12 @@ def survey_create(
         survey.save()
         survey.departments.set(list(departments))
         _write_items(survey, [{**item, "id": None} for item in cleaned])
+        log_action(
+            survey,
+            "survey.created",
+            user=user,
+            data={"departments": sorted(d.pk for d in departments), "items": len(cleaned)},
+        )
     return survey
 
 
@@ -206,7 +219,7 @@ def survey_update(
     """HR changes a survey. Before it opens, anything; once open, only the title, introduction,
     closing date and reminder interval (the items and who is asked are refused); once closed,
     nothing. ``None`` leaves the departments or items as they are."""
-    read.require_hr(user)
+    _require_manager(user)
     with transaction.atomic():
         current = _locked(survey)
         _check_version(current, expected_version)
@@ -229,6 +242,7 @@ def survey_update(
                 raise ValidationError(frozen)
             cleaned, departments = None, None
         old_closes_on = current.closes_on
+        before = snapshot(current, sorted(SURVEY_FIELDS))
         _apply(current, data or {}, SURVEY_FIELDS if editable else OPEN_FIELDS)
         _validate(current)
         if (
@@ -237,13 +251,18 @@ def survey_update(
             and current.closes_on < timezone.localdate()
         ):
             raise ValidationError({"closes_on": "An open survey cannot close in the past; close it instead."})
+        changes = diff(before, current)
         current.version = F("version") + 1
         current.save()
         current.refresh_from_db()
+        extra: dict[str, object] = {}
         if departments is not None:
             current.departments.set(list(departments))
+            extra["departments"] = sorted(d.pk for d in departments)
         if cleaned is not None:
             _write_items(current, cleaned)
+            extra["items"] = len(cleaned)
+        log_action(current, "survey.updated", user=user, changes=changes, data=extra)
     return current
 
 
@@ -267,7 +286,7 @@ def survey_schedule(
     *, user, survey: Survey, expected_version: int | None = None, today: datetime.date | None = None
 ) -> Survey:
     """HR schedules a draft: the daily job opens it on its opening date and sends the invitations."""
-    read.require_hr(user)
+    _require_manager(user)
     today = today or timezone.localdate()
     with transaction.atomic():
         current = _locked(survey)
@@ -275,18 +294,22 @@ def survey_schedule(
         if current.state != SurveyState.DRAFT:
             raise ValidationError("Only a draft survey can be scheduled.")
         _ready_to_open(current, today)
-        return _bump(current, state=SurveyState.SCHEDULED)
+        current = _bump(current, state=SurveyState.SCHEDULED)
+        log_action(current, "survey.scheduled", user=user, changes={"state": (SurveyState.DRAFT, current.state)})
+        return current
 
 
 def survey_unschedule(*, user, survey: Survey, expected_version: int | None = None) -> Survey:
     """HR takes a scheduled survey back to draft: it will not open by itself."""
-    read.require_hr(user)
+    _require_manager(user)
     with transaction.atomic():
         current = _locked(survey)
         _check_version(current, expected_version)
         if current.state != SurveyState.SCHEDULED:
             raise ValidationError("Only a scheduled survey can go back to draft.")
-        return _bump(current, state=SurveyState.DRAFT)
+        current = _bump(current, state=SurveyState.DRAFT)
+        log_action(current, "survey.unscheduled", user=user, changes={"state": (SurveyState.SCHEDULED, current.state)})
+        return current
 
 
 def open_survey(
@@ -304,7 +327,7 @@ def open_survey(
     opening early moves the opening date to today, so the window shown stays true.
     """
     if user is not None:
-        read.require_hr(user)
+        _require_manager(user)
     today = today or timezone.localdate()
     with transaction.atomic():
         current = _locked(survey)
@@ -312,6 +335,7 @@ def open_survey(
         if current.state not in (SurveyState.DRAFT, SurveyState.SCHEDULED):
             raise ValidationError("Only a draft or scheduled survey can open.")
         _ready_to_open(current, today)
+        was = current.state
         employee_ids = list(read.survey_population(current).values_list("pk", flat=True))
         SurveyInvitation.objects.bulk_create(
             [SurveyInvitation(survey=current, employee_id=pk) for pk in employee_ids],
@@ -326,6 +350,14 @@ def open_survey(
             # The invitation is the first message; the first reminder follows reminder_every_days later.
             last_reminded_on=today,
         )
+        # One entry for the survey (who was invited is in the invitations, not the log).
+        log_action(
+            current,
+            "survey.opened",
+            user=user,
+            changes={"state": (was, current.state)},
+            data={"invited": len(employee_ids)},
+        )
         if notify:
             invitation_ids = list(SurveyInvitation.objects.filter(survey=current).values_list("pk", flat=True))
             queue_emails(INVITATION, invitation_ids)
@@ -336,13 +368,15 @@ def close_survey(*, survey: Survey, user=None, expected_version: int | None = No
     """Close an open survey: HR (``user`` given), or the daily job the day after its closing date.
     No answers are taken afterwards, and its results can be read."""
     if user is not None:
-        read.require_hr(user)
+        _require_manager(user)
     with transaction.atomic():
         current = _locked(survey)
         _check_version(current, expected_version)
         if current.state != SurveyState.OPEN:
             raise ValidationError("Only an open survey can be closed.")
-        return _bump(current, state=SurveyState.CLOSED, closed_at=timezone.now())
+        current = _bump(current, state=SurveyState.CLOSED, closed_at=timezone.now())
+        log_action(current, "survey.closed", user=user, changes={"state": (SurveyState.OPEN, current.state)})
+        return current
 
 
 def send_reminders(*, survey: Survey, today: datetime.date | None = None, notify: bool = True) -> int:
@@ -360,6 +394,12 @@ def send_reminders(*, survey: Survey, today: datetime.date | None = None, notify
         invitation_ids = list(waiting.values_list("pk", flat=True))
         waiting.update(reminders_sent=F("reminders_sent") + 1)
         Survey.objects.filter(pk=current.pk).update(last_reminded_on=today)
+        log_action(
+            current,
+            "survey.reminders_sent",
+            changes={"last_reminded_on": (last, today)},
+            data={"reminded": len(invitation_ids)},
+        )
         if notify:
             queue_emails(REMINDER, invitation_ids)
     return len(invitation_ids)
@@ -420,13 +460,13 @@ def submit_answers(*, user, survey: Survey, values: Mapping[int, object], today:
     """
     me = people.employee_for_user(user)
     if me is None:
-        raise PermissionDenied("You were not asked to answer this survey.")
+        raise PermissionDenied(access.ANSWER_MESSAGE)
     today = today or timezone.localdate()
     with transaction.atomic():
         _share_lock(survey)
         invitation = SurveyInvitation.objects.select_for_update().filter(survey_id=survey.pk, employee=me).first()
         if invitation is None:
-            raise PermissionDenied("You were not asked to answer this survey.")
+            raise PermissionDenied(access.ANSWER_MESSAGE)
         state, closes_on = Survey.objects.filter(pk=survey.pk).values_list("state", "closes_on").get()
         if state != SurveyState.OPEN or today > closes_on:
             raise ValidationError("This survey is not open for answers.", code="not_open")
@@ -462,7 +502,7 @@ def queue_emails(kind: str, invitation_ids: Sequence[int]) -> None:
     """Once the transaction commits, queue ``audits.send_survey_emails`` in chunks, so that opening
     a survey for 10,000 people is not held up by its emails. A broker that cannot be reached is
     logged and never undoes the committed work (the invitations are on everyone's survey page)."""
-    from audits.survey_tasks import send_survey_emails  # the tasks import this module
+    from audits.tasks import send_survey_emails  # the tasks import this module
 
     chunks = [list(invitation_ids[i : i + EMAIL_TASK_CHUNK]) for i in range(0, len(invitation_ids), EMAIL_TASK_CHUNK)]
     if not chunks:

@@ -1,6 +1,6 @@
 """The metric correlation analysis page: what the latest audit found about QI outcomes and scores.
 
-HR admins and quality leads read it (audits.selectors.can_read_audits); everyone else gets 403.
+HR admins and quality leads read it (audits.access decides); everyone else gets 403.
 It shows the ``CorrelationResult`` rows of the latest succeeded audit run, or of ``?run=<id>``
 (404 for an unknown run, 400 for something that is not a run number): the organisation first
 (by person, then by department), then each department. Every shown result states n, ρ, its 95 %
@@ -16,13 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from audits import selectors
+from audits import access
 from audits.correlation import MIN_N
 from audits.models import (
     AnalysisUnit,
@@ -33,6 +31,8 @@ from audits.models import (
     RunState,
 )
 from audits.rules.correlation import WeakQILink, finding_key
+from audits.selectors import runs as selectors
+from core.access import get_visible_or_404, requires
 
 RECENT_RUNS = 20
 # How audits/correlation.py words a result under the floor.
@@ -191,11 +191,9 @@ def _order(result: CorrelationResult) -> tuple:
     return (not organisation, result.unit != AnalysisUnit.PERSON, result.department.name if result.department else "")
 
 
-@login_required
+@requires(access.can_read_correlation, access.CORRELATION_MESSAGE)
 @require_GET
 def correlation(request: HttpRequest) -> HttpResponse:
-    if not selectors.can_read_audits(request.user):
-        raise PermissionDenied("Only HR admins and quality leads can see the correlation analysis.")
     status = 200
     error = ""
     wanted = request.GET.get("run", "").strip()
@@ -204,7 +202,7 @@ def correlation(request: HttpRequest) -> HttpResponse:
         status, error = 400, "“run” must be the number of an audit run; the latest audit is shown instead."
         run = selectors.latest_run()
     elif wanted:
-        run = selectors.get_run(user=request.user, pk=int(wanted))
+        run = get_visible_or_404(access.runs_visible_to(request.user), pk=int(wanted))
     else:
         run = selectors.latest_run()
 
@@ -217,12 +215,14 @@ def correlation(request: HttpRequest) -> HttpResponse:
             rule=WeakQILink.key, first_seen_run_id__lte=run.pk, last_seen_run_id__gte=run.pk
         ).order_by("pk"):
             findings[f.fingerprint] = f
-        results = sorted(CorrelationResult.objects.filter(run=run).select_related("department"), key=_order)
+        results = sorted(
+            access.correlation_results_visible_to(request.user).filter(run=run).select_related("department"), key=_order
+        )
         panels = [_panel(r, findings) for r in results]
     organisation = [p for p in panels if p.result.scope == CorrelationScope.ORGANISATION]
     departments = [p for p in panels if p.result.scope == CorrelationScope.DEPARTMENT]
     recent = list(
-        selectors.runs_visible_to(user=request.user)
+        access.runs_visible_to(request.user)
         .filter(state=RunState.SUCCEEDED, finished_at__isnull=False)
         .order_by("-finished_at", "-pk")[:RECENT_RUNS]
     )

@@ -1,66 +1,64 @@
 """The alignment pages: the dashboard, the findings and HR's action on one, audit runs with
 "Run now" and its progress, and the settings (each rule's thresholds, the schedule).
 
-HR admins and quality leads read every page (audits.selectors.can_read_audits); everyone
+HR admins and quality leads read every page (audits.access decides); everyone
 else gets 403 on the pages and 404 on a finding's or a run's URL, so that the existence of
 a finding does not leak. Only HR acts: a quality lead who posts gets 403. Writing goes
 through audits.services (runs, findings, settings) and audits.schedule, whose
 ValidationError answers 400 with the form's messages beside the fields, ConflictError a
 409 that keeps what HR typed, and PermissionDenied a 403. The pages read through
-audits.dashboard, a fixed number of queries however many findings there are.
+audits.selectors.dashboard, a fixed number of queries however many findings there are.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from audits import dashboard as read
+from audits import access
 from audits import schedule as audit_schedule
-from audits import selectors
-from audits.forms import FindingActionForm, FindingFilterForm, RuleForm, ScheduleForm, add_service_errors
+from audits.forms.dashboard import FindingActionForm, FindingFilterForm, RuleForm, ScheduleForm
 from audits.models import AuditRun, Finding
 from audits.rules import get_rule
+from audits.selectors import dashboard as read
 from audits.services import findings as finding_services
 from audits.services import runs as run_services
 from audits.services import settings as setting_services
+from core.access import deny_unless, get_visible_or_404, requires
 from core.errors import ConflictError
-from people import selectors as people
+from core.forms import apply_service_errors
 
 FINDINGS_PER_PAGE = 50
 RUNS_PER_PAGE = 30
 
 
-def _require_reader(request: HttpRequest) -> None:
-    if not selectors.can_read_audits(request.user):
-        raise PermissionDenied("Only HR admins and quality leads can see the alignment audits.")
+def _finding(request: HttpRequest, pk: int) -> Finding:
+    return get_visible_or_404(access.findings_visible_to(request.user).select_related("department"), pk=pk)
 
 
-def _require_hr(request: HttpRequest, what: str) -> None:
-    if not people.is_hr_admin(request.user):
-        raise PermissionDenied(f"Only HR admins can {what}.")
+def _run(request: HttpRequest, pk: int) -> AuditRun:
+    return get_visible_or_404(access.runs_visible_to(request.user), pk=pk)
 
 
 # ---------------------------------------------------------------- the dashboard
 
 
-@login_required
+@requires(access.can_read_audits, access.READ_MESSAGE)
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
     overview = read.overview(user=request.user)
     return render(
         request,
         "audits/dashboard.html",
         {
             "overview": overview,
-            "is_hr": people.is_hr_admin(request.user),
+            "is_hr": access.can_run_audits(request.user),
             "chart_id": "alignment-score-chart",
         },
     )
@@ -69,11 +67,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- findings
 
 
-@login_required
+@requires(access.can_read_audits, access.READ_MESSAGE)
 @require_GET
 def finding_list(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
-    visible = selectors.findings_visible_to(user=request.user)
+    visible = access.findings_visible_to(request.user)
     form = FindingFilterForm(
         request.GET,
         statuses=read.STATUS_FILTERS,
@@ -125,7 +122,7 @@ def _detail_page(
         if not conflict
         else finding
     )
-    is_hr = people.is_hr_admin(request.user)
+    can_act = access.can_act_on_findings(request.user, finding)
     return render(
         request,
         "audits/finding_detail.html",
@@ -136,7 +133,7 @@ def _detail_page(
             "figures": read.figures(finding),
             "drill": read.drill_down(finding),
             "events": list(finding.events.select_related("by", "run").order_by("at", "pk")),
-            "can_act": is_hr and finding.is_active,
+            "can_act": can_act and finding.is_active,
             "form": form or FindingActionForm(initial={"version": finding.version}),
             "conflict": conflict,
         },
@@ -147,14 +144,14 @@ def _detail_page(
 @login_required
 @require_GET
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, selectors.get_finding(user=request.user, pk=pk))
+    return _detail_page(request, _finding(request, pk))
 
 
 @login_required
 @require_POST
 def finding_act(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = selectors.get_finding(user=request.user, pk=pk)
-    _require_hr(request, "acknowledge or resolve findings")
+    finding = _finding(request, pk)
+    deny_unless(access.can_act_on_findings(request.user, finding), access.ACT_MESSAGE)
     form = FindingActionForm(request.POST)
     if not form.is_valid():
         return _detail_page(request, finding, form=form, status=400)
@@ -168,7 +165,7 @@ def finding_act(request: HttpRequest, pk: int) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
         )
     except ValidationError as exc:
-        add_service_errors(form, exc)
+        apply_service_errors(form, exc)
         return _detail_page(request, finding, form=form, status=400)
     except ConflictError as exc:
         # What HR typed stays; the form now carries the saved version, so a second
@@ -195,23 +192,21 @@ def finding_act(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- runs
 
 
-@login_required
+@requires(access.can_read_audits, access.READ_MESSAGE)
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
-    runs = selectors.runs_visible_to(user=request.user).select_related("requested_by").order_by("-created_at", "-pk")
+    runs = access.runs_visible_to(request.user).select_related("requested_by").order_by("-created_at", "-pk")
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "audits/runs.html",
-        {"page": page, "is_hr": people.is_hr_admin(request.user), "schedule": audit_schedule.get_schedule()},
+        {"page": page, "is_hr": access.can_run_audits(request.user), "schedule": audit_schedule.get_schedule()},
     )
 
 
-@login_required
+@requires(access.can_run_audits, access.RUN_MESSAGE)
 @require_POST
 def run_now(request: HttpRequest) -> HttpResponse:
-    _require_hr(request, "start an audit")
     already = run_services.run_in_progress()
     run = run_services.start_run(user=request.user)
     if already is not None and already.pk == run.pk:
@@ -229,37 +224,37 @@ def _run_context(run: AuditRun) -> dict[str, object]:
 
 def _run_page(request: HttpRequest, run: AuditRun, *, status: int = 200, **extra: object) -> HttpResponse:
     context = _run_context(run)
-    context.update(is_hr=people.is_hr_admin(request.user), **extra)
+    context.update(is_hr=access.can_run_audits(request.user), **extra)
     return render(request, "audits/run_detail.html", context, status=status)
 
 
 @login_required
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _run_page(request, selectors.get_run(user=request.user, pk=pk))
+    return _run_page(request, _run(request, pk))
 
 
 @login_required
 @require_GET
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress block alone, which the run's page polls (htmx) until the run has finished."""
-    run = selectors.get_run(user=request.user, pk=pk)
+    run = _run(request, pk)
     if not request.headers.get("HX-Request"):
         return redirect("audits:run_detail", pk=run.pk)
     context = _run_context(run)
-    context["is_hr"] = people.is_hr_admin(request.user)
+    context["is_hr"] = access.can_run_audits(request.user)
     return render(request, "audits/_run_progress.html", context)
 
 
 @login_required
 @require_POST
 def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    run = selectors.get_run(user=request.user, pk=pk)
-    _require_hr(request, "run an audit again")
+    run = _run(request, pk)
+    deny_unless(access.can_run_audits(request.user), access.RUN_MESSAGE)
     try:
         again = run_services.rerun(user=request.user, run=run)
     except ValidationError as exc:
-        return _run_page(request, selectors.get_run(user=request.user, pk=pk), status=400, action_errors=exc.messages)
+        return _run_page(request, _run(request, pk), status=400, action_errors=exc.messages)
     messages.success(request, "The audit is running again. Findings it already recorded are not duplicated.")
     return redirect("audits:run_detail", pk=again.pk)
 
@@ -267,12 +262,12 @@ def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    run = selectors.get_run(user=request.user, pk=pk)
-    _require_hr(request, "resume an audit")
+    run = _run(request, pk)
+    deny_unless(access.can_run_audits(request.user), access.RUN_MESSAGE)
     try:
         run_services.run_resume(user=request.user, run=run)
     except ValidationError as exc:
-        return _run_page(request, selectors.get_run(user=request.user, pk=pk), status=400, action_errors=exc.messages)
+        return _run_page(request, _run(request, pk), status=400, action_errors=exc.messages)
     messages.success(request, "The audit has been queued again. Findings it already recorded are not duplicated.")
     return redirect("audits:run_detail", pk=run.pk)
 
@@ -288,7 +283,7 @@ def _settings_page(
     status: int = 200,
     conflict: str = "",
 ) -> HttpResponse:
-    is_hr = people.is_hr_admin(request.user)
+    is_hr = access.can_edit_audit_settings(request.user)
     rows = []
     for setting in setting_services.rule_settings():
         if bound_rule is not None and bound_rule.rule.key == setting.rule.key:
@@ -330,17 +325,15 @@ def _settings_page(
     )
 
 
-@login_required
+@requires(access.can_read_audits, access.READ_MESSAGE)
 @require_GET
 def audit_settings(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
     return _settings_page(request)
 
 
-@login_required
+@requires(access.can_edit_audit_settings, access.SETTINGS_MESSAGE)
 @require_POST
 def rule_edit(request: HttpRequest, key: str) -> HttpResponse:
-    _require_hr(request, "change the audit settings")
     try:
         rule = get_rule(key)
     except KeyError as exc:
@@ -357,7 +350,7 @@ def rule_edit(request: HttpRequest, key: str) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
         )
     except ValidationError as exc:
-        add_service_errors(form, exc)
+        apply_service_errors(form, exc)
         return _settings_page(request, bound_rule=form, status=400)
     except ConflictError as exc:
         current = next((s for s in setting_services.rule_settings() if s.rule.key == key), None)
@@ -370,10 +363,9 @@ def rule_edit(request: HttpRequest, key: str) -> HttpResponse:
     return redirect(reverse("audits:settings") + f"#rule-{key}")
 
 
-@login_required
+@requires(access.can_edit_audit_settings, access.SCHEDULE_MESSAGE)
 @require_POST
 def schedule_edit(request: HttpRequest) -> HttpResponse:
-    _require_hr(request, "change the audit schedule")
     form = ScheduleForm(request.POST)
     if not form.is_valid():
         return _settings_page(request, schedule_form=form, status=400)
@@ -386,7 +378,7 @@ def schedule_edit(request: HttpRequest) -> HttpResponse:
             days_of_week=sorted(form.cleaned_data["days_of_week"]),  # none when paused: the days are kept
         )
     except ValidationError as exc:
-        add_service_errors(form, exc)
+        apply_service_errors(form, exc)
         return _settings_page(request, schedule_form=form, status=400)
     messages.success(request, f"The schedule was saved. {schedule.description}.")
     return redirect(reverse("audits:settings") + "#schedule")

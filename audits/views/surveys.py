@@ -2,11 +2,12 @@
 definition (with its rows of statements), the survey's page with its state changes, and the
 results by department.
 
-HR admins only on the HR pages: anyone else gets 403. The answer page answers 404 to anyone
-not asked, so that a survey does not advertise itself. Writing goes through
+HR admins only on the HR pages (audits.access decides): setting up a survey answers 403 to
+anyone else, and a survey's own pages 404 (it is outside their scope). The answer page answers
+404 to anyone not asked, so that a survey does not advertise itself. Writing goes through
 audits.services.surveys, whose ValidationError answers 400 with the form's messages,
 ConflictError a 409 that keeps what HR typed, and PermissionDenied a 403. Results are read
-through audits.survey_selectors.department_results, with the group-size floor, and only once
+through audits.selectors.surveys.department_results, with the group-size floor, and only once
 the survey has closed: while answers still arrive, watching the figures move from one day to
 the next could tell one person's answers from the rest.
 """
@@ -24,22 +25,23 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audits import survey_selectors as read
-from audits.models import ItemTopic, Survey, SurveyItem, SurveyState
-from audits.services import surveys as services
-from audits.survey_forms import (
+from audits import access
+from audits.forms.surveys import (
     AnswerForm,
     ItemRow,
     SurveyForm,
-    add_service_errors,
     apply_row_action,
     check_rows,
     rows_as_items,
     rows_for,
     rows_from_post,
 )
+from audits.models import ItemTopic, Survey, SurveyItem, SurveyState
+from audits.selectors import surveys as read
+from audits.services import surveys as services
+from core.access import deny_unless, get_visible_or_404, requires
 from core.errors import ConflictError
-from people import selectors as people
+from core.forms import apply_service_errors
 
 # A new survey's window by default: opening in a week, for two weeks.
 DEFAULT_LEAD_DAYS, DEFAULT_OPEN_DAYS = 7, 14
@@ -48,7 +50,8 @@ CONFIRMED_ACTIONS = ("open", "close")  # these send emails or end the survey: HR
 
 
 def _hr_survey(request: HttpRequest, pk: int) -> Survey:
-    return read.get_survey_for_hr(user=request.user, pk=pk)
+    """A survey HR manages; for anyone else it does not exist (404)."""
+    return get_visible_or_404(access.surveys_visible_to(request.user).select_related("created_by"), pk=pk)
 
 
 def _day(value: datetime.date) -> str:
@@ -67,7 +70,7 @@ def _version(request: HttpRequest) -> int | None:
 @require_GET
 def survey_list(request: HttpRequest) -> HttpResponse:
     """Everyone: the open surveys they are asked to answer. HR also sees every survey."""
-    is_hr = people.is_hr_admin(request.user)
+    is_hr = access.can_manage_surveys(request.user)
     context: dict[str, object] = {"invitations": read.invitations_of(user=request.user), "is_hr": is_hr}
     if is_hr:
         surveys = list(read.surveys_for_hr(user=request.user))
@@ -109,10 +112,9 @@ def _row_action(request: HttpRequest) -> tuple[list[ItemRow], str] | None:
     return apply_row_action(rows_from_post(request.POST), action)
 
 
-@login_required
+@requires(access.can_manage_surveys, access.SURVEYS_MESSAGE)
 @require_http_methods(["GET", "POST"])
 def survey_create(request: HttpRequest) -> HttpResponse:
-    read.require_hr(request.user)
     if request.method != "POST":
         opens = timezone.localdate() + datetime.timedelta(days=DEFAULT_LEAD_DAYS)
         form = SurveyForm(initial={"opens_on": opens, "closes_on": opens + datetime.timedelta(days=DEFAULT_OPEN_DAYS)})
@@ -145,12 +147,12 @@ def _service_errors(form: SurveyForm, exc: ValidationError) -> list[str]:
     """Put a service's refusal on the form; its messages about the statements are returned, to be
     shown above the rows rather than at the top of the form."""
     if not hasattr(exc, "error_dict"):
-        add_service_errors(form, exc)
+        apply_service_errors(form, exc)
         return []
     errors = dict(exc.message_dict)
     items = errors.pop("items", [])
     if errors:
-        add_service_errors(form, ValidationError(errors))
+        apply_service_errors(form, ValidationError(errors))
     return items
 
 
@@ -304,6 +306,7 @@ def survey_state(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     survey = _hr_survey(request, pk)
+    deny_unless(access.can_read_survey_results(request.user, survey), access.SURVEYS_MESSAGE)
     topic = request.GET.get("topic", "")
     if topic not in ItemTopic.values:
         topic = ""
@@ -348,7 +351,7 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
             if code in ("answered", "not_open"):
                 context["not_open"] = code == "not_open"
                 return render(request, "audits/surveys/answered.html", context, status=409)
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             return redirect("audits:survey_answer", pk=survey.pk)
     context.update(form=form, rows=form.rows())

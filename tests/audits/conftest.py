@@ -1,10 +1,12 @@
-"""Who reads the audit pages besides HR: a quality lead, and the usual cast keyed by role."""
+"""Shared audit fixtures: a quality lead (who reads the audit pages besides HR), the usual cast keyed
+by role, and ``only_rules`` (tests/audits/engine.py), which swaps the rule registry for a test."""
 
 from __future__ import annotations
 
 import pytest
 
 from people.models import Employee
+from tests.audits.engine import only_rules  # noqa: F401  (a fixture, shared by the audit tests from here)
 from tests.factories import EmployeeFactory
 
 

@@ -1,5 +1,5 @@
 """The correlation analysis: Spearman's ρ and its bootstrap interval (audits/correlation.py), and the
-pairs read from the database (audits/correlation_data.py).
+pairs read from the database (audits/selectors/correlation.py).
 
 Every ρ asserted here was worked out by hand from ranks, as written beside it, not by calling SciPy.
 """
@@ -17,10 +17,11 @@ from scipy import stats
 
 from appraisals.models import Appraisal
 from audits.correlation import MIN_N, spearman, spearman_along
-from audits.correlation_data import collect
 from audits.models import AnalysisUnit, CorrelationScope, QIOutcome
+from audits.selectors.correlation import collect
 from cascade.models import Approval, Direction, GoalStatus
 from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
+from tests.audits.helpers import TIED_RHO, TIED_X, TIED_Y, UNTIED_RHO, UNTIED_X, UNTIED_Y, WEAK_RHO, WEAK_X, WEAK_Y
 from tests.audits.rules.helpers import queries_of
 from tests.cascade.factories import (
     FunctionalGoalFactory,
@@ -30,34 +31,6 @@ from tests.cascade.factories import (
     QualityPriorityFactory,
 )
 from tests.factories import DepartmentFactory, EmployeeFactory
-
-# Ten people, no ties. QI goal achievement (%) and appraisal score:
-#   x      12  25  31  40  48  55  63  70  82  95     ranks 1..10
-#   y      48  41  60  52  77  80  66  70  91  85     ranks 2 1 4 3 7 8 5 6 10 9
-#   d      −1   1  −1   1  −2  −2   2   2  −1   1     Σd² = 22
-#   ρ = 1 − 6·22 / (10·(10² − 1)) = 1 − 132/990 = 13/15 ≈ 0.8667
-UNTIED_X = [12, 25, 31, 40, 48, 55, 63, 70, 82, 95]
-UNTIED_Y = [48, 41, 60, 52, 77, 80, 66, 70, 91, 85]
-UNTIED_RHO = 13 / 15
-
-# Ten people with ties in x, so ρ is Pearson's r of the average ranks:
-#   x      0    0    50  50  50  75  100  100  100  100
-#   rank   1.5  1.5  4   4   4   6   8.5  8.5  8.5  8.5     (mean 5.5)
-#   y      40   55   45  60  50  70  65   80   75   90
-#   rank   1    4    2   5   3   7   6    9    8    10      (mean 5.5)
-#   Σ(rx − 5.5)(ry − 5.5) = 18 + 6 + 5.25 + 0.75 + 3.75 + 0.75 + 1.5 + 10.5 + 7.5 + 13.5 = 67.5
-#   Σ(rx − 5.5)² = 16 + 16 + 3·2.25 + 0.25 + 4·9 = 75;   Σ(ry − 5.5)² = 10·99/12 = 82.5
-#   ρ = 67.5 / √(75 · 82.5) = 67.5 / 78.6607 ≈ 0.85812
-# (The untied formula would say 1 − 6·22.5/990 ≈ 0.8636: ties need the Pearson form.)
-TIED_X = [0, 0, 50, 50, 50, 75, 100, 100, 100, 100]
-TIED_Y = [40, 55, 45, 60, 50, 70, 65, 80, 75, 90]
-TIED_RHO = 67.5 / math.sqrt(75 * 82.5)
-
-# A link close to nothing: y ranks 3 9 1 7 10 2 5 8 4 6 against x ranks 1..10.
-#   d²: 4 49 4 9 25 16 4 0 25 16 → Σd² = 152;  ρ = 1 − 912/990 = 13/165 ≈ 0.0788
-WEAK_X = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
-WEAK_Y = [53, 59, 51, 57, 60, 52, 55, 58, 54, 56]
-WEAK_RHO = 13 / 165
 
 
 def test_rho_without_ties_is_the_textbook_formula():

@@ -16,12 +16,11 @@ from appraisals.models import ReviewCycle
 from audits.models import AuditRun, CorrelationResult, CorrelationScope, Finding, RunState
 from audits.rules.base import AuditContext
 from audits.rules.correlation import WeakQILink
+from audits.services import correlation
 from audits.services.runs import apply_drafts
-from people.models import Employee
 from tests.appraisals.factories import ReviewCycleFactory
+from tests.audits.helpers import UNTIED_X, UNTIED_Y, WEAK_X, WEAK_Y, people
 from tests.audits.rules.helpers import TODAY
-from tests.audits.rules.test_correlation_rule import people
-from tests.audits.test_correlation import UNTIED_X, UNTIED_Y, WEAK_X, WEAK_Y
 from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,17 +28,13 @@ pytestmark = pytest.mark.django_db
 URL = reverse("audits:correlation")
 
 
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
-
-
 def audit() -> AuditRun:
     """A finished run whose correlation step ran (results and findings written as the engine would)."""
     run = AuditRun.objects.create(state=RunState.RUNNING)
-    drafts = list(WeakQILink().evaluate(AuditContext(today=TODAY, run=run), WeakQILink.defaults()))
+    ctx = AuditContext(today=TODAY, run=run)
+    drafts = list(WeakQILink().evaluate(ctx, WeakQILink.defaults()))
     with transaction.atomic():
+        correlation.store_results(run=run, rows=ctx.correlation_results)
         apply_drafts(run, WeakQILink, drafts)
     AuditRun.objects.filter(pk=run.pk).update(state=RunState.SUCCEEDED, finished_at=timezone.now())
     run.refresh_from_db()
@@ -58,7 +53,7 @@ def analysed(cast) -> AuditRun:
 @pytest.mark.parametrize(
     ("who", "status"), [("hr", 200), ("quality", 200), ("employee", 403), ("manager", 403), ("stranger", 403)]
 )
-def test_only_hr_admins_and_quality_leads_can_read_it(users, analysed, who, status):
+def test_only_hr_admins_and_quality_leads_can_read_it(users, analysed, who, status, client_for):
     response = client_for(users[who]).get(URL)
     assert response.status_code == status
     if status == 403:
@@ -71,7 +66,7 @@ def test_it_asks_anonymous_visitors_to_sign_in(analysed):
     assert "login" in response["Location"]
 
 
-def test_it_shows_the_organisation_first_then_departments_with_n_rho_interval_and_unit(users, analysed):
+def test_it_shows_the_organisation_first_then_departments_with_n_rho_interval_and_unit(users, analysed, client_for):
     response = client_for(users["quality"]).get(URL)
     page = response.content.decode()
     nursing = CorrelationResult.objects.get(run=analysed, department__name="Nursing")
@@ -92,7 +87,7 @@ def test_it_shows_the_organisation_first_then_departments_with_n_rho_interval_an
     assert "Not shown: n below 10</strong> (n = 0)" in page
 
 
-def test_it_explains_how_to_read_rho_without_claiming_a_cause(users, analysed):
+def test_it_explains_how_to_read_rho_without_claiming_a_cause(users, analysed, client_for):
     page = client_for(users["hr"]).get(URL).content.decode()
     assert "Association, not cause." in page
     assert "The 95 % interval" in page
@@ -101,7 +96,7 @@ def test_it_explains_how_to_read_rho_without_claiming_a_cause(users, analysed):
         assert claim not in page
 
 
-def test_the_scatter_plot_gets_its_points_as_json_and_a_table_stands_in_for_it(users, analysed):
+def test_the_scatter_plot_gets_its_points_as_json_and_a_table_stands_in_for_it(users, analysed, client_for):
     page = client_for(users["hr"]).get(URL).content.decode()
     found = re.search(r'<script id="scatter-org-person" type="application/json">(.*?)</script>', page, re.S)
     data = json.loads(found.group(1))
@@ -114,7 +109,7 @@ def test_the_scatter_plot_gets_its_points_as_json_and_a_table_stands_in_for_it(u
     assert "0–under 20 %" in page
 
 
-def test_a_result_that_is_a_finding_links_to_it(users, analysed):
+def test_a_result_that_is_a_finding_links_to_it(users, analysed, client_for):
     nursing = DepartmentFactory(name="Nursing")
     finding = Finding.objects.get(fingerprint=f"{WeakQILink.key}:department:{nursing.pk}:person:qi_goals")
     page = client_for(users["hr"]).get(URL).content.decode()
@@ -122,7 +117,7 @@ def test_a_result_that_is_a_finding_links_to_it(users, analysed):
     assert "The audit reports this as a finding" in page
 
 
-def test_it_reads_the_latest_succeeded_run_or_the_one_asked_for(users, analysed):
+def test_it_reads_the_latest_succeeded_run_or_the_one_asked_for(users, analysed, client_for):
     cycle_people = CorrelationResult.objects.filter(run=analysed).count()
     AuditRun.objects.create(state=RunState.FAILED, finished_at=timezone.now())  # later, but failed
     client = client_for(users["hr"])
@@ -145,19 +140,19 @@ def test_it_reads_the_latest_succeeded_run_or_the_one_asked_for(users, analysed)
     assert "must be the number of an audit run" in bad.content.decode()
 
 
-def test_without_a_finished_audit_it_says_so(users):
+def test_without_a_finished_audit_it_says_so(users, client_for):
     page = client_for(users["hr"]).get(URL).content.decode()
     assert "No finished audit yet" in page
 
 
-def test_no_inline_styles_or_scripts(users, analysed):
+def test_no_inline_styles_or_scripts(users, analysed, client_for):
     page = client_for(users["hr"]).get(URL).content.decode()
     assert "style=" not in page
     for tag in re.findall(r"<script[^>]*>", page):
         assert "src=" in tag or 'type="application/json"' in tag, tag
 
 
-def test_it_reads_a_fixed_number_of_queries_however_many_departments(users, django_assert_max_num_queries):
+def test_it_reads_a_fixed_number_of_queries_however_many_departments(users, django_assert_max_num_queries, client_for):
     cycle = ReviewCycleFactory(name="Review 2026")
     people(cycle, DepartmentFactory(name="Nursing"), WEAK_X, WEAK_Y)
     audit()
@@ -172,5 +167,5 @@ def test_it_reads_a_fixed_number_of_queries_however_many_departments(users, djan
     assert len(response.context["shown_departments"]) == 7
 
 
-def test_it_only_answers_get(users, analysed):
+def test_it_only_answers_get(users, analysed, client_for):
     assert client_for(users["hr"]).post(URL).status_code == 405

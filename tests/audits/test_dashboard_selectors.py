@@ -1,74 +1,23 @@
-"""The alignment pages' read models (audits/dashboard.py): findings grouped by pitfall and
+"""The alignment pages' read models (audits/selectors/dashboard.py): findings grouped by pitfall and
 department with counts by severity, the score trend and its change, department scores worst
 first, the findings list's filters, and a finding's drill-down to the records behind it —
 each in a fixed number of queries however many findings there are."""
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from audits import dashboard as read
-from audits.models import AuditRun, Finding, FindingStatus, RunState, Severity, SubjectType
+from audits.models import Finding, FindingStatus, RunState, Severity, SubjectType
+from audits.selectors import dashboard as read
 from cascade.models import GoalLevel
-from people.models import Department
+from tests.audits.helpers import SILOS, UNALIGNED, make_finding, make_run
 from tests.cascade.factories import GoalFactory, QualityPriorityFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
 
 pytestmark = pytest.mark.django_db
-
-UNALIGNED = "unaligned_goals"  # pitfall "Unaligned goals"
-SILOS = "siloed_goals"  # pitfall "Siloed goal setting"
-START = timezone.make_aware(datetime.datetime(2026, 3, 2, 5, 0))
-
-
-def make_run(*, score: str | None = "50", days: int = 0, state: str = RunState.SUCCEEDED, **extra) -> AuditRun:
-    when = START + datetime.timedelta(days=days)
-    run = AuditRun.objects.create(state=state, alignment_score=Decimal(score) if score else None, **extra)
-    finished = when if state in (RunState.SUCCEEDED, RunState.FAILED) else None
-    AuditRun.objects.filter(pk=run.pk).update(created_at=when, started_at=when, finished_at=finished)
-    run.refresh_from_db()
-    return run
-
-
-_serial = iter(range(1, 1_000_000))
-
-
-def make_finding(
-    run: AuditRun,
-    *,
-    rule: str = UNALIGNED,
-    severity: str = Severity.MEDIUM,
-    department: Department | None = None,
-    status: str = FindingStatus.OPEN,
-    label: str | None = None,
-    details: dict | None = None,
-    **extra,
-) -> Finding:
-    n = next(_serial)
-    return Finding.objects.create(
-        rule=rule,
-        fingerprint=f"{rule}:subject:{n}",
-        severity=severity,
-        subject_type=SubjectType.DEPARTMENT if department else SubjectType.ORGANISATION,
-        subject_id=department.pk if department else None,
-        subject_label=label or (department.name if department else f"Organisation {n}"),
-        department=department,
-        message="Something to act on.",
-        mitigation="Do the right thing.",
-        details=details or {},
-        status=status,
-        first_seen_run=run,
-        last_seen_run=run,
-        first_seen_at=run.finished_at or START,
-        last_seen_at=run.finished_at or START,
-        **extra,
-    )
-
 
 # ---------------------------------------------------------------- grouping
 

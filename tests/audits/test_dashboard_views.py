@@ -20,8 +20,7 @@ from audits.models import AuditRun, Finding, FindingAction, FindingEvent, Findin
 from audits.rules import get_rule
 from audits.services import settings as setting_services
 from cascade.models import Approval, GoalStatus
-from people.models import Employee
-from tests.audits.test_dashboard_selectors import SILOS, UNALIGNED, make_finding, make_run
+from tests.audits.helpers import SILOS, UNALIGNED, make_finding, make_run
 from tests.cascade.factories import GoalFactory, GoalPeriodFactory, QualityPriorityFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
 
@@ -30,12 +29,6 @@ pytestmark = pytest.mark.django_db
 READERS = ("hr", "quality")
 OTHERS = ("employee", "manager", "stranger")
 FLOOR = "min_alignment_percent"
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def text(response) -> str:
@@ -70,13 +63,13 @@ PAGES = ["audits:dashboard", "audits:finding_list", "audits:run_list", "audits:s
 
 @pytest.mark.parametrize("name", PAGES)
 @pytest.mark.parametrize("role", READERS + OTHERS)
-def test_hr_and_quality_leads_read_the_pages_and_others_are_refused(users, finding, name, role):
+def test_hr_and_quality_leads_read_the_pages_and_others_are_refused(users, finding, name, role, client_for):
     response = client_for(users[role]).get(reverse(name))
     assert response.status_code == (200 if role in READERS else 403)
 
 
 @pytest.mark.parametrize("role", READERS + OTHERS)
-def test_a_finding_or_a_run_is_not_found_by_anyone_else(users, finding, role):
+def test_a_finding_or_a_run_is_not_found_by_anyone_else(users, finding, role, client_for):
     client = client_for(users[role])
     expected = 200 if role in READERS else 404
     assert client.get(reverse("audits:finding_detail", args=[finding.pk])).status_code == expected
@@ -86,7 +79,7 @@ def test_a_finding_or_a_run_is_not_found_by_anyone_else(users, finding, role):
 
 
 @pytest.mark.parametrize("role", ("quality", *OTHERS))
-def test_only_hr_acts(users, finding, role):
+def test_only_hr_acts(users, finding, role, client_for):
     client = client_for(users[role])
     run_id = finding.last_seen_run_id
     hidden = 403 if role == "quality" else 404  # a finding or run outside your scope is not found
@@ -112,7 +105,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(finding):
 # ---------------------------------------------------------------- the dashboard
 
 
-def test_the_dashboard_without_any_run_says_so_and_offers_to_run_one(cast, quality):
+def test_the_dashboard_without_any_run_says_so_and_offers_to_run_one(cast, quality, client_for):
     page = text(client_for(cast.hr).get(reverse("audits:dashboard")))
     assert "No audit has run yet" in page
     assert reverse("audits:run_now") in page
@@ -121,7 +114,7 @@ def test_the_dashboard_without_any_run_says_so_and_offers_to_run_one(cast, quali
     assert reverse("audits:run_now") not in page
 
 
-def test_the_dashboard_shows_the_score_its_change_trend_departments_and_open_findings(cast, quality):
+def test_the_dashboard_shows_the_score_its_change_trend_departments_and_open_findings(cast, quality, client_for):
     nursing, pharmacy = cast.employee.department, cast.stranger.department
     make_run(score="70", days=0)
     latest = make_run(
@@ -159,7 +152,7 @@ def test_the_dashboard_shows_the_score_its_change_trend_departments_and_open_fin
     assert reverse("audits:run_now") not in text(client_for(quality).get(reverse("audits:dashboard")))
 
 
-def test_the_dashboard_reads_a_bounded_number_of_queries(cast, django_assert_max_num_queries):
+def test_the_dashboard_reads_a_bounded_number_of_queries(cast, django_assert_max_num_queries, client_for):
     client = client_for(cast.hr)
     departments = [DepartmentFactory(name=f"Ward {i}") for i in range(10)]
     runs = [make_run(score=str(50 + i), days=i) for i in range(5)]
@@ -174,7 +167,7 @@ def test_the_dashboard_reads_a_bounded_number_of_queries(cast, django_assert_max
 # ---------------------------------------------------------------- the findings list
 
 
-def test_the_list_filters_by_status_pitfall_rule_severity_and_department(cast):
+def test_the_list_filters_by_status_pitfall_rule_severity_and_department(cast, client_for):
     run = make_run()
     pharmacy = cast.stranger.department
     a = make_finding(run, rule=UNALIGNED, severity=Severity.HIGH, department=pharmacy, label="Alpha finding")
@@ -201,7 +194,7 @@ def test_the_list_filters_by_status_pitfall_rule_severity_and_department(cast):
     assert "No findings match" not in text(response)
 
 
-def test_the_list_is_paginated_and_keeps_the_filters(cast):
+def test_the_list_is_paginated_and_keeps_the_filters(cast, client_for):
     run = make_run()
     for _ in range(55):
         make_finding(run, rule=SILOS, severity=Severity.LOW)
@@ -212,7 +205,7 @@ def test_the_list_is_paginated_and_keeps_the_filters(cast):
     assert "?severity=low&amp;page=2" in page
 
 
-def test_the_list_reads_a_bounded_number_of_queries(cast, django_assert_max_num_queries):
+def test_the_list_reads_a_bounded_number_of_queries(cast, django_assert_max_num_queries, client_for):
     run = make_run()
     departments = [DepartmentFactory(name=f"Ward {i}") for i in range(8)]
     for i in range(120):
@@ -227,7 +220,7 @@ def test_the_list_reads_a_bounded_number_of_queries(cast, django_assert_max_num_
 # ---------------------------------------------------------------- a finding
 
 
-def test_a_finding_shows_what_to_do_its_subject_dates_drill_down_and_history(cast, quality):
+def test_a_finding_shows_what_to_do_its_subject_dates_drill_down_and_history(cast, quality, client_for):
     run = make_run()
     pharmacy = cast.stranger.department
     finding = make_finding(
@@ -250,7 +243,7 @@ def test_a_finding_shows_what_to_do_its_subject_dates_drill_down_and_history(cas
     assert "Resolve</button>" not in text(client_for(quality).get(reverse("audits:finding_detail", args=[finding.pk])))
 
 
-def test_the_finding_page_reads_a_bounded_number_of_queries(cast, django_assert_max_num_queries):
+def test_the_finding_page_reads_a_bounded_number_of_queries(cast, django_assert_max_num_queries, client_for):
     run = make_run()
     people = [EmployeeFactory(department=cast.stranger.department) for _ in range(30)]
     finding = make_finding(
@@ -267,7 +260,7 @@ def test_the_finding_page_reads_a_bounded_number_of_queries(cast, django_assert_
     assert response.status_code == 200
 
 
-def test_hr_acknowledges_a_finding_with_a_comment(cast, finding):
+def test_hr_acknowledges_a_finding_with_a_comment(cast, finding, client_for):
     client = client_for(cast.hr)
     response = client.post(
         reverse("audits:finding_act", args=[finding.pk]),
@@ -282,7 +275,7 @@ def test_hr_acknowledges_a_finding_with_a_comment(cast, finding):
     assert "acknowledged" in page.lower()
 
 
-def test_resolving_needs_a_comment(cast, finding):
+def test_resolving_needs_a_comment(cast, finding, client_for):
     client = client_for(cast.hr)
     response = client.post(
         reverse("audits:finding_act", args=[finding.pk]),
@@ -294,7 +287,7 @@ def test_resolving_needs_a_comment(cast, finding):
     assert finding.status == FindingStatus.OPEN
 
 
-def test_hr_resolves_a_finding_with_a_comment(cast, finding):
+def test_hr_resolves_a_finding_with_a_comment(cast, finding, client_for):
     client = client_for(cast.hr)
     response = client.post(
         reverse("audits:finding_act", args=[finding.pk]),
@@ -312,7 +305,7 @@ def test_hr_resolves_a_finding_with_a_comment(cast, finding):
     assert reverse("audits:finding_detail", args=[finding.pk]) not in text(client.get(reverse("audits:dashboard")))
 
 
-def test_a_stale_version_answers_409_and_keeps_the_comment(cast, finding):
+def test_a_stale_version_answers_409_and_keeps_the_comment(cast, finding, client_for):
     client = client_for(cast.hr)
     stale = finding.version
     client.post(
@@ -339,7 +332,7 @@ def test_a_stale_version_answers_409_and_keeps_the_comment(cast, finding):
     assert finding.status == FindingStatus.RESOLVED
 
 
-def test_a_closed_finding_cannot_be_resolved(cast, finding):
+def test_a_closed_finding_cannot_be_resolved(cast, finding, client_for):
     Finding.objects.filter(pk=finding.pk).update(status=FindingStatus.CLOSED, closed_at=timezone.now())
     response = client_for(cast.hr).post(
         reverse("audits:finding_act", args=[finding.pk]),
@@ -354,7 +347,7 @@ def test_a_closed_finding_cannot_be_resolved(cast, finding):
 
 
 def test_run_now_starts_an_audit_whose_progress_page_shows_it_finished(
-    cast, unaligned_org, django_capture_on_commit_callbacks
+    cast, unaligned_org, django_capture_on_commit_callbacks, client_for
 ):
     client = client_for(cast.hr)
     with django_capture_on_commit_callbacks(execute=True):
@@ -379,7 +372,7 @@ def test_run_now_starts_an_audit_whose_progress_page_shows_it_finished(
     assert "Pharmacy" in text(client.get(reverse("audits:dashboard")))
 
 
-def test_a_running_audit_is_polled_every_second_with_a_live_region(cast):
+def test_a_running_audit_is_polled_every_second_with_a_live_region(cast, client_for):
     run = make_run(state=RunState.RUNNING, score=None, total_steps=10, done_steps=4, current_step="Checking silos")
     client = client_for(cast.hr)
     page = text(client.get(reverse("audits:run_detail", args=[run.pk])))
@@ -392,7 +385,7 @@ def test_a_running_audit_is_polled_every_second_with_a_live_region(cast):
     assert response.status_code == 302
 
 
-def test_run_now_while_an_audit_is_running_shows_that_one(cast):
+def test_run_now_while_an_audit_is_running_shows_that_one(cast, client_for):
     running = make_run(state=RunState.RUNNING, score=None)
     AuditRun.objects.filter(pk=running.pk).update(created_at=timezone.now(), started_at=timezone.now())
     response = client_for(cast.hr).post(reverse("audits:run_now"), follow=True)
@@ -401,7 +394,9 @@ def test_run_now_while_an_audit_is_running_shows_that_one(cast):
     assert AuditRun.objects.count() == 1
 
 
-def test_a_failed_run_shows_its_error_and_runs_again(cast, quality, unaligned_org, django_capture_on_commit_callbacks):
+def test_a_failed_run_shows_its_error_and_runs_again(
+    cast, quality, unaligned_org, django_capture_on_commit_callbacks, client_for
+):
     failed = make_run(state=RunState.FAILED, score=None, error="The database went away.", attempts=1)
     page = text(client_for(quality).get(reverse("audits:run_detail", args=[failed.pk])))
     assert "The audit stopped" in page and "The database went away." in page
@@ -417,12 +412,12 @@ def test_a_failed_run_shows_its_error_and_runs_again(cast, quality, unaligned_or
     assert "Finished" in text(client.get(response["Location"]))
 
 
-def test_a_finished_run_cannot_be_rerun(cast, finding):
+def test_a_finished_run_cannot_be_rerun(cast, finding, client_for):
     response = client_for(cast.hr).post(reverse("audits:run_rerun", args=[finding.last_seen_run_id]))
     assert response.status_code == 400
 
 
-def test_the_run_list_shows_trigger_state_score_and_counts(cast, quality):
+def test_the_run_list_shows_trigger_state_score_and_counts(cast, quality, client_for):
     make_run(score="61.25", findings_new=3, findings_seen=2, findings_closed=1)
     make_run(state=RunState.FAILED, score=None, days=1)
     page = text(client_for(quality).get(reverse("audits:run_list")))
@@ -442,7 +437,7 @@ def _rule_post(key: str, **values: object) -> dict[str, object]:
     return data
 
 
-def test_settings_list_every_rule_with_its_thresholds_and_the_schedule(cast, quality):
+def test_settings_list_every_rule_with_its_thresholds_and_the_schedule(cast, quality, client_for):
     page = text(client_for(cast.hr).get(reverse("audits:settings")))
     for setting in setting_services.rule_settings():
         assert setting.rule.title in page
@@ -459,7 +454,7 @@ def test_settings_list_every_rule_with_its_thresholds_and_the_schedule(cast, qua
     assert "Save the schedule" not in page
 
 
-def test_hr_changes_a_threshold(cast):
+def test_hr_changes_a_threshold(cast, client_for):
     client = client_for(cast.hr)
     response = client.post(reverse("audits:rule_edit", args=[UNALIGNED]), _rule_post(UNALIGNED, **{FLOOR: "80"}))
     assert response.status_code == 302
@@ -470,7 +465,7 @@ def test_hr_changes_a_threshold(cast):
     assert "was saved" in page
 
 
-def test_hr_switches_a_rule_off(cast):
+def test_hr_switches_a_rule_off(cast, client_for):
     data = _rule_post(SILOS)
     data.pop(f"{SILOS}-enabled")
     response = client_for(cast.hr).post(reverse("audits:rule_edit", args=[SILOS]), data)
@@ -487,7 +482,7 @@ def test_hr_switches_a_rule_off(cast):
         ("", "Enter a value for"),
     ],
 )
-def test_a_wrong_threshold_is_refused_beside_its_field(cast, value, message):
+def test_a_wrong_threshold_is_refused_beside_its_field(cast, value, message, client_for):
     response = client_for(cast.hr).post(
         reverse("audits:rule_edit", args=[UNALIGNED]), _rule_post(UNALIGNED, **{FLOOR: value})
     )
@@ -499,11 +494,11 @@ def test_a_wrong_threshold_is_refused_beside_its_field(cast, value, message):
     assert not RuleConfig.objects.exists()
 
 
-def test_an_unknown_rule_is_not_found(cast):
+def test_an_unknown_rule_is_not_found(cast, client_for):
     assert client_for(cast.hr).post(reverse("audits:rule_edit", args=["no_such_rule"]), {}).status_code == 404
 
 
-def test_a_stale_rule_save_answers_409_and_keeps_the_values(cast):
+def test_a_stale_rule_save_answers_409_and_keeps_the_values(cast, client_for):
     client = client_for(cast.hr)
     client.post(reverse("audits:rule_edit", args=[UNALIGNED]), _rule_post(UNALIGNED, **{FLOOR: "75"}))
     version = RuleConfig.objects.get(rule=UNALIGNED).version
@@ -521,7 +516,7 @@ def test_a_stale_rule_save_answers_409_and_keeps_the_values(cast):
     assert f'name="{UNALIGNED}-version" value="{current.version}"' in page
 
 
-def test_hr_changes_the_schedule(cast):
+def test_hr_changes_the_schedule(cast, client_for):
     client = client_for(cast.hr)
     response = client.post(
         reverse("audits:schedule_edit"),
@@ -550,7 +545,7 @@ def test_hr_changes_the_schedule(cast):
         ),
     ],
 )
-def test_a_wrong_schedule_is_refused(cast, data, message):
+def test_a_wrong_schedule_is_refused(cast, data, message, client_for):
     before = audit_schedule.get_schedule()
     response = client_for(cast.hr).post(reverse("audits:schedule_edit"), data)
     assert response.status_code == 400
@@ -559,7 +554,7 @@ def test_a_wrong_schedule_is_refused(cast, data, message):
     assert (after.hour, after.days_of_week) == (before.hour, before.days_of_week)
 
 
-def test_pausing_the_schedule_keeps_its_days(cast):
+def test_pausing_the_schedule_keeps_its_days(cast, client_for):
     before = audit_schedule.get_schedule()
     response = client_for(cast.hr).post(reverse("audits:schedule_edit"), {"schedule-hour": "5", "schedule-minute": "0"})
     assert response.status_code == 302
@@ -568,7 +563,7 @@ def test_pausing_the_schedule_keeps_its_days(cast):
     assert after.days_of_week == before.days_of_week
 
 
-def test_an_action_without_a_button_is_refused(cast, finding):
+def test_an_action_without_a_button_is_refused(cast, finding, client_for):
     response = client_for(cast.hr).post(
         reverse("audits:finding_act", args=[finding.pk]), {"comment": "Hm.", "version": finding.version}
     )

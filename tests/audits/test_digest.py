@@ -13,7 +13,7 @@ from audits import digest, tasks
 from audits.models import AuditRun, Finding, RunState, RunTrigger, Severity
 from audits.rules.base import AlignmentScores
 from audits.services import runs
-from tests.audits.engine import make_rule, only_rules  # noqa: F401  (only_rules is a fixture)
+from tests.audits.engine import make_rule
 from tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ SITE = "https://throughline.example.org"
 
 
 @pytest.fixture
-def world(cast, only_rules, settings, monkeypatch):  # noqa: F811
+def world(cast, only_rules, settings, monkeypatch):
     """Two rules under two pitfalls, HR admins of every kind, and scores the test sets."""
     settings.THROUGHLINE_SITE_URL = SITE + "/"
     silo = make_rule("silo", title="Departments setting goals alone", pitfall="Siloed goal setting")

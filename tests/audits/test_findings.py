@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 
-from audits import selectors
+from audits import access
 from audits.models import AuditRun, Finding, FindingAction, FindingStatus, RunState
+from audits.selectors import runs as selectors
 from audits.services import findings as services
 from audits.services import runs
 from core.errors import ConflictError
-from tests.audits.engine import make_rule, only_rules  # noqa: F401  (only_rules is a fixture)
+from tests.audits.engine import make_rule
 from tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def finding(cast, only_rules) -> Finding:  # noqa: F811
+def finding(cast, only_rules) -> Finding:
     rule = make_rule("silo")
     rule.problems = {"a": "Pharmacy set its goals alone."}
     only_rules(rule)
@@ -100,21 +100,19 @@ def test_only_hr_acts_on_findings(cast, finding, quality_lead):
 
 def test_hr_and_quality_leads_read_findings_and_runs(cast, finding, quality_lead):
     for person in (cast.hr, quality_lead):
-        assert selectors.can_read_audits(person.user)
-        assert list(selectors.findings_visible_to(user=person.user)) == [finding]
-        assert selectors.get_finding(user=person.user, pk=finding.pk) == finding
-        assert selectors.get_run(user=person.user, pk=finding.first_seen_run_id).pk == finding.first_seen_run_id
+        assert access.can_read_audits(person.user)
+        assert list(access.findings_visible_to(person.user)) == [finding]
+        assert access.runs_visible_to(person.user).filter(pk=finding.first_seen_run_id).exists()
+    assert access.can_act_on_findings(cast.hr.user, finding)
+    assert not access.can_act_on_findings(quality_lead.user, finding)
 
 
 def test_everyone_else_sees_no_finding_and_no_run(cast, finding):
     for person in (cast.employee, cast.manager, cast.chief, cast.stranger):
-        assert not selectors.can_read_audits(person.user)
-        assert not selectors.findings_visible_to(user=person.user).exists()
-        assert not selectors.runs_visible_to(user=person.user).exists()
-        with pytest.raises(Http404):
-            selectors.get_finding(user=person.user, pk=finding.pk)
-        with pytest.raises(Http404):
-            selectors.get_run(user=person.user, pk=finding.first_seen_run_id)
+        assert not access.can_read_audits(person.user)
+        assert not access.findings_visible_to(person.user).exists()
+        assert not access.runs_visible_to(person.user).exists()
+        assert not access.can_act_on_findings(person.user, finding)
 
 
 def test_the_latest_run_and_the_score_trend_count_succeeded_runs_only(cast, finding):
@@ -156,7 +154,7 @@ def test_hr_runs_a_failed_run_again_from_the_admin(cast, finding, client):
     assert run.state == RunState.QUEUED  # queued for the worker once the request's transaction commits
 
 
-def test_a_rule_setting_edited_in_the_admin_is_checked_against_the_rules_bounds(cast, client, only_rules):  # noqa: F811
+def test_a_rule_setting_edited_in_the_admin_is_checked_against_the_rules_bounds(cast, client, only_rules):
     from decimal import Decimal
 
     from audits.models import RuleConfig

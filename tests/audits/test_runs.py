@@ -32,7 +32,7 @@ from audits.services import runs
 from audits.services import settings as setting_services
 from cascade.models import Approval
 from core import jobs
-from tests.audits.engine import make_rule, only_rules, snapshot  # noqa: F401  (only_rules is a fixture)
+from tests.audits.engine import make_rule, snapshot
 from tests.cascade.factories import GoalPeriodFactory, IndividualGoalFactory, QualityPriorityFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
 
@@ -44,7 +44,7 @@ def run_now(cast) -> AuditRun:
 
 
 @pytest.fixture
-def rule(only_rules):  # noqa: F811
+def rule(only_rules):
     rule = make_rule("silo")
     only_rules(rule)
     return rule
@@ -153,7 +153,7 @@ def test_a_problem_that_returns_after_closing_itself_is_simply_found_again(cast,
     assert list(new.events.values_list("action", flat=True)) == [FindingAction.OPENED]
 
 
-def test_a_switched_off_rule_does_not_run_and_its_findings_close(cast, only_rules):  # noqa: F811
+def test_a_switched_off_rule_does_not_run_and_its_findings_close(cast, only_rules):
     kept, off = make_rule("kept"), make_rule("off", title="Goals set in silos")
     only_rules(kept, off)
     kept.problems, off.problems = {"a": "x"}, {"b": "y"}
@@ -171,7 +171,7 @@ def test_a_switched_off_rule_does_not_run_and_its_findings_close(cast, only_rule
     assert Finding.objects.get(rule="kept").status == FindingStatus.OPEN
 
 
-def test_findings_of_a_rule_that_no_longer_exists_close(cast, only_rules):  # noqa: F811
+def test_findings_of_a_rule_that_no_longer_exists_close(cast, only_rules):
     gone, kept = make_rule("gone"), make_rule("kept")
     only_rules(gone, kept)
     gone.problems = {"a": "x"}
@@ -186,7 +186,7 @@ def test_findings_of_a_rule_that_no_longer_exists_close(cast, only_rules):  # no
 # ---------------------------------------------------------------- progress
 
 
-def test_progress_moves_one_step_per_rule_and_is_visible_while_running(cast, only_rules):  # noqa: F811
+def test_progress_moves_one_step_per_rule_and_is_visible_while_running(cast, only_rules):
     seen: list[tuple] = []
 
     def watching(key: str, title: str):
@@ -212,7 +212,7 @@ def test_progress_moves_one_step_per_rule_and_is_visible_while_running(cast, onl
     assert run.started_at <= run.finished_at
 
 
-def test_a_queued_run_already_counts_its_steps(cast, only_rules):  # noqa: F811
+def test_a_queued_run_already_counts_its_steps(cast, only_rules):
     only_rules(make_rule("a"), make_rule("b"))
     run = runs.start_run(user=cast.hr.user, queue=True)  # the task waits for the commit
     assert (run.state, run.total_steps, run.done_steps, run.percent) == (RunState.QUEUED, 3, 0, 0)
@@ -221,7 +221,7 @@ def test_a_queued_run_already_counts_its_steps(cast, only_rules):  # noqa: F811
 # ---------------------------------------------------------------- failure and rerun
 
 
-def test_a_failed_run_runs_again_to_the_result_of_a_clean_run_without_duplicates(cast, only_rules):  # noqa: F811
+def test_a_failed_run_runs_again_to_the_result_of_a_clean_run_without_duplicates(cast, only_rules):
     first, flaky, last = make_rule("first"), make_rule("flaky", title="Flaky check"), make_rule("last")
     only_rules(first, flaky, last)
     first.problems = {"a": "x", "b": "y"}
@@ -249,7 +249,7 @@ def test_a_failed_run_runs_again_to_the_result_of_a_clean_run_without_duplicates
     assert FindingEvent.objects.count() == 4  # one "found" each, none twice
 
 
-def test_a_rule_that_dies_while_its_findings_are_written_leaves_none_of_them(cast, only_rules, monkeypatch):  # noqa: F811
+def test_a_rule_that_dies_while_its_findings_are_written_leaves_none_of_them(cast, only_rules, monkeypatch):
     good, bad = make_rule("good"), make_rule("bad")
     only_rules(good, bad)
     good.problems, bad.problems = {"a": "x"}, {"b": "y", "c": "z"}
@@ -272,7 +272,7 @@ def test_a_rule_that_dies_while_its_findings_are_written_leaves_none_of_them(cas
     assert FindingEvent.objects.count() == 3
 
 
-def test_a_database_error_in_a_rule_fails_the_run_cleanly_even_inside_a_transaction(cast, only_rules):  # noqa: F811
+def test_a_database_error_in_a_rule_fails_the_run_cleanly_even_inside_a_transaction(cast, only_rules):
     from django.db import connection
 
     base = make_rule("broken", title="Broken check")

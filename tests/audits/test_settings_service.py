@@ -13,7 +13,7 @@ from audits.rules.base import Threshold
 from audits.services import runs
 from audits.services import settings as services
 from core.errors import ConflictError
-from tests.audits.engine import make_rule, only_rules  # noqa: F401  (only_rules is a fixture)
+from tests.audits.engine import make_rule
 from tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ DAYS = Threshold(
 
 
 @pytest.fixture
-def rules(only_rules):  # noqa: F811
+def rules(only_rules):
     silo = make_rule("silo", thresholds=(SHARE, DAYS))
     plain = make_rule("plain")
     only_rules(silo, plain)

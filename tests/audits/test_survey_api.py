@@ -1,5 +1,6 @@
 """The `surveys` API: HR's definitions (list, retrieve, create, update with versions) and the
-aggregated results with the group-size floor; 403 for everyone else; no individual response, ever."""
+aggregated results with the group-size floor; for everyone else 403 on the list and on create, 404 on
+a survey; no individual response, ever."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audits import survey_selectors as read
 from audits.models import Survey, SurveyState
+from audits.selectors import surveys as read
 from audits.services import surveys as services
 from people.models import Employee
-from tests.audits.test_surveys import answer, close, make_survey, people_in
+from tests.audits.helpers import answer, close, make_survey, people_in
 from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 LIST = "/api/v1/surveys/"
 
 
-def api_for(employee: Employee) -> APIClient:
+def api_client_for(employee: Employee) -> APIClient:
     client = APIClient()
     client.force_authenticate(employee.user)
     return client
@@ -36,23 +37,24 @@ def opened(hr: Employee) -> Survey:
     return services.open_survey(survey=make_survey(hr, opens_on=today), notify=False, today=today)
 
 
-def test_everyone_but_hr_gets_403_on_every_endpoint(cast, quality):
+def test_everyone_but_hr_gets_403_on_the_set_up_and_404_on_a_survey(cast, quality, api_client_for):
     survey = close(opened(cast.hr))
     for person in (cast.employee, cast.manager, cast.stranger, quality):
-        client = api_for(person)
+        client = api_client_for(person)
         assert client.get(LIST).status_code == 403
-        assert client.get(detail(survey)).status_code == 403
-        assert client.get(f"{detail(survey)}results/").status_code == 403
         assert client.post(LIST, {"title": "Mine"}, format="json").status_code == 403
-        assert client.patch(detail(survey), {"version": 1, "title": "X"}, format="json").status_code == 403
+        # One survey is outside their scope, as on its page.
+        assert client.get(detail(survey)).status_code == 404
+        assert client.get(f"{detail(survey)}results/").status_code == 404
+        assert client.patch(detail(survey), {"version": 1, "title": "X"}, format="json").status_code == 404
     assert APIClient().get(LIST).status_code in (401, 403)
-    assert api_for(cast.hr).get(f"{LIST}9999/").status_code == 404
+    assert api_client_for(cast.hr).get(f"{LIST}9999/").status_code == 404
 
 
-def test_hr_lists_and_reads_definitions_with_counts_only(cast):
+def test_hr_lists_and_reads_definitions_with_counts_only(cast, api_client_for):
     survey = opened(cast.hr)
     answer(cast.employee, survey, 3, today=timezone.localdate())
-    body = api_for(cast.hr).get(LIST).json()
+    body = api_client_for(cast.hr).get(LIST).json()
     rows = body["results"] if isinstance(body, dict) else body
     (row,) = rows
     assert row["state"] == "open" and row["everyone"] is True and row["departments"] == []
@@ -62,8 +64,8 @@ def test_hr_lists_and_reads_definitions_with_counts_only(cast):
     assert cast.employee.full_name not in dumped and "employee" not in dumped
 
 
-def test_hr_creates_a_survey_with_the_seeded_items_or_its_own(cast):
-    client = api_for(cast.hr)
+def test_hr_creates_a_survey_with_the_seeded_items_or_its_own(cast, api_client_for):
+    client = api_client_for(cast.hr)
     today = timezone.localdate().isoformat()
     seeded = client.post(LIST, {"title": "Pulse", "opens_on": today, "closes_on": today}, format="json")
     assert seeded.status_code == 201
@@ -90,9 +92,9 @@ def test_hr_creates_a_survey_with_the_seeded_items_or_its_own(cast):
     assert unknown.status_code == 400 and "state" in unknown.json()
 
 
-def test_hr_updates_with_the_version_read_and_a_stale_one_answers_409(cast):
+def test_hr_updates_with_the_version_read_and_a_stale_one_answers_409(cast, api_client_for):
     survey = make_survey(cast.hr)
-    client = api_for(cast.hr)
+    client = api_client_for(cast.hr)
     items = [{"id": i.pk, "text": i.text, "topic": i.topic} for i in survey.items.order_by("position")]
     response = client.patch(
         detail(survey),
@@ -109,20 +111,20 @@ def test_hr_updates_with_the_version_read_and_a_stale_one_answers_409(cast):
     assert missing.status_code == 400 and "version" in missing.json()
 
 
-def test_items_cannot_change_through_the_api_once_open(cast):
+def test_items_cannot_change_through_the_api_once_open(cast, api_client_for):
     survey = opened(cast.hr)
-    response = api_for(cast.hr).patch(
+    response = api_client_for(cast.hr).patch(
         detail(survey), {"version": survey.version, "items": [{"text": "New", "topic": "other"}]}, format="json"
     )
     assert response.status_code == 400 and "items" in response.json()
 
 
-def test_results_come_only_once_closed_and_keep_the_floor(cast):
+def test_results_come_only_once_closed_and_keep_the_floor(cast, api_client_for):
     today = timezone.localdate()
     radiology = people_in(DepartmentFactory(name="Radiology"), 5)
     pharmacy = people_in(cast.stranger.department, 5)
     survey = services.open_survey(survey=make_survey(cast.hr, opens_on=today), notify=False, today=today)
-    client = api_for(cast.hr)
+    client = api_client_for(cast.hr)
     assert client.get(f"{detail(survey)}results/").status_code == 400
     for person in radiology:
         answer(person, survey, 4, today=today)
@@ -154,8 +156,8 @@ def test_results_come_only_once_closed_and_keep_the_floor(cast):
     assert client.get(f"{detail(survey)}results/", {"topic": "gossip"}).status_code == 400
 
 
-def test_no_endpoint_returns_individual_responses(cast):
-    client = api_for(cast.hr)
+def test_no_endpoint_returns_individual_responses(cast, api_client_for):
+    client = api_client_for(cast.hr)
     survey = close(opened(cast.hr))
     assert survey.state == SurveyState.CLOSED
     for suffix in ("responses/", "invitations/", "answers/"):

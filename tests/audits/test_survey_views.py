@@ -13,23 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from audits import survey_selectors as read
 from audits.models import Survey, SurveyAnswer, SurveyInvitation, SurveyItem, SurveyResponse, SurveyState
+from audits.selectors import surveys as read
 from audits.services import surveys as services
 from people.models import Employee
-from tests.audits.test_surveys import answer, close, make_survey, people_in
+from tests.audits.helpers import answer, close, make_survey, people_in
 from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date.today()
 NOT_HR = ("employee", "manager", "stranger", "quality")
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def text(response) -> str:
@@ -53,29 +47,39 @@ def answers_of(survey: Survey) -> dict[str, str]:
 # ---------------------------------------------------------------- who may open what
 
 
-@pytest.mark.parametrize("name", ["survey_create", "survey_detail", "survey_edit", "survey_results"])
-def test_hr_pages_answer_403_to_everyone_but_hr(users, name):
-    survey = make_survey(users["hr"])
-    url = reverse(f"audits:{name}", args=[] if name == "survey_create" else [survey.pk])
+def test_setting_up_a_survey_answers_403_to_everyone_but_hr(users, client_for):
+    url = reverse("audits:survey_create")
     for who in NOT_HR:
         assert client_for(users[who]).get(url).status_code == 403, who
+        assert client_for(users[who]).post(url, {"title": "Mine"}).status_code == 403, who
+    assert client_for(users["hr"]).get(url).status_code == 200
+    assert client_for(None).get(url).status_code == 302  # anonymous: sent to sign in
+
+
+@pytest.mark.parametrize("name", ["survey_detail", "survey_edit", "survey_results"])
+def test_a_survey_is_not_found_by_anyone_but_hr(users, name, client_for):
+    """A survey is HR's record: outside anyone else's scope, so 404 (as in the API), not 403."""
+    survey = make_survey(users["hr"])
+    url = reverse(f"audits:{name}", args=[survey.pk])
+    for who in NOT_HR:
+        assert client_for(users[who]).get(url).status_code == 404, who
     assert client_for(users["hr"]).get(url).status_code == 200
 
 
-def test_state_changes_answer_403_to_everyone_but_hr(users):
+def test_state_changes_are_not_found_by_anyone_but_hr(users, client_for):
     survey = make_survey(users["hr"])
     url = reverse("audits:survey_state", args=[survey.pk])
     for who in NOT_HR:
-        assert client_for(users[who]).post(url, {"action": "schedule"}).status_code == 403, who
+        assert client_for(users[who]).post(url, {"action": "schedule"}).status_code == 404, who
     survey.refresh_from_db()
     assert survey.state == SurveyState.DRAFT
 
 
-def test_a_survey_hr_has_not_made_answers_404_to_hr(users):
+def test_a_survey_hr_has_not_made_answers_404_to_hr(users, client_for):
     assert client_for(users["hr"]).get(reverse("audits:survey_detail", args=[999])).status_code == 404
 
 
-def test_the_answer_page_is_404_to_anyone_not_asked(users):
+def test_the_answer_page_is_404_to_anyone_not_asked(users, client_for):
     survey = open_now(users["hr"], departments=[users["employee"].department])
     url = reverse("audits:survey_answer", args=[survey.pk])
     for who in ("employee", "manager"):
@@ -96,7 +100,7 @@ def test_anonymous_visitors_are_sent_to_log_in(users):
 # ---------------------------------------------------------------- everyone's list
 
 
-def test_everyone_sees_the_open_surveys_they_are_asked_to_answer(users):
+def test_everyone_sees_the_open_surveys_they_are_asked_to_answer(users, client_for):
     survey = open_now(users["hr"], departments=[users["employee"].department], title="Ward pulse")
     make_survey(users["hr"], title="A draft nobody sees")
     page = text(client_for(users["employee"]).get(reverse("audits:survey_list")))
@@ -108,7 +112,7 @@ def test_everyone_sees_the_open_surveys_they_are_asked_to_answer(users):
     assert "You have answered" in text(client_for(users["employee"]).get(reverse("audits:survey_list")))
 
 
-def test_hr_sees_every_survey_with_its_response_rate_never_who(users):
+def test_hr_sees_every_survey_with_its_response_rate_never_who(users, client_for):
     survey = open_now(users["hr"], title="Everyone pulse")
     answer(users["employee"], survey, 3, today=timezone.localdate())
     make_survey(users["hr"], title="Next one")
@@ -119,7 +123,7 @@ def test_hr_sees_every_survey_with_its_response_rate_never_who(users):
     no_inline_style(page)
 
 
-def test_the_hr_list_reads_a_fixed_number_of_queries(users, django_assert_max_num_queries):
+def test_the_hr_list_reads_a_fixed_number_of_queries(users, django_assert_max_num_queries, client_for):
     for n in range(3):
         open_now(users["hr"], title=f"Survey {n}")
     client = client_for(users["hr"])
@@ -135,7 +139,7 @@ def test_the_hr_list_reads_a_fixed_number_of_queries(users, django_assert_max_nu
 # ---------------------------------------------------------------- answering
 
 
-def test_the_answer_form_has_five_labelled_answers_per_statement(users):
+def test_the_answer_form_has_five_labelled_answers_per_statement(users, client_for):
     survey = open_now(users["hr"])
     page = text(client_for(users["employee"]).get(reverse("audits:survey_answer", args=[survey.pk])))
     for label in ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"):
@@ -146,7 +150,7 @@ def test_the_answer_form_has_five_labelled_answers_per_statement(users):
     no_inline_style(page)
 
 
-def test_a_missing_answer_is_named_and_nothing_is_stored(users):
+def test_a_missing_answer_is_named_and_nothing_is_stored(users, client_for):
     survey = open_now(users["hr"])
     data = answers_of(survey)
     missing = next(iter(data))
@@ -159,7 +163,7 @@ def test_a_missing_answer_is_named_and_nothing_is_stored(users):
     assert not SurveyResponse.objects.exists()
 
 
-def test_answering_thanks_the_person_and_shows_nothing_of_their_answers(users):
+def test_answering_thanks_the_person_and_shows_nothing_of_their_answers(users, client_for):
     survey = open_now(users["hr"])
     client = client_for(users["employee"])
     url = reverse("audits:survey_answer", args=[survey.pk])
@@ -175,7 +179,7 @@ def test_answering_thanks_the_person_and_shows_nothing_of_their_answers(users):
     assert sorted(SurveyAnswer.objects.values_list("value", flat=True)) == [1, 2, 5]
 
 
-def test_a_closed_survey_takes_no_answers(users):
+def test_a_closed_survey_takes_no_answers(users, client_for):
     survey = close(open_now(users["hr"]))
     url = reverse("audits:survey_answer", args=[survey.pk])
     assert "not open for answers" in text(client_for(users["employee"]).get(url))
@@ -208,7 +212,7 @@ def _form_data(**overrides: object) -> dict[str, object]:
     return data
 
 
-def test_the_new_survey_page_starts_with_the_three_seeded_statements(users):
+def test_the_new_survey_page_starts_with_the_three_seeded_statements(users, client_for):
     page = text(client_for(users["hr"]).get(reverse("audits:survey_create")))
     for statement, _ in services.SEEDED_ITEMS:
         assert statement in page
@@ -216,7 +220,7 @@ def test_the_new_survey_page_starts_with_the_three_seeded_statements(users):
     no_inline_style(page)
 
 
-def test_row_buttons_add_move_and_remove_statements_without_saving(users):
+def test_row_buttons_add_move_and_remove_statements_without_saving(users, client_for):
     client = client_for(users["hr"])
     url = reverse("audits:survey_create")
     added = client.post(url, _form_data(action="add"))
@@ -229,7 +233,7 @@ def test_row_buttons_add_move_and_remove_statements_without_saving(users):
     assert not Survey.objects.exists()
 
 
-def test_hr_saves_a_new_survey_as_a_draft(users, cast):
+def test_hr_saves_a_new_survey_as_a_draft(users, cast, client_for):
     response = client_for(users["hr"]).post(
         reverse("audits:survey_create"),
         _form_data(**{"everyone": "0", "departments": [cast.employee.department.pk], "items-1-topic": "other"}),
@@ -241,7 +245,7 @@ def test_hr_saves_a_new_survey_as_a_draft(users, cast):
     assert list(survey.items.order_by("position").values_list("topic", flat=True)) == ["relevance", "other", "time"]
 
 
-def test_the_definition_shows_its_errors_beside_the_fields(users):
+def test_the_definition_shows_its_errors_beside_the_fields(users, client_for):
     client = client_for(users["hr"])
     response = client.post(
         reverse("audits:survey_create"),
@@ -257,7 +261,7 @@ def test_the_definition_shows_its_errors_beside_the_fields(users):
     assert empty.status_code == 400 and "Add at least one statement" in text(empty)
 
 
-def test_an_open_survey_keeps_its_statements_but_may_be_renamed(users):
+def test_an_open_survey_keeps_its_statements_but_may_be_renamed(users, client_for):
     survey = open_now(users["hr"])
     client = client_for(users["hr"])
     url = reverse("audits:survey_edit", args=[survey.pk])
@@ -276,7 +280,7 @@ def test_an_open_survey_keeps_its_statements_but_may_be_renamed(users):
     assert not SurveyItem.objects.filter(text="Sneaked in").exists()
 
 
-def test_a_stale_edit_answers_409_and_keeps_what_hr_typed(users):
+def test_a_stale_edit_answers_409_and_keeps_what_hr_typed(users, client_for):
     survey = make_survey(users["hr"])
     client = client_for(users["hr"])
     services.survey_update(user=users["hr"].user, survey=survey, expected_version=survey.version, data={"title": "X"})
@@ -290,7 +294,7 @@ def test_a_stale_edit_answers_409_and_keeps_what_hr_typed(users):
     assert survey.title == "X"
 
 
-def test_a_closed_survey_cannot_be_edited(users):
+def test_a_closed_survey_cannot_be_edited(users, client_for):
     survey = close(open_now(users["hr"]))
     response = client_for(users["hr"]).get(reverse("audits:survey_edit", args=[survey.pk]))
     assert response.status_code == 302
@@ -299,7 +303,7 @@ def test_a_closed_survey_cannot_be_edited(users):
 # ---------------------------------------------------------------- the survey's page and its state
 
 
-def test_the_survey_page_shows_counts_and_never_who(users):
+def test_the_survey_page_shows_counts_and_never_who(users, client_for):
     survey = open_now(users["hr"])
     answer(users["employee"], survey, 3, today=timezone.localdate())
     page = text(client_for(users["hr"]).get(reverse("audits:survey_detail", args=[survey.pk])))
@@ -308,7 +312,7 @@ def test_the_survey_page_shows_counts_and_never_who(users):
     no_inline_style(page)
 
 
-def test_hr_schedules_opens_after_confirming_and_closes(users, django_capture_on_commit_callbacks):
+def test_hr_schedules_opens_after_confirming_and_closes(users, django_capture_on_commit_callbacks, client_for):
     from django.core import mail
 
     survey = make_survey(users["hr"], opens_on=timezone.localdate() + datetime.timedelta(days=2))
@@ -333,7 +337,7 @@ def test_hr_schedules_opens_after_confirming_and_closes(users, django_capture_on
     assert survey.state == SurveyState.CLOSED
 
 
-def test_a_refused_state_change_says_why(users):
+def test_a_refused_state_change_says_why(users, client_for):
     survey = make_survey(users["hr"], departments=[DepartmentFactory(name="Nobody here")])
     response = client_for(users["hr"]).post(reverse("audits:survey_state", args=[survey.pk]), {"action": "schedule"})
     assert response.status_code == 400 and "no one to ask" in text(response)
@@ -348,13 +352,13 @@ def test_a_refused_state_change_says_why(users):
 # ---------------------------------------------------------------- results
 
 
-def test_results_wait_until_the_survey_has_closed(users):
+def test_results_wait_until_the_survey_has_closed(users, client_for):
     survey = open_now(users["hr"])
     page = text(client_for(users["hr"]).get(reverse("audits:survey_results", args=[survey.pk])))
     assert "Results are shown once the survey has closed" in page and "survey-bar" not in page
 
 
-def test_results_show_bars_for_groups_of_five_and_hold_back_the_rest(users, cast):
+def test_results_show_bars_for_groups_of_five_and_hold_back_the_rest(users, cast, client_for):
     pharmacy = people_in(cast.stranger.department, 5)
     radiology = people_in(DepartmentFactory(name="Radiology"), 5)
     survey = open_now(users["hr"])

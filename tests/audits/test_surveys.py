@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from audits import survey_demo, survey_tasks
-from audits import survey_selectors as read
+from audits import tasks
+from audits.demo import surveys as demo_surveys
 from audits.models import (
     ItemTopic,
     Survey,
@@ -25,66 +25,17 @@ from audits.models import (
     SurveyResponse,
     SurveyState,
 )
+from audits.selectors import surveys as read
 from audits.services import surveys as services
 from core.errors import ConflictError
 from people.models import Department, Employee
+from tests.audits.helpers import answer, close, make_survey, open_survey, people_in
 from tests.factories import DepartmentFactory, EmployeeFactory
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 3, 2)
 DAY = datetime.timedelta(days=1)
-
-
-# ---------------------------------------------------------------- helpers (the other survey tests use them too)
-
-
-def make_survey(
-    hr: Employee,
-    *,
-    departments: list[Department] | None = None,
-    opens_on: datetime.date = TODAY,
-    closes_on: datetime.date | None = None,
-    every: int = 7,
-    items: list[dict] | None = None,
-    title: str = "QI pulse",
-) -> Survey:
-    return services.survey_create(
-        user=hr.user,
-        data={
-            "title": title,
-            "introduction": "Tell us.",
-            "opens_on": opens_on,
-            "closes_on": closes_on or opens_on + datetime.timedelta(days=20),
-            "reminder_every_days": every,
-        },
-        departments=departments or [],
-        items=items,
-    )
-
-
-def open_survey(hr: Employee, **kwargs: object) -> Survey:
-    survey = make_survey(hr, **kwargs)  # type: ignore[arg-type]
-    return services.open_survey(survey=survey, today=survey.opens_on, notify=False)
-
-
-def answer(person: Employee, survey: Survey, value: int | list[int] = 4, today: datetime.date | None = None) -> None:
-    items = list(SurveyItem.objects.filter(survey=survey).order_by("position", "pk"))
-    values = value if isinstance(value, list) else [value] * len(items)
-    services.submit_answers(
-        user=person.user,
-        survey=survey,
-        values={item.pk: v for item, v in zip(items, values, strict=True)},
-        today=today or survey.opens_on,
-    )
-
-
-def close(survey: Survey) -> Survey:
-    return services.close_survey(survey=survey)
-
-
-def people_in(department: Department, count: int) -> list[Employee]:
-    return [EmployeeFactory(department=department) for _ in range(count)]
 
 
 # ---------------------------------------------------------------- definitions
@@ -523,11 +474,11 @@ def test_the_daily_task_runs_the_job_and_is_registered_once(cast):
 
     survey = make_survey(cast.hr, opens_on=timezone.localdate())
     services.survey_schedule(user=cast.hr.user, survey=survey)
-    outcome = survey_tasks.surveys_daily.delay().get()
+    outcome = tasks.surveys_daily.delay().get()
     assert outcome["opened"] == [survey.pk]
     PeriodicTask.objects.filter(task="audits.surveys_daily").delete()
-    survey_tasks.register_periodic_tasks()
-    survey_tasks.register_periodic_tasks()
+    tasks.register_periodic_tasks()
+    tasks.register_periodic_tasks()
     task = PeriodicTask.objects.get(task="audits.surveys_daily")
     assert (task.crontab.hour, task.crontab.minute) == ("8", "0")
 
@@ -541,11 +492,11 @@ def test_the_demo_has_a_closed_survey_with_results_the_floor_and_a_messaging_out
     from tests.audits.rules.helpers import evaluate
 
     people_demo.seed_hospital()
-    first = survey_demo.seed_hospital()
+    first = demo_surveys.seed_hospital()
     assert first.created
-    assert not survey_demo.seed_hospital().created  # safe to run again
+    assert not demo_surveys.seed_hospital().created  # safe to run again
 
-    closed = Survey.objects.get(title=survey_demo.CLOSED_TITLE)
+    closed = Survey.objects.get(title=demo_surveys.CLOSED_TITLE)
     assert closed.state == SurveyState.CLOSED and closed.closed_at.date() < timezone.localdate()
     assert not SurveyInvitation.objects.filter(survey=closed, answered=False, reminders_sent=0).exists()
     results = read.department_results(closed)
@@ -563,7 +514,7 @@ def test_the_demo_has_a_closed_survey_with_results_the_floor_and_a_messaging_out
     drafts = [d for d in evaluate(InconsistentMessaging, today=timezone.localdate()) if d.key.startswith("survey:")]
     assert [d.subject_label for d in drafts] == ["Pharmacy"]
 
-    pulse = Survey.objects.get(title=survey_demo.PULSE_TITLE)
+    pulse = Survey.objects.get(title=demo_surveys.PULSE_TITLE)
     assert pulse.state == SurveyState.OPEN
     employee = Employee.objects.get(user__username="employee")
     assert SurveyInvitation.objects.filter(survey=pulse, employee=employee, answered=False).exists()

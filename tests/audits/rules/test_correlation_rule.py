@@ -17,13 +17,13 @@ from appraisals.models import Appraisal
 from audits.models import AnalysisUnit, AuditRun, CorrelationResult, CorrelationScope, RunState, Severity, SubjectType
 from audits.rules.base import AuditContext
 from audits.rules.correlation import WeakQILink
-from cascade.models import Approval, GoalStatus
+from audits.services import correlation
+from cascade.models import Approval
 from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
+from tests.audits.helpers import UNTIED_RHO, UNTIED_X, UNTIED_Y, WEAK_RHO, WEAK_X, WEAK_Y, people
 from tests.audits.rules.helpers import TODAY, by_key, evaluate
-from tests.audits.test_correlation import UNTIED_RHO, UNTIED_X, UNTIED_Y, WEAK_RHO, WEAK_X, WEAK_Y
 from tests.cascade.factories import (
     FunctionalGoalFactory,
-    IndividualGoalFactory,
     ObservationFactory,
     QualityMeasureFactory,
     QualityPriorityFactory,
@@ -44,20 +44,6 @@ def cycle():
 @pytest.fixture
 def nursing():
     return DepartmentFactory(name="Nursing")
-
-
-def people(cycle, department, xs, ys) -> None:
-    """One person per (x, y): an approved goal at x % progress and an appraisal score of y."""
-    form = PublishedFormVersionFactory(competencies=1)
-    priority = QualityPriorityFactory()
-    for x, y in zip(xs, ys, strict=True):
-        employee = EmployeeFactory(department=department)
-        participant = ParticipantFactory(cycle=cycle, employee=employee, form_version=form, reviewer=None)
-        IndividualGoalFactory(
-            owner=employee, priority=priority, period=cycle.period, weight=100, progress=Decimal(x),
-            approval=Approval.APPROVED, status=GoalStatus.OPEN,
-        )  # fmt: skip
-        Appraisal.objects.create(participant=participant, score=Decimal(y))
 
 
 def test_an_absent_link_is_a_medium_finding_for_the_organisation_and_the_department(cycle, nursing):
@@ -157,14 +143,21 @@ def _run() -> AuditRun:
     return AuditRun.objects.create(state=RunState.RUNNING)
 
 
+def analyse_for(run: AuditRun, limits) -> None:
+    """Evaluate the rule for a run and store what it hands back, as the run does."""
+    ctx = AuditContext(today=TODAY, run=run)
+    list(WeakQILink().evaluate(ctx, limits))
+    correlation.store_results(run=run, rows=ctx.correlation_results)
+
+
 def test_the_run_gets_its_results_and_a_rerun_leaves_one_set(cycle, nursing):
     people(cycle, nursing, WEAK_X, WEAK_Y)
     people(cycle, DepartmentFactory(name="Pharmacy"), [10, 90], [50, 60])
     run = _run()
     limits = WeakQILink.defaults()
-    list(WeakQILink().evaluate(AuditContext(today=TODAY, run=run), limits))
+    analyse_for(run, limits)
     first = list(CorrelationResult.objects.filter(run=run).values_list("pk", flat=True))
-    list(WeakQILink().evaluate(AuditContext(today=TODAY, run=run), limits))  # the same run again
+    analyse_for(run, limits)  # the same run again
     results = {(r.scope, r.department_id, r.unit): r for r in CorrelationResult.objects.filter(run=run)}
     assert len(results) == CorrelationResult.objects.count() == 4
     assert not set(first) & set(CorrelationResult.objects.values_list("pk", flat=True))  # replaced, not added
@@ -183,12 +176,14 @@ def test_the_run_gets_its_results_and_a_rerun_leaves_one_set(cycle, nursing):
     assert by_department.n == 0 and by_department.rho is None  # no measures linked in this set
 
     other = _run()
-    list(WeakQILink().evaluate(AuditContext(today=TODAY, run=other), limits))
+    analyse_for(other, limits)
     assert CorrelationResult.objects.filter(run=run).count() == 4  # another run leaves this one's alone
     assert CorrelationResult.objects.count() == 8
 
 
-def test_without_a_run_nothing_is_written(cycle, nursing):
+def test_the_rule_writes_nothing_it_hands_its_results_to_the_run(cycle, nursing):
     people(cycle, nursing, WEAK_X, WEAK_Y)
-    evaluate(WeakQILink)
+    ctx = AuditContext(today=TODAY, run=_run())
+    list(WeakQILink().evaluate(ctx, WeakQILink.defaults()))
     assert not CorrelationResult.objects.exists()
+    assert ctx.correlation_results and all(r.pk is None for r in ctx.correlation_results)

@@ -27,10 +27,11 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.text import slugify
 
-from audits import selectors
+from audits import access
 from audits.models import ACTIVE_STATUSES, AuditRun, Finding, FindingStatus, Severity, SubjectType
 from audits.rules import all_rules, get_rule
 from audits.rules.base import Rule
+from audits.selectors import runs as selectors
 from cascade import charts
 from cascade.models import Goal, QualityPriority
 from competencies.models import AppraisalForm
@@ -193,12 +194,12 @@ def overview(*, user: User) -> Overview:
     change = None
     if latest and previous and latest.alignment_score is not None and previous.alignment_score is not None:
         change = latest.alignment_score - previous.alignment_score
-    groups, counts = open_finding_groups(selectors.findings_visible_to(user=user))
+    groups, counts = open_finding_groups(access.findings_visible_to(user))
     return Overview(
         latest=latest,
         previous=previous,
         change=change,
-        last_run=selectors.runs_visible_to(user=user).order_by("-created_at", "-pk").first(),
+        last_run=access.runs_visible_to(user).order_by("-created_at", "-pk").first(),
         trend=trend,
         chart=score_chart(trend),
         departments=department_scores(latest),

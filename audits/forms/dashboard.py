@@ -3,7 +3,7 @@
 The forms only turn posted text into Python values and check the bounds a rule declares,
 so that the person sees a wrong value beside its field; the services
 (audits.services.settings, audits.schedule, audits.services.findings) hold the rules and
-check again. Their ValidationErrors are put back on the form by ``add_service_errors``.
+check again. Their ValidationErrors are put back on the form by ``core.forms.apply_service_errors``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from audits.rules.base import Rule, Threshold
+from core.formatting import plain
+from core.forms import VersionField
 
 NUMBER_INPUT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "threshold-input"}
 
@@ -30,25 +32,6 @@ WEEKDAYS: list[tuple[int, str]] = [
 ]
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: by field where the form has it, else at the top."""
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def plain_number(value: Decimal | int | float | None) -> str:
-    """A threshold as a person types it: 60, not 60.00; 0.5, not 0.50."""
-    if value is None:
-        return ""
-    number = Decimal(str(value))
-    if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return format(number.normalize(), "f")
-
-
 def _whole_number(value: Decimal) -> None:
     if value is not None and value != value.to_integral_value():
         raise ValidationError("Enter a whole number.", code="whole")
@@ -57,7 +40,7 @@ def _whole_number(value: Decimal) -> None:
 def range_text(threshold: Threshold) -> str:
     """ "0 to 100 %": the bounds a threshold's value must keep to."""
     unit = f" {threshold.unit}" if threshold.unit else ""
-    return f"{plain_number(threshold.minimum)} to {plain_number(threshold.maximum)}{unit}"
+    return f"{plain(threshold.minimum)} to {plain(threshold.maximum)}{unit}"
 
 
 class RuleForm(forms.Form):
@@ -68,7 +51,7 @@ class RuleForm(forms.Form):
     """
 
     enabled = forms.BooleanField(required=False, label="Run this check")
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    version = VersionField(required=False)
 
     def __init__(
         self,
@@ -108,7 +91,7 @@ class RuleForm(forms.Form):
     @classmethod
     def initial_for(cls, *, enabled: bool, limits: Mapping[str, Decimal], version: int | None) -> dict[str, object]:
         initial: dict[str, object] = {"enabled": enabled, "version": version}
-        initial.update({key: plain_number(value) for key, value in limits.items()})
+        initial.update({key: plain(value) for key, value in limits.items()})
         return initial
 
     def threshold_fields(self) -> list[forms.BoundField]:
@@ -176,7 +159,7 @@ class FindingActionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What was done or decided, and by whom. Required to resolve.",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    version = VersionField(required=False)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

@@ -3,7 +3,7 @@
 The forms only turn posted text into Python values; the rules (what may change once a survey
 is open, the window, at least one statement, answers 1–5 from a person asked, once) live in
 audits.services.surveys, whose ValidationErrors are put back beside the fields by
-``add_service_errors``.
+``core.forms.apply_service_errors``.
 
 The statements are plain numbered rows (``items-<n>-text``, ``items-<n>-topic``,
 ``items-<n>-id``) with buttons to add, remove and move a row; each button posts the form and
@@ -20,15 +20,15 @@ from django import forms
 from django.forms.utils import ErrorDict
 
 from audits.models import ItemTopic, Survey, SurveyItem
-from audits.survey_selectors import LIKERT_LABELS, LIKERT_VALUES
-from cascade.forms.priorities import DATE_INPUT, VersionedForm, add_service_errors
+from audits.selectors.surveys import LIKERT_LABELS, LIKERT_VALUES
+from cascade.forms.priorities import DATE_INPUT
+from core.forms import EveryoneField, VersionedForm, require_departments_unless_everyone
 from people.models import Department
 
 __all__ = [
     "AnswerForm",
     "ItemRow",
     "SurveyForm",
-    "add_service_errors",
     "apply_row_action",
     "check_rows",
     "rows_as_items",
@@ -61,13 +61,7 @@ class SurveyForm(VersionedForm):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "survey-days"}),
         help_text="Days, 1 to 60. Only people who have not answered are reminded.",
     )
-    everyone = forms.TypedChoiceField(
-        label="Who is asked",
-        choices=[("1", "Everyone in the organisation"), ("0", "Only the departments chosen below")],
-        coerce=lambda value: value == "1",
-        initial="1",
-        widget=forms.RadioSelect,
-    )
+    everyone = EveryoneField(label="Who is asked")
     departments = forms.ModelMultipleChoiceField(
         queryset=Department.objects.order_by("name"),
         required=False,
@@ -97,15 +91,14 @@ class SurveyForm(VersionedForm):
             "opens_on": survey.opens_on,
             "closes_on": survey.closes_on,
             "reminder_every_days": survey.reminder_every_days,
-            "everyone": "0" if departments else "1",
+            "everyone": EveryoneField.initial_for(departments),
             "departments": departments,
             "version": survey.version,
         }
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
-        if cleaned.get("everyone") is False and not cleaned.get("departments"):
-            self.add_error("departments", "Choose at least one department, or ask everyone.")
+        require_departments_unless_everyone(self, message="Choose at least one department, or ask everyone.")
         opens_on, closes_on = cleaned.get("opens_on"), cleaned.get("closes_on")
         if opens_on and closes_on and closes_on < opens_on:
             self.add_error(

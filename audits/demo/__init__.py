@@ -1,4 +1,4 @@
-"""Alignment audits in the demo hospital: the surveys (audits.survey_demo), then three audit runs.
+"""Alignment audits in the demo hospital: the surveys (audits.demo.surveys), then three audit runs.
 
 The runs are four weeks apart (their dates moved back after they ran), so that the dashboard
 has a trend and findings have a history:
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from audits import survey_demo
+from audits.demo import surveys as demo_surveys
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, RunState
 from audits.rules.alignment import alignment_scores
 from audits.services import findings as finding_services
@@ -67,7 +67,7 @@ def _run(hr: Employee, when: datetime.datetime | None) -> AuditRun:
 
 
 def seed_hospital() -> SeedResult:
-    surveys = survey_demo.seed_hospital()
+    surveys = demo_surveys.seed_hospital()
     with transaction.atomic():
         if AuditRun.objects.exists():
             return SeedResult(surveys.created, f"{surveys.message} The demo audit runs are already there.")

@@ -1,7 +1,7 @@
 """The pairs the correlation analysis compares, read from the database in a handful of queries.
 
 Appraisal scores come from the latest review cycle in which at least one appraisal has a
-score (``audits.scope.latest_scored_cycle``). Two units of analysis:
+score (``audits.selectors.scope.latest_scored_cycle``). Two units of analysis:
 
 - **Person** (for the organisation and for each department, by the person's department):
   one point per person with a score in that cycle. x = achievement of their QI-linked goals in
@@ -31,8 +31,8 @@ from decimal import Decimal
 from django.db.models import OuterRef, Subquery
 
 from appraisals.models import Appraisal, ReviewCycle
-from audits import scope as s
 from audits.models import AnalysisUnit, CorrelationScope, QIOutcome
+from audits.selectors import scope as s
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus, Observation, QualityMeasure
 from cascade.progress import counted_goals, progress_towards
 from incentives.payouts import GoalFigure, qi_goal_achievement

@@ -1,7 +1,9 @@
-"""Reads for feedback surveys: who may see what, who a survey asks, and the results with their floor.
+"""Reads for feedback surveys: the surveys and invitations a user sees, who a survey asks, and the
+results with their floor.
 
-Who: only HR admins manage surveys and read their results (``require_hr`` → 403 for anyone
-else). Everyone reads their own invitations; a survey they were not asked to answer is a 404.
+Who may see what is audits.access (HR manages surveys and reads their results; everyone reads
+their own invitations, and a survey they were not asked to answer is a 404). The floor below
+is not an access rule but a privacy rule of the aggregates, so it stays with them.
 
 Results (``department_results``) are aggregates only — per item the mean, the count of
 each answer 1–5 and n — for the organisation and for each department of the respondents
@@ -31,13 +33,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
 from appraisals.services.cycles import department_ids_under
+from audits import access
 from audits.models import ItemTopic, Survey, SurveyAnswer, SurveyInvitation, SurveyItem, SurveyResponse, SurveyState
-from people import selectors as people
+from core.access import get_visible_or_404
 from people.models import Department, Employee
 
 User = AbstractBaseUser | AnonymousUser
@@ -60,36 +61,23 @@ ORGANISATION_LABEL = "Whole organisation"
 # ---------------------------------------------------------------- who
 
 
-def require_hr(user: User) -> None:
-    """Surveys are managed and their results read by HR admins only."""
-    if not people.is_hr_admin(user):
-        raise PermissionDenied("Only HR admins manage surveys and read their results.")
-
-
 def surveys_for_hr(*, user: User) -> QuerySet[Survey]:
-    """Every survey with its invitation counts (HR only; PermissionDenied otherwise). One query."""
-    require_hr(user)
-    return Survey.objects.annotate(
-        invited=Count("invitations"),
-        answered=Count("invitations", filter=Q(invitations__answered=True)),
-    ).order_by("-opens_on", "-pk")
-
-
-def get_survey_for_hr(*, user: User, pk: int) -> Survey:
-    require_hr(user)
-    survey = Survey.objects.select_related("created_by").filter(pk=pk).first()
-    if survey is None:
-        raise Http404("No such survey.")
-    return survey
+    """Every survey the user may manage, with its invitation counts (none for anyone but HR). One query."""
+    return (
+        access.surveys_visible_to(user)
+        .annotate(
+            invited=Count("invitations"),
+            answered=Count("invitations", filter=Q(invitations__answered=True)),
+        )
+        .order_by("-opens_on", "-pk")
+    )
 
 
 def invitations_of(*, user: User) -> list[SurveyInvitation]:
     """The person's invitations to open surveys, soonest closing first (one query)."""
-    me = people.employee_for_user(user)
-    if me is None:
-        return []
     return list(
-        SurveyInvitation.objects.filter(employee=me, survey__state=SurveyState.OPEN)
+        access.invitations_visible_to(user)
+        .filter(survey__state=SurveyState.OPEN)
         .select_related("survey")
         .order_by("survey__closes_on", "survey_id")
     )
@@ -97,15 +85,7 @@ def invitations_of(*, user: User) -> list[SurveyInvitation]:
 
 def get_invitation(*, user: User, survey_pk: int) -> SurveyInvitation:
     """The user's invitation to this survey, or 404: a survey nobody asked them to answer does not exist for them."""
-    me = people.employee_for_user(user)
-    invitation = (
-        SurveyInvitation.objects.select_related("survey").filter(survey_id=survey_pk, employee=me).first()
-        if me is not None
-        else None
-    )
-    if invitation is None:
-        raise Http404("No such survey.")
-    return invitation
+    return get_visible_or_404(access.invitations_visible_to(user).select_related("survey"), survey_id=survey_pk)
 
 
 # ---------------------------------------------------------------- the population
