@@ -4,7 +4,7 @@ HR reads everything here and changes appraisals only through HR actions (locking
 never by editing a record: the pages are read-only, and the only action calls
 appraisals.services. A locked appraisal is doubly safe: a POST to its page is
 refused (403), and its model refuses the save anyway. Cycle set-up, launch and
-phases have their own pages (appraisals.views.cycles).
+phases have their own pages (appraisals.views.cycle_setup and cycle_dashboard).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from appraisals.access import can_lock, can_manage_cycles
 from appraisals.models import (
     Appraisal,
     CheckIn,
@@ -29,9 +30,8 @@ from appraisals.models import (
 )
 from appraisals.services import appraisals as workflow
 from core.admin import read_only_admin
-from people import selectors
 
-HRReadOnly = read_only_admin(selectors.is_hr_admin, "HRReadOnly")  # HR reads these pages; nobody changes them
+HRReadOnly = read_only_admin(can_manage_cycles, "HRReadOnly")  # HR reads these pages; nobody changes them
 
 
 class ReadOnlyInline(HRReadOnly, admin.TabularInline):
@@ -80,7 +80,7 @@ class AppraisalAdmin(HRReadOnly, admin.ModelAdmin):
 
     @admin.action(description="Lock the selected appraisals (final, with their scores)")
     def lock_selected(self, request: HttpRequest, queryset: QuerySet[Appraisal]) -> None:
-        if not selectors.is_hr_admin(request.user):
+        if not can_lock(request.user):
             raise PermissionDenied
         locked, refused = 0, []
         for appraisal in queryset.select_related("participant__employee", "participant__cycle").order_by("pk"):

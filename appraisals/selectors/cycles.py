@@ -24,7 +24,9 @@ from appraisals.models import (
     PHASE_ORDER,
     AppraisalState,
     CycleState,
+    HistoryEntry,
     Participant,
+    ParticipantOverride,
     Phase,
     ReviewCycle,
     ToDo,
@@ -356,3 +358,31 @@ def result_rows(cycle: ReviewCycle) -> Iterator[list[object]]:
             timezone.localtime(acknowledged).date() if acknowledged else None,
             appraisal.employee_comment if appraisal else "",
         ]
+
+
+# ---------------------------------------------------------------- history and overrides
+
+
+def cycle_history(
+    cycle: ReviewCycle, *, participant: Participant | None = None, query: str = ""
+) -> QuerySet[HistoryEntry]:
+    """The cycle's field-level history, newest first: one person's, or the people whose name
+    contains ``query`` (or whose employee id is it), or everyone's and the cycle's own."""
+    entries = HistoryEntry.objects.filter(cycle=cycle).select_related(
+        "actor__employee", "participant__employee__department"
+    )
+    if participant is not None:
+        entries = entries.filter(participant=participant)
+    elif query:
+        entries = entries.filter(
+            Q(participant__employee__full_name__icontains=query) | Q(participant__employee__employee_id__iexact=query)
+        )
+    return entries.order_by("-at", "-pk")
+
+
+def cycle_overrides(cycle: ReviewCycle) -> list[ParticipantOverride]:
+    """The cycle's per-person overrides (form, reviewer), by name."""
+    overrides = ParticipantOverride.objects.filter(cycle=cycle).select_related(
+        "employee__department", "form_version__form", "reviewer"
+    )
+    return list(overrides.order_by("employee__full_name"))

@@ -15,9 +15,9 @@ from appraisals.forms.cycles import (
 )
 from appraisals.models import (
     CycleState,
-    ParticipantOverride,
     ReviewCycle,
 )
+from appraisals.selectors import cycles as cycle_selectors
 from appraisals.services import cycles as services
 from core.access import get_visible_or_404
 
@@ -31,11 +31,8 @@ def errors_of(exc: ValidationError) -> list[str]:
 
 
 def setup_context(cycle: ReviewCycle, override_form: OverrideForm | None = None) -> dict[str, object]:
-    overrides = ParticipantOverride.objects.filter(cycle=cycle).select_related(
-        "employee__department", "form_version__form", "reviewer"
-    )
     return {
-        "overrides": list(overrides.order_by("employee__full_name")),
+        "overrides": cycle_selectors.cycle_overrides(cycle),
         "override_form": override_form or OverrideForm(prefix="override"),
         "preview": services.launch_preview(cycle) if cycle.state == CycleState.SETUP else None,
     }

@@ -8,8 +8,7 @@ import io
 import json
 
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import dateformat, timezone
 from django.utils.text import slugify
@@ -18,13 +17,11 @@ from django.views.decorators.http import require_GET
 from appraisals.access import HR_ONLY_CYCLES, can_manage_cycles
 from appraisals.history import actor_name
 from appraisals.models import (
-    HistoryEntry,
-    Participant,
     ReviewCycle,
 )
 from appraisals.selectors import cycles as cycle_selectors
 from appraisals.views.cycle_common import cycle_or_404
-from core.access import requires
+from core.access import get_visible_or_404, requires
 
 HISTORY_PER_PAGE = 50
 
@@ -96,22 +93,13 @@ def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = cycle_or_404(request, pk)
-    entries = HistoryEntry.objects.filter(cycle=cycle).select_related(
-        "actor__employee", "participant__employee__department"
-    )
     query = request.GET.get("q", "").strip()
     wanted = request.GET.get("participant", "")
     chosen = None
     if wanted.isdigit():
-        chosen = Participant.objects.filter(cycle=cycle, pk=int(wanted)).select_related("employee").first()
-        if chosen is None:
-            raise Http404("No such person in this cycle.")
-        entries = entries.filter(participant=chosen)
-    elif query:
-        entries = entries.filter(
-            Q(participant__employee__full_name__icontains=query) | Q(participant__employee__employee_id__iexact=query)
-        )
-    page = Paginator(entries.order_by("-at", "-pk"), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+        chosen = get_visible_or_404(cycle.participants.select_related("employee"), pk=wanted)
+    entries = cycle_selectors.cycle_history(cycle, participant=chosen, query=query)
+    page = Paginator(entries, HISTORY_PER_PAGE).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.actor_label = actor_name(entry)
         entry.old_text = _value_text(entry.old)

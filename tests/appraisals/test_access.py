@@ -251,3 +251,23 @@ def test_history_on_the_page_is_hrs_others_get_the_last_change(s, cast):
         page = _page(s, getattr(cast, who))
         assert page.history == []
         assert page.last_change.who == "Ward Manager"
+
+
+@pytest.mark.parametrize(
+    ("who", "before_sharing"),
+    [("employee", False), ("manager", True), ("chief", True), ("hr", True), ("stranger", False)],
+)
+def test_who_sees_the_score_is_decided_once_for_lists_pages_and_the_api(s, cast, who, before_sharing):
+    """appraisals.access.can_see_score: the person once it is shared, the chain and HR always,
+    anyone outside the scope never."""
+    appraisal = Appraisal.objects.select_related("participant__employee").get(pk=s.appraisal.pk)
+    user = user_of(getattr(cast, who))
+    assert rules.can_see_score(user, appraisal.participant, appraisal) is before_sharing
+    appraisal.shared_at = appraisal.updated_at
+    assert rules.can_see_score(user, appraisal.participant, appraisal) is (who != "stranger")
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("employee", False), ("manager", False), ("chief", False), ("hr", True)])
+def test_only_hr_manages_cycles(cast, who, allowed):
+    assert rules.can_manage_cycles(user_of(getattr(cast, who))) is allowed
+    assert rules.can_manage_cycles(AnonymousUser()) is False
