@@ -13,6 +13,12 @@ class AppraisalsConfig(AppConfig):
     verbose_name = "Review cycles and appraisals"
 
     def ready(self) -> None:
+        # manage.py seed_demo runs what each app registers (people.demo.register_demo).
+        from appraisals import demo
+        from people.demo import register_demo
+
+        register_demo(self.label, seed_hospital=demo.seed_hospital)
+
         # The daily phase move and reminders go into django-celery-beat's schedule after each
         # migrate (and flush); entries HR has edited in the admin are left as they are.
         post_migrate.connect(_register_periodic_tasks, sender=self, dispatch_uid="appraisals.periodic_tasks")

@@ -11,6 +11,7 @@ from home.views import home
 urlpatterns = [
     path("", home, name="home"),
     path("people/", include("people.urls")),
+    path("history/", include("people.history_urls")),
     path("cascade/", include("cascade.urls")),
     path("competencies/", include("competencies.urls")),
     path("reviews/", include("appraisals.urls")),

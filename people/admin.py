@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from people import selectors, services
+from people import access, services
 from people.models import Department, Employee, OrgChartImport
 
 
@@ -16,16 +16,16 @@ class HRAdminOnly:
     """Grants every admin permission to HR admins and none to anyone else."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.is_hr_admin(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.is_hr_admin(request.user)
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.is_hr_admin(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.is_hr_admin(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # People and departments are deactivated or moved, never deleted: their history stays.
@@ -39,9 +39,13 @@ class DepartmentAdmin(HRAdminOnly, admin.ModelAdmin):
     autocomplete_fields = ("parent", "head")
 
     def save_model(self, request: HttpRequest, obj: Department, form, change: bool) -> None:
-        if change and "parent" in form.changed_data:
-            services.department_set_parent(department=obj, parent=obj.parent)
-        super().save_model(request, obj, form, change)
+        # Through the services, so that a loop in the tree is refused and the change is logged.
+        if not change:
+            created = services.department_create(name=obj.name, parent=obj.parent, head=obj.head, user=request.user)
+            obj.pk = created.pk
+            return
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.DEPARTMENT_FIELDS}
+        services.department_update(department=obj, data=data, user=request.user)
 
 
 class EmployeeAdminForm(forms.ModelForm):
@@ -98,7 +102,7 @@ class EmployeeAdmin(HRAdminOnly, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Employee, form, change: bool) -> None:
         # Route the edit through the service so that manager paths move and loops are refused.
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
-        services.employee_update(employee=obj, expected_version=None, data=data)
+        services.employee_update(employee=obj, expected_version=None, data=data, user=request.user)
 
 
 @admin.register(OrgChartImport)

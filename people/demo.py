@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -37,6 +37,42 @@ SPAN_OF_CONTROL = (5, 10)
 
 class SeedConflict(Exception):
     """Data already in the database would clash with the organisation asked for."""
+
+
+# ---------------------------------------------------------------- which apps seed what
+
+# Each app that ships demo data registers its seeding here from its AppConfig.ready()
+# (``register_demo(self.label, seed_hospital=..., seed_synthetic=...)``); manage.py seed_demo
+# runs them in INSTALLED_APPS order, so the people exist before the goals hung on them, and
+# this lowest app never imports a higher one.
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    app_label: str
+    seed_hospital: Callable[[], object] | None = None
+    seed_synthetic: Callable[[int], object] | None = None
+
+
+_seeders: dict[str, DemoSeeder] = {}
+
+
+def register_demo(
+    app_label: str,
+    *,
+    seed_hospital: Callable[[], object] | None = None,
+    seed_synthetic: Callable[[int], object] | None = None,
+) -> None:
+    """Add an app's demo seeding (registering again replaces it, so a reloaded app is not doubled)."""
+    _seeders[app_label] = DemoSeeder(app_label, seed_hospital=seed_hospital, seed_synthetic=seed_synthetic)
+
+
+def registered_seeders() -> list[DemoSeeder]:
+    """The registered seedings, in INSTALLED_APPS order."""
+    from django.apps import apps
+
+    order = {config.label: index for index, config in enumerate(apps.get_app_configs())}
+    return sorted(_seeders.values(), key=lambda seeder: order.get(seeder.app_label, len(order)))
 
 
 @dataclass(frozen=True)

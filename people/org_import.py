@@ -8,11 +8,8 @@ or failed import leaves the organisation exactly as it was.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,6 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import jobs
+from core.log import log_action, log_actions
+from core.tabular import ImportFileError, Problem, check_upload, rows_of
 from people.models import Department, Employee, ImportStatus, OrgChartImport
 from people.services import rebuild_paths
 
@@ -56,25 +55,11 @@ HEADER_ALIASES = {
 MAX_LENGTHS = {"employee_id": 40, "name": 200, "email": 254, "department": 120, "job_title": 120}
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, no header, missing columns)."""
-
-
 @dataclass
 class Row:
     number: int  # as the spreadsheet numbers it: the header is row 1
     values: dict[str, str]
     hire_date: datetime.date | None = None
-
-
-@dataclass
-class Problem:
-    row: int
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, object]:
-        return {"row": self.row, "field": self.field, "message": self.message}
 
 
 @dataclass
@@ -87,13 +72,7 @@ class CheckResult:
 
 
 def read_rows(file_name: str, content: bytes) -> list[Row]:
-    lower = file_name.lower()
-    if lower.endswith(".csv"):
-        raw_rows = _csv_rows(content)
-    elif lower.endswith(".xlsx"):
-        raw_rows = _xlsx_rows(content)
-    else:
-        raise ImportFileError("Upload a .csv or .xlsx file.")
+    raw_rows = rows_of(file_name, content)
     header = next(raw_rows, None)
     if header is None:
         raise ImportFileError("The file is empty.")
@@ -113,28 +92,6 @@ def read_rows(file_name: str, content: bytes) -> list[Row]:
             continue  # blank lines at the end of a spreadsheet are not rows
         rows.append(Row(number=number, values=values))
     return rows
-
-
-def _csv_rows(content: bytes) -> Iterator[list]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError("The CSV file is not UTF-8 text; save it as 'CSV UTF-8' and try again.") from None
-    yield from csv.reader(io.StringIO(text))
-
-
-def _xlsx_rows(content: bytes) -> Iterator[list]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ImportFileError("The file is not a readable .xlsx workbook.") from None
-    try:
-        for values in workbook.worksheets[0].iter_rows(values_only=True):
-            yield list(values)
-    finally:
-        workbook.close()
 
 
 # ---------------------------------------------------------------- checking
@@ -288,8 +245,14 @@ class Summary:
         return self.__dict__.copy()
 
 
-def apply_rows(rows: list[Row], *, deactivate_missing: bool, importer_id: int) -> Summary:
-    """Write the checked rows in bulk: creates, updates, (de)activations."""
+def apply_rows(
+    rows: list[Row], *, deactivate_missing: bool, importer_id: int, record: OrgChartImport | None = None
+) -> Summary:
+    """Write the checked rows in bulk: creates, updates, (de)activations.
+
+    With ``record``, the action log gets one entry per person or department the import created
+    or changed (in bulk), each naming the import, beside the import's own entry (run_import).
+    """
     summary = Summary()
     departments = {d.name.lower(): d for d in Department.objects.all()}
     new_names = sorted({r.values["department"] for r in rows if r.values["department"].lower() not in departments})
@@ -299,7 +262,8 @@ def apply_rows(rows: list[Row], *, deactivate_missing: bool, importer_id: int) -
         if name.lower() not in seen:
             seen.add(name.lower())
             to_create.append(Department(name=name))
-    for department in Department.objects.bulk_create(to_create):
+    created_departments = Department.objects.bulk_create(to_create)
+    for department in created_departments:
         departments[department.name.lower()] = department
         summary.departments_created.append(department.name)
 
@@ -382,6 +346,7 @@ def apply_rows(rows: list[Row], *, deactivate_missing: bool, importer_id: int) -
     summary.unchanged -= len(moved_only)
     if moved_only:
         Employee.objects.filter(pk__in=moved_only).update(version=F("version") + 1)
+    updated_people = changed_employees + [e for e in existing.values() if e.pk in moved_only]
 
     if deactivate_missing:
         in_file = {r.values["employee_id"] for r in rows}
@@ -395,8 +360,16 @@ def apply_rows(rows: list[Row], *, deactivate_missing: bool, importer_id: int) -
         Employee.objects.filter(pk__in=to_deactivate).update(is_active=False, version=F("version") + 1)
         User.objects.filter(employee__pk__in=to_deactivate).update(is_active=False)
         summary.deactivated = len(to_deactivate)
+    else:
+        to_deactivate = []
 
     rebuild_paths()
+    if record is not None:
+        by = {"user": record.created_by, "data": {"import": record.pk, "file_name": record.file_name}}
+        log_actions(created_departments, "department.created", **by)
+        log_actions(new_employees, "employee.created", **by)
+        log_actions(updated_people, "employee.updated", **by)
+        log_actions([e for e in existing.values() if e.pk in set(to_deactivate)], "employee.deactivated", **by)
     return summary
 
 
@@ -407,12 +380,7 @@ def start_import(*, user, file_name: str, content: bytes, deactivate_missing: bo
     """Record an upload and queue its import once the record is committed."""
     from people.tasks import run_org_chart_import  # the task module imports this one
 
-    if len(content) > settings.THROUGHLINE_IMPORT_MAX_BYTES:
-        raise ValidationError(
-            {"file": f"The file is larger than {settings.THROUGHLINE_IMPORT_MAX_BYTES // (1024 * 1024)} MB."}
-        )
-    if not file_name.lower().endswith((".csv", ".xlsx")):
-        raise ValidationError({"file": "Upload a .csv or .xlsx file."})
+    check_upload(file_name, content)
     with transaction.atomic():
         record = OrgChartImport.objects.create(
             created_by=user,
@@ -421,6 +389,7 @@ def start_import(*, user, file_name: str, content: bytes, deactivate_missing: bo
             deactivate_missing=deactivate_missing,
             **jobs.beat(),
         )
+        log_action(record, "org_import.started", user=user, data={"deactivate_missing": deactivate_missing})
         transaction.on_commit(lambda: run_org_chart_import.delay(record.pk))
     return record
 
@@ -438,6 +407,7 @@ def import_resume(*, user, record: OrgChartImport) -> OrgChartImport:
         if not current.is_stalled:
             return current
         OrgChartImport.objects.filter(pk=current.pk).update(**jobs.beat())
+        log_action(current, "org_import.resumed", user=user)
         transaction.on_commit(lambda: run_org_chart_import.delay(current.pk))
     current.refresh_from_db()
     return current
@@ -453,44 +423,42 @@ def run_import(import_id: int) -> OrgChartImport:
     def mark(**fields: object) -> None:
         OrgChartImport.objects.filter(pk=import_id).update(**fields, **jobs.beat())
 
+    def refuse(status: str, errors: list[dict[str, object]], **fields: object) -> OrgChartImport:
+        # The import ends without changing anyone; the log says so and how many problems it found.
+        with transaction.atomic():
+            mark(status=status, errors=errors, finished_at=timezone.now(), **fields)
+            log_action(record, f"org_import.{status}", user=record.created_by, data={"problems": len(errors)})
+        return OrgChartImport.objects.get(pk=import_id)
+
     try:
         rows = read_rows(record.file_name, bytes(record.content))
     except ImportFileError as exc:
-        mark(status=ImportStatus.REJECTED, errors=[Problem(0, "file", str(exc)).as_dict()], finished_at=timezone.now())
-        return OrgChartImport.objects.get(pk=import_id)
+        return refuse(ImportStatus.REJECTED, [Problem(0, "file", str(exc)).as_dict()])
     mark(status=ImportStatus.VALIDATING, total_rows=len(rows), processed_rows=0)
     if not rows:
-        mark(
-            status=ImportStatus.REJECTED,
-            errors=[Problem(0, "file", "The file has a header but no people.").as_dict()],
-            finished_at=timezone.now(),
-        )
-        return OrgChartImport.objects.get(pk=import_id)
+        return refuse(ImportStatus.REJECTED, [Problem(0, "file", "The file has a header but no people.").as_dict()])
     try:
         result = check_rows(
             rows, deactivate_missing=record.deactivate_missing, on_progress=lambda n: mark(processed_rows=n)
         )
         if result.problems:
-            mark(
-                status=ImportStatus.REJECTED,
-                processed_rows=len(rows),
-                errors=[p.as_dict() for p in result.problems],
-                finished_at=timezone.now(),
-            )
-            return OrgChartImport.objects.get(pk=import_id)
+            return refuse(ImportStatus.REJECTED, [p.as_dict() for p in result.problems], processed_rows=len(rows))
         mark(status=ImportStatus.APPLYING, processed_rows=len(rows))
         with transaction.atomic():
             # A resumed import may race the run it replaced: the second to get here waits for the
             # first to commit, then finds it finished and applies nothing.
             if OrgChartImport.objects.select_for_update().get(pk=import_id).is_finished:
                 return OrgChartImport.objects.get(pk=import_id)
-            summary = apply_rows(rows, deactivate_missing=record.deactivate_missing, importer_id=record.created_by_id)
+            summary = apply_rows(
+                rows, deactivate_missing=record.deactivate_missing, importer_id=record.created_by_id, record=record
+            )
             mark(status=ImportStatus.SUCCEEDED, summary=summary.as_dict(), finished_at=timezone.now())
+            log_action(record, "org_import.applied", user=record.created_by, data=summary.as_dict())
     except Exception:
         logger.exception("Org-chart import %s failed", import_id)
-        mark(
-            status=ImportStatus.FAILED,
-            errors=[
+        return refuse(
+            ImportStatus.FAILED,
+            [
                 Problem(
                     0,
                     "file",
@@ -498,6 +466,5 @@ def run_import(import_id: int) -> OrgChartImport:
                     "The error has been logged for your administrator.",
                 ).as_dict()
             ],
-            finished_at=timezone.now(),
         )
     return OrgChartImport.objects.get(pk=import_id)

@@ -7,26 +7,67 @@ import datetime
 from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 
 from core.errors import ConflictError
+from core.log import changed, diff, log_action, snapshot
 from people.models import PATH_SEPARATOR, Department, Employee
 
-User = get_user_model()
+UserModel = get_user_model()
+User = AbstractBaseUser
 
 
-def department_create(*, name: str, parent: Department | None = None, head: Employee | None = None) -> Department:
-    department = Department(name=name.strip(), parent=parent, head=head)
-    department.full_clean()
-    department.save()
+def department_create(
+    *, name: str, parent: Department | None = None, head: Employee | None = None, user: User | None = None
+) -> Department:
+    with transaction.atomic():
+        department = Department(name=name.strip(), parent=parent, head=head)
+        department.full_clean()
+        department.save()
+        log_action(
+            department,
+            "department.created",
+            user=user,
+            changes={name: (None, value) for name, value in snapshot(department, DEPARTMENT_FIELDS).items()},
+        )
     return department
 
 
-def department_set_parent(*, department: Department, parent: Department | None) -> Department:
+DEPARTMENT_FIELDS = ("name", "parent", "head")
+
+
+def department_update(*, department: Department, data: Mapping[str, object], user: User | None = None) -> Department:
+    """Rename a department, change its head or move it under another (never into a loop)."""
+    unknown = set(data) - set(DEPARTMENT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    with transaction.atomic():
+        current = Department.objects.select_for_update().get(pk=department.pk)
+        before = snapshot(current, DEPARTMENT_FIELDS)
+        if "parent" in data:
+            _check_parent(current, data["parent"])  # type: ignore[arg-type]
+        for name, value in data.items():
+            setattr(current, name, value.strip() if isinstance(value, str) else value)
+        current.full_clean()
+        current.save(update_fields=list(DEPARTMENT_FIELDS))
+        changes = diff(before, current)
+        if changed(changes):
+            log_action(current, "department.updated", user=user, changes=changes)
+    for name in DEPARTMENT_FIELDS:
+        setattr(department, name, getattr(current, name))
+    return department
+
+
+def department_set_parent(*, department: Department, parent: Department | None, user: User | None = None) -> Department:
     """Move a department under another, refusing to make the tree a loop."""
+    return department_update(department=department, data={"parent": parent}, user=user)
+
+
+def _check_parent(department: Department, parent: Department | None) -> None:
     ancestor = parent
     seen: set[int] = set()
     while ancestor is not None and ancestor.pk not in seen:
@@ -34,10 +75,6 @@ def department_set_parent(*, department: Department, parent: Department | None) 
             raise ValidationError({"parent": "A department cannot sit under itself or one of its own sub-departments."})
         seen.add(ancestor.pk)
         ancestor = ancestor.parent
-    department.parent = parent
-    department.full_clean()
-    department.save(update_fields=["parent"])
-    return department
 
 
 def employee_create(
@@ -53,9 +90,12 @@ def employee_create(
     is_hr_admin: bool = False,
     is_quality_lead: bool = False,
     password: str | None = None,
+    user: User | None = None,
 ) -> Employee:
+    """A new person with their sign-in account; ``user`` is who creates them (for the log)."""
+    actor = user
     with transaction.atomic():
-        user = User(username=username or email.lower(), email=email.lower(), is_staff=is_hr_admin)
+        user = UserModel(username=username or email.lower(), email=email.lower(), is_staff=is_hr_admin)
         first, _, last = full_name.partition(" ")
         user.first_name, user.last_name = first[:150], last[:150]
         if password:
@@ -79,18 +119,41 @@ def employee_create(
         employee.save()
         employee.path = _path_for(employee.pk, manager)
         employee.save(update_fields=["path"])
+        log_action(
+            employee,
+            "employee.created",
+            user=actor,
+            changes={name: (None, value) for name, value in snapshot(employee, LOGGED_FIELDS).items()},
+            data={"employee_id": employee.employee_id},
+        )
     return employee
 
 
 EDITABLE_FIELDS = frozenset(
     {"full_name", "department", "manager", "job_title", "hire_date", "is_active", "is_hr_admin", "is_quality_lead"}
 )
+# What the action log records of a person, old → new (roles, reporting line and status included).
+LOGGED_FIELDS = (
+    "full_name",
+    "department",
+    "manager",
+    "job_title",
+    "hire_date",
+    "is_active",
+    "is_hr_admin",
+    "is_quality_lead",
+)
+# A change to one of these is also a change of who may see or do what: the log names it apart.
+ROLE_FIELDS = frozenset({"is_hr_admin", "is_quality_lead", "manager", "department", "is_active"})
 
 
-def employee_update(*, employee: Employee, expected_version: int | None, data: Mapping[str, object]) -> Employee:
+def employee_update(
+    *, employee: Employee, expected_version: int | None, data: Mapping[str, object], user: User | None = None
+) -> Employee:
     """Apply an edit read at ``expected_version``; a newer save in between is a conflict.
 
-    Moving someone to a new manager moves their whole team with them.
+    Moving someone to a new manager moves their whole team with them. ``user`` is who
+    makes the edit: the log entry names them.
     """
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
@@ -100,6 +163,7 @@ def employee_update(*, employee: Employee, expected_version: int | None, data: M
         if expected_version is not None and current.version != expected_version:
             raise ConflictError()
         old_path = current.path
+        before = snapshot(current, LOGGED_FIELDS)
         for name, value in data.items():
             setattr(current, name, value)
         if "manager" in data:
@@ -114,12 +178,18 @@ def employee_update(*, employee: Employee, expected_version: int | None, data: M
         if {"is_hr_admin", "is_active", "full_name"} & set(data):
             _sync_user(current)
         current.refresh_from_db()
+        changes = changed(diff(before, current))
+        if changes:
+            # "employee.roles_changed" when who they are in the organisation moved (a role,
+            # their manager or department, leaving or returning); else a plain update.
+            action = "employee.roles_changed" if ROLE_FIELDS & set(changes) else "employee.updated"
+            log_action(current, action, user=user, changes=diff(before, current))
     return current
 
 
 def _sync_user(employee: Employee) -> None:
     """Keep the sign-in account in step with the employee record it belongs to."""
-    user = User.objects.get(pk=employee.user_id)
+    user = UserModel.objects.get(pk=employee.user_id)
     user.first_name, _, user.last_name = employee.full_name.partition(" ")
     user.first_name, user.last_name = user.first_name[:150], user.last_name[:150]
     user.is_active = employee.is_active

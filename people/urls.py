@@ -1,6 +1,6 @@
 from django.urls import path
 
-from people import views
+from people.views import pages as views
 
 app_name = "people"
 urlpatterns = [

@@ -202,3 +202,63 @@ class OrgImportCreateSerializer(serializers.Serializer):
     deactivate_missing = serializers.BooleanField(
         required=False, default=False, help_text="Deactivate active people who are not in the file."
     )
+
+
+# ---------------------------------------------------------------- the action log (HR)
+
+
+class HistoryFilterSerializer(serializers.Serializer):
+    action = serializers.CharField(required=False, max_length=80, help_text="One action, e.g. `goal.approved`.")
+    kind = serializers.RegexField(
+        r"^[a-z0-9_]+\.[a-z0-9_]+$",
+        required=False,
+        max_length=200,
+        help_text="A kind of record as `app_label.model`, e.g. `cascade.goal`.",
+        error_messages={"invalid": "Name a kind of record as app.model, e.g. cascade.goal."},
+    )
+    # The messages are the page's (people.forms.HistoryFilterForm), so both say the same.
+    object = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="With `kind`: one record's history.",
+        error_messages={"invalid": "Enter a whole number."},
+    )
+    actor = serializers.PrimaryKeyRelatedField(
+        queryset=Employee.objects.all(),
+        required=False,
+        help_text="The employee id of the person who acted.",
+        error_messages={"does_not_exist": "No such person.", "incorrect_type": "No such person."},
+    )
+    date_from = serializers.DateField(
+        required=False, help_text="From this day (inclusive).", error_messages={"invalid": "Enter a valid date."}
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Up to this day (inclusive).", error_messages={"invalid": "Enter a valid date."}
+    )
+    search = serializers.CharField(required=False, max_length=200, help_text="In the record's name.")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("object") and not data.get("kind"):
+            raise serializers.ValidationError({"object": "Name the kind of record too (kind=app.model)."})
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise serializers.ValidationError({"date_to": "The end date is before the start date."})
+        return data
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    at = serializers.DateTimeField(read_only=True)
+    actor = serializers.SerializerMethodField(help_text="The employee id of who acted (null: the system).")
+    actor_label = serializers.CharField(read_only=True, help_text="Their name when they acted.")
+    action = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="`app_label.model`")
+    object_id = serializers.IntegerField(read_only=True)
+    object_repr = serializers.CharField(read_only=True, help_text="The record's name when the entry was written.")
+    changes = serializers.JSONField(read_only=True, help_text="`{field: [old, new]}`")
+    data = serializers.JSONField(read_only=True)
+    source = serializers.CharField(read_only=True, help_text="The request or job that made the change.")
+
+    def get_actor(self, entry) -> int | None:
+        employee = getattr(entry.actor, "employee", None) if entry.actor_id else None
+        return employee.pk if employee else None

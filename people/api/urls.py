@@ -6,13 +6,15 @@ from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
-from people.api.views import DepartmentViewSet, EmployeeViewSet, OrgImportViewSet
+from people.api.views import DepartmentViewSet, EmployeeViewSet, HistoryViewSet, OrgImportViewSet
 
 
 def register(router: DefaultRouter) -> None:
     router.register("departments", DepartmentViewSet, basename="department")
     router.register("employees", EmployeeViewSet, basename="employee")
     router.register("org-imports", OrgImportViewSet, basename="org-import")
+    # HR's action log (read-only); one record's: history/?kind=<app_label.model>&object=<id>
+    router.register("history", HistoryViewSet, basename="history")
 
 
 urlpatterns = [path("auth/token/", ObtainAuthToken.as_view(), name="api-token")]

@@ -20,9 +20,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.access import Requires, deny_unless
 from core.api import validated
-from people import org_import, selectors, services
-from people.api.permissions import HRAdminOnly, HRAdminWrites
+from people import access, org_import, selectors, services
 from people.api.serializers import (
     ChainLinkSerializer,
     DepartmentCreateSerializer,
@@ -31,13 +31,16 @@ from people.api.serializers import (
     EmployeeFilterSerializer,
     EmployeeSerializer,
     EmployeeUpdateSerializer,
+    HistoryEntrySerializer,
+    HistoryFilterSerializer,
     OrgImportCreateSerializer,
     OrgImportSerializer,
 )
 from people.models import Department, Employee, OrgChartImport
+from people.selectors import history
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")
-FORBIDDEN = OpenApiResponse(description="You can see this, but only HR admins may change it.")
+FORBIDDEN = OpenApiResponse(description="Only HR admins may do this.")
 CONFLICT = OpenApiResponse(description="Someone saved this record after you read it; nothing was changed.")
 
 
@@ -45,14 +48,17 @@ class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Departments are not secret: everyone signed in reads the whole tree; HR admins change it."""
 
     serializer_class = DepartmentSerializer
-    permission_classes = [IsAuthenticated, HRAdminWrites]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = {"create": access.can_manage_people, "partial_update": access.can_manage_people}
+    required_message = access.HR_ONLY_PEOPLE
     # JSON only: DRF reads a boolean missing from a form as false, so a form-encoded
     # PATCH of someone's job title would also deactivate them.
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Department]:
         return (
-            Department.objects.select_related("parent", "head")
+            access.departments_visible_to(self.request.user)
+            .select_related("parent", "head")
             .annotate(headcount=Count("employees", filter=Q(employees__is_active=True)))
             .order_by("name")
         )
@@ -60,7 +66,7 @@ class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=DepartmentCreateSerializer, responses={201: DepartmentSerializer, 400: BAD_REQUEST})
     def create(self, request: Request) -> Response:
         data = validated(DepartmentCreateSerializer, request.data, request)
-        department = services.department_create(**data)
+        department = services.department_create(**data, user=request.user)
         return Response(self._read(department), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -71,7 +77,7 @@ class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         department = self.get_object()
         data = validated(DepartmentMoveSerializer, request.data, request)
-        services.department_set_parent(department=department, parent=data["parent"])
+        services.department_set_parent(department=department, parent=data["parent"], user=request.user)
         return Response(self._read(department))
 
     def _read(self, department: Department) -> dict[str, Any]:
@@ -85,13 +91,15 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     Anyone else's record answers 404, so its existence does not leak."""
 
     serializer_class = EmployeeSerializer
-    permission_classes = [IsAuthenticated, HRAdminWrites]
+    # Reading is scoped by the queryset; the one write (partial_update) looks the person up
+    # first, so someone outside your scope answers 404 and one inside it 403 unless you are HR.
+    permission_classes = [IsAuthenticated, Requires]
     parser_classes = [JSONParser]  # see DepartmentViewSet
 
     def get_queryset(self) -> QuerySet[Employee]:
         user = self.request.user
         # HR can open (and so reactivate) people who have left; the list hides them unless asked.
-        visible = selectors.employees_visible_to(user=user, include_inactive=selectors.is_hr_admin(user))
+        visible = access.employees_visible_to(user, include_inactive=access.is_hr_admin(user))
         # The pk breaks ties between namesakes so that pages never repeat or skip anyone.
         return selectors.with_is_manager(visible.select_related("user")).order_by("full_name", "pk")
 
@@ -110,16 +118,17 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         employee = self.get_object()  # 404 out of scope, then 403 for anyone but HR
+        deny_unless(access.can_manage_people(request.user), access.HR_ONLY_PEOPLE)
         data = validated(EmployeeUpdateSerializer, request.data, request)
         version = data.pop("version")
-        services.employee_update(employee=employee, expected_version=version, data=data)
+        services.employee_update(employee=employee, expected_version=version, data=data, user=request.user)
         return Response(self._read(employee.pk))
 
     @extend_schema(responses={200: EmployeeSerializer, 404: OpenApiResponse(description="You have no record.")})
     @action(detail=False, methods=["get"])
     def me(self, request: Request) -> Response:
         """The signed-in person, with their roles and whether they manage anyone."""
-        me = selectors.employee_for_user(request.user)
+        me = access.employee_for_user(request.user)
         if me is None:
             raise NotFound("You have no employee record.")
         return Response(self._read(me.pk))
@@ -151,15 +160,18 @@ def _filter_employees(queryset: QuerySet[Employee], filters: dict[str, Any]) -> 
 class OrgImportViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Org-chart uploads and their progress. HR admins only; to anyone else they do not exist."""
+    """Org-chart uploads and their progress. Listing and uploading are reserved to HR (403);
+    a particular import is HR's record, so to anyone else it does not exist (404)."""
 
     serializer_class = OrgImportSerializer
-    permission_classes = [IsAuthenticated, HRAdminOnly]
+    permission_classes = [IsAuthenticated, Requires]
+    required_for = {"list": access.can_import_org_chart, "create": access.can_import_org_chart}
+    required_message = access.HR_ONLY_IMPORT
     parser_classes = [MultiPartParser]
 
     def get_queryset(self) -> QuerySet[OrgChartImport]:
         # The uploaded bytes stay in the database: a progress poll should not fetch megabytes.
-        return OrgChartImport.objects.defer("content").order_by("-created_at", "-pk")
+        return access.imports_visible_to(self.request.user).defer("content").order_by("-created_at", "-pk")
 
     @extend_schema(request=OrgImportCreateSerializer, responses={202: OrgImportSerializer, 400: BAD_REQUEST})
     def create(self, request: Request) -> Response:
@@ -175,3 +187,33 @@ class OrgImportViewSet(
         # Read it back: with eager tasks (development) the import has already finished.
         body = self.get_serializer(self.get_queryset().get(pk=record.pk)).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+@extend_schema_view(list=extend_schema(parameters=[HistoryFilterSerializer]))
+class HistoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The action log: every change across the organisation, newest first. HR admins only (403).
+    One record's history: `?kind=<app_label.model>&object=<id>`."""
+
+    serializer_class = HistoryEntrySerializer
+    permission_classes = [IsAuthenticated, Requires]
+    required = staticmethod(access.can_read_action_log)  # a plain function would bind as a method
+    required_message = access.HR_ONLY_HISTORY
+
+    def get_queryset(self) -> QuerySet:
+        return history.entries().select_related("actor__employee")
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list":
+            return queryset
+        data = validated(HistoryFilterSerializer, self.request.query_params.dict(), self.request)
+        actor = data.get("actor")
+        filters = history.HistoryFilters(
+            action=data.get("action", ""),
+            kind=data.get("kind", ""),
+            object_id=data.get("object"),
+            actor_id=actor.user_id if actor else None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            search=data.get("search", "").strip(),
+        )
+        return history.entries(filters).select_related("actor__employee")

@@ -1,7 +1,8 @@
 """manage.py seed_demo: the demo hospital, or with --employees N a synthetic organisation for benchmarks.
 
-Each local app may ship a ``demo`` module with ``seed_hospital()`` and
-``seed_synthetic(size)``. The command calls them in ``settings.LOCAL_APPS``
+Each app that ships demo data registers its ``seed_hospital()`` and, if it
+has one, ``seed_synthetic(size)`` from its AppConfig.ready() with
+``people.demo.register_demo``. The command calls them in INSTALLED_APPS
 order, so the people exist before the goals hung on them, and this lowest app
 never imports a higher one. Each app's seeding checks its own marker: running
 the command again is safe and quick, and an app added later fills in its part
@@ -11,14 +12,9 @@ of a demo loaded before it existed. To refuse, an app raises
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any, Protocol
 
-from django.apps import apps
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -32,21 +28,10 @@ class Seeded(Protocol):
     message: str
 
 
-def demo_modules() -> list[ModuleType]:
-    """Each installed local app's ``demo`` module, in settings.LOCAL_APPS order."""
-    modules = []
-    for entry in settings.LOCAL_APPS:
-        config = apps.get_containing_app_config(entry)
-        if config is None:
-            continue
-        name = f"{config.name}.demo"
-        if importlib.util.find_spec(name) is not None:
-            modules.append(importlib.import_module(name))
-    return modules
-
-
 def seeders(function: str) -> list[Callable[..., Seeded]]:
-    return [getattr(m, function) for m in demo_modules() if callable(getattr(m, function, None))]
+    """The registered ``seed_hospital`` or ``seed_synthetic`` callables, in INSTALLED_APPS order."""
+    found = (getattr(seeder, function) for seeder in demo.registered_seeders())
+    return [seed for seed in found if seed is not None]
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Reads about people: who a user may see, reporting chains, the department tree.
+"""Reads about people: reporting chains, the department tree, the people a user may see
+(scoped by people.access).
 
 Every function here issues a fixed number of queries, whatever the depth or
 size of the organisation: the stored manager path turns "everyone under X"
@@ -11,34 +12,19 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 
+from core.access import get_visible_or_404
+
+# Who may see what is decided in people.access. The role predicates are re-exported here only
+# for callers not yet moved to it; new code imports them from people.access.
+from people.access import (  # noqa: F401
+    employee_for_user,
+    employees_visible_to,
+    is_hr_admin,
+    is_manager,
+    is_quality_lead,
+)
 from people.models import Department, Employee
-
-
-def employee_for_user(user: AbstractBaseUser | AnonymousUser) -> Employee | None:
-    """The signed-in person's employee record, cached on the user for the request."""
-    if not user.is_authenticated:
-        return None
-    if not hasattr(user, "_throughline_employee"):
-        user._throughline_employee = (  # type: ignore[union-attr]
-            Employee.objects.select_related("department").filter(user=user, is_active=True).first()
-        )
-    return user._throughline_employee  # type: ignore[union-attr]
-
-
-def is_hr_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:  # type: ignore[union-attr]
-        return True
-    employee = employee_for_user(user)
-    return bool(employee and employee.is_hr_admin)
-
-
-def is_quality_lead(user: AbstractBaseUser | AnonymousUser) -> bool:
-    employee = employee_for_user(user)
-    return bool(employee and employee.is_quality_lead)
 
 
 def with_is_manager(queryset: QuerySet[Employee]) -> QuerySet[Employee]:
@@ -47,32 +33,10 @@ def with_is_manager(queryset: QuerySet[Employee]) -> QuerySet[Employee]:
     return queryset.annotate(is_manager=Exists(reports))
 
 
-def is_manager(employee: Employee) -> bool:
-    return Employee.objects.filter(manager=employee, is_active=True).exists()
-
-
-def employees_visible_to(
-    *, user: AbstractBaseUser | AnonymousUser, include_inactive: bool = False
-) -> QuerySet[Employee]:
-    """Everyone this user may see: HR sees all; anyone else sees themselves and
-    their direct and indirect reports; a user without an employee record sees no one."""
-    queryset = Employee.objects.select_related("department", "manager")
-    if not include_inactive:
-        queryset = queryset.filter(is_active=True)
-    if is_hr_admin(user):
-        return queryset
-    employee = employee_for_user(user)
-    if employee is None:
-        return queryset.none()
-    return queryset.filter(path__startswith=employee.path)
-
-
 def get_visible_employee(*, user: AbstractBaseUser | AnonymousUser, pk: int) -> Employee:
-    """One employee the user may see, or 404 so that others' existence does not leak."""
-    try:
-        return employees_visible_to(user=user, include_inactive=is_hr_admin(user)).get(pk=pk)
-    except Employee.DoesNotExist:
-        raise Http404("No such person.") from None
+    """One employee the user may see (HR: also people who have left), or 404 so that
+    others' existence does not leak."""
+    return get_visible_or_404(employees_visible_to(user, include_inactive=is_hr_admin(user)), pk=pk)
 
 
 def reports_of(*, employee: Employee, direct_only: bool = False) -> QuerySet[Employee]:

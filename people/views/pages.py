@@ -1,5 +1,5 @@
 """Pages about people: the directory, a person's profile, the department tree and the
-org-chart import. (The home page is config.views.home.)"""
+org-chart import. (The home page is home.views.home.)"""
 
 from __future__ import annotations
 
@@ -10,26 +10,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from people import org_import, selectors
+from core.access import get_visible_or_404, requires
+from people import access, org_import, selectors
 from people.forms import OrgChartUploadForm
 from people.models import OrgChartImport
 from people.org_import import COLUMNS, start_import
 from people.profile import render_panels
 
-
-def _require_hr(request: HttpRequest) -> None:
-    # HR-only pages answer 404 to everyone else so that they do not advertise themselves.
-    if not selectors.is_hr_admin(request.user):
-        raise Http404("No such page.")
+# The upload page and the template are reserved to HR (403 with this message to anyone else);
+# a particular import is HR's record, so to anyone else it does not exist (404).
+import_page = requires(access.can_import_org_chart, access.HR_ONLY_IMPORT)
 
 
 @login_required
 def directory(request: HttpRequest) -> HttpResponse:
-    people = selectors.employees_visible_to(user=request.user).order_by("full_name")
+    people = access.employees_visible_to(request.user).order_by("full_name")
     query = request.GET.get("q", "").strip()
     if query:
         people = people.filter(
@@ -42,7 +41,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.get_visible_employee(user=request.user, pk=pk)
-    visible = selectors.employees_visible_to(user=request.user)
+    visible = access.employees_visible_to(request.user)
     return render(
         request,
         "people/person_detail.html",
@@ -62,10 +61,9 @@ def departments(request: HttpRequest) -> HttpResponse:
     return render(request, "people/departments.html", {"tree": selectors.department_tree()})
 
 
-@login_required
+@import_page
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
-    _require_hr(request)
     form = OrgChartUploadForm(request.POST, request.FILES) if request.method == "POST" else OrgChartUploadForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -81,7 +79,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, messages)
         else:
             return redirect("people:import_detail", pk=record.pk)
-    imports = OrgChartImport.objects.select_related("created_by").defer("content")[:20]
+    imports = access.imports_visible_to(request.user).select_related("created_by").defer("content")[:20]
     return render(
         request,
         "people/import_upload.html",
@@ -92,8 +90,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_hr(request)
-    record = _get_import(pk)
+    record = _get_import(request, pk)
     template = "people/_import_status.html" if request.headers.get("HX-Request") else "people/import_detail.html"
     return render(request, template, {"record": record, "errors": record.errors[:500]})
 
@@ -102,16 +99,15 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Resume a stalled import; one that finished meanwhile simply shows how it ended."""
-    _require_hr(request)
+    record = _get_import(request, pk)
     with contextlib.suppress(ValidationError):
-        org_import.import_resume(user=request.user, record=_get_import(pk))
+        org_import.import_resume(user=request.user, record=record)
     return redirect("people:import_detail", pk=pk)
 
 
 @login_required
 def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_hr(request)
-    record = _get_import(pk)
+    record = _get_import(request, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-errors.csv"'
     writer = csv.writer(response)
@@ -121,9 +117,8 @@ def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
+@import_page
 def import_template_csv(request: HttpRequest) -> HttpResponse:
-    _require_hr(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="org-chart-template.csv"'
     writer = csv.writer(response)
@@ -133,8 +128,6 @@ def import_template_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _get_import(pk: int) -> OrgChartImport:
-    try:
-        return OrgChartImport.objects.select_related("created_by").defer("content").get(pk=pk)
-    except OrgChartImport.DoesNotExist:
-        raise Http404("No such import.") from None
+def _get_import(request: HttpRequest, pk: int) -> OrgChartImport:
+    visible = access.imports_visible_to(request.user).select_related("created_by").defer("content")
+    return get_visible_or_404(visible, pk=pk)
