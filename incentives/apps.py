@@ -13,6 +13,12 @@ class IncentivesConfig(AppConfig):
     verbose_name = "Incentives and recognition"
 
     def ready(self) -> None:
+        # manage.py seed_demo runs what each app registers (people.demo.register_demo).
+        from incentives import demo
+        from people.demo import register_demo
+
+        register_demo(self.label, seed_hospital=demo.seed_hospital)
+
         # Celery autodiscovers incentives.tasks only: import the pathway tasks so the worker knows them.
         from incentives import pathway_tasks  # noqa: F401
 
