@@ -21,12 +21,6 @@ class AuditsConfig(AppConfig):
 
         register_demo(self.label, seed_hospital=demo.seed_hospital)
 
-        # manage.py seed_demo runs what each app registers (people.demo.register_demo).
-        from audits import demo
-        from people.demo import register_demo
-
-        register_demo(self.label, seed_hospital=demo.seed_hospital)
-
         # The audit schedule and the daily survey job go into django-celery-beat's schedule after
         # each migrate; entries HR has edited in the browser are left as they are.
         post_migrate.connect(_register_periodic_tasks, sender=self, dispatch_uid="audits.periodic_tasks")
