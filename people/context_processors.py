@@ -6,19 +6,20 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from people import selectors
+from people import access
 
 
 def viewer(request: HttpRequest) -> dict[str, object]:
     user = request.user
 
     def build() -> dict[str, object]:
-        employee = selectors.employee_for_user(user)
+        employee = access.employee_for_user(user)
         return {
             "employee": employee,
-            "is_hr_admin": selectors.is_hr_admin(user),
-            "is_quality_lead": selectors.is_quality_lead(user),
-            "is_manager": bool(employee and selectors.is_manager(employee)),
+            "is_hr_admin": access.is_hr_admin(user),
+            "is_quality_lead": access.is_quality_lead(user),
+            "can_read_action_log": access.can_read_action_log(user),
+            "is_manager": bool(employee and access.is_manager(employee)),
         }
 
     # Lazy, so pages that never draw the navigation (API docs, errors) pay nothing.

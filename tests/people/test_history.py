@@ -103,12 +103,12 @@ def test_the_filters_narrow_the_log_on_page_and_api(log, client_for, api_client_
 
 def test_one_records_history_is_named_and_linked_from_its_page(log, client_for):
     html = Template('{% include "partials/action_log.html" with object=person %}').render(
-        Context({"person": log.employee, "viewer": {"is_hr_admin": True}})
+        Context({"person": log.employee, "viewer": {"can_read_action_log": True}})
     )
     url = f"/history/?kind=people.employee&amp;object={log.employee.pk}"
     assert f'href="{url}"' in html and "History of this employee" in html
     hidden = Template('{% include "partials/action_log.html" with object=person %}').render(
-        Context({"person": log.employee, "viewer": {"is_hr_admin": False}})
+        Context({"person": log.employee, "viewer": {"can_read_action_log": False}})
     )
     assert "History" not in hidden
     page = client_for(log.hr).get(url.replace("&amp;", "&")).content.decode()
