@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _register_periodic_tasks(**kwargs: object) -> None:
-    from incentives.pathway_tasks import register_periodic_tasks  # the tasks import the services and models
+    from incentives.tasks import register_periodic_tasks  # the tasks import the services and models
 
     register_periodic_tasks(**kwargs)
 
@@ -18,9 +18,6 @@ class IncentivesConfig(AppConfig):
         from people.demo import register_demo
 
         register_demo(self.label, seed_hospital=demo.seed_hospital)
-
-        # Celery autodiscovers incentives.tasks only: import the pathway tasks so the worker knows them.
-        from incentives import pathway_tasks  # noqa: F401
 
         # The "Titles" panel on a person's profile: people sits below incentives and cannot
         # import it, so incentives hands the profile its panel (people/profile.py).

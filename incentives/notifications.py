@@ -73,7 +73,7 @@ def notify(post: Recognition, *, send_email: bool = True) -> int:
         post_id = post.pk
 
         def queue() -> None:
-            from incentives.pathway_tasks import send_recognition_emails as task  # the tasks import this module
+            from incentives.tasks import send_recognition_emails as task  # the tasks import this module
 
             task.delay(post_id, [list(pair) for pair in pairs])
 
@@ -119,7 +119,7 @@ def goal_notice(notice: GoalNotice) -> None:
     ids, subject, text, path = [p.pk for p in notice.recipients], notice.subject, notice.text, notice.path
 
     def queue() -> None:
-        from incentives.pathway_tasks import send_goal_notice_emails as task  # the tasks import this module
+        from incentives.tasks import send_goal_notice_emails as task  # the tasks import this module
 
         task.delay(ids, subject, text, path)
 

@@ -34,9 +34,9 @@ from core.forms import apply_service_errors
 from incentives import access
 from incentives.forms.recognition import PathwayForm, level_formset
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, RecognitionKind
-from incentives.pathway_tasks import find_pathway_candidates
 from incentives.selectors import recognition as selectors
 from incentives.services import pathways as services
+from incentives.tasks import find_pathway_candidates
 from people.access import employee_for_user
 from people.models import Employee
 from people.profile import Panel

@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 
 from appraisals.models import ActionStatus, Appraisal, AppraisalState, CompetencyRating, CycleState
 from cascade.models import GoalStatus
-from incentives import pathway_tasks
+from incentives import tasks
 from incentives.models import CandidateStatus, Pathway, PathwayCandidate, Recognition, RecognitionKind
 from incentives.selectors import recognition as selectors
 from incentives.services import pathways as service
@@ -132,13 +132,13 @@ def test_every_criterion_must_be_met(cast):
 def test_the_nightly_job_proposes_new_candidates_once(cast):
     champion = pathway(cast.hr, min_recognitions=1)
     recognition_service.post_recognition(user=cast.manager.user, recipients=[cast.employee], message="a")
-    assert pathway_tasks.find_pathway_candidates.delay().get() == 1
+    assert tasks.find_pathway_candidates.delay().get() == 1
     candidate = PathwayCandidate.objects.get()
     assert (candidate.pathway, candidate.employee, candidate.status) == (champion, cast.employee, "pending")
     assert candidate.evidence == {"recognitions": 1}
-    assert pathway_tasks.find_pathway_candidates.delay().get() == 0
+    assert tasks.find_pathway_candidates.delay().get() == 0
     recognition_service.post_recognition(user=cast.manager.user, recipients=[cast.stranger], message="b")
-    assert pathway_tasks.find_pathway_candidates() == 1
+    assert tasks.find_pathway_candidates() == 1
     assert PathwayCandidate.objects.count() == 2
 
 
@@ -153,14 +153,14 @@ def test_inactive_pathways_and_inactive_people_are_not_evaluated(cast):
 
 
 def test_the_nightly_job_is_scheduled_once_and_hr_edits_survive_a_migrate(cast):
-    pathway_tasks.register_periodic_tasks()
+    tasks.register_periodic_tasks()
     task = PeriodicTask.objects.get(task="incentives.find_pathway_candidates")
     task.enabled = False
     task.save()
-    pathway_tasks.register_periodic_tasks()
+    tasks.register_periodic_tasks()
     call_command("migrate", verbosity=0)  # post_migrate registers again: nothing changes
-    tasks = PeriodicTask.objects.filter(task="incentives.find_pathway_candidates")
-    assert tasks.count() == 1 and not tasks.get().enabled
+    scheduled = PeriodicTask.objects.filter(task="incentives.find_pathway_candidates")
+    assert scheduled.count() == 1 and not scheduled.get().enabled
 
 
 # ---------------------------------------------------------------- HR's decisions
