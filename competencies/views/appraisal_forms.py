@@ -51,7 +51,11 @@ def form_list(request: HttpRequest) -> HttpResponse:
                 "balance_is_draft": shown is not None and shown is draft,
             }
         )
-    return render(request, "competencies/appraisal_forms/list.html", {"rows": rows, "is_hr": can_build})
+    return render(
+        request,
+        "competencies/appraisal_forms/list.html",
+        {"rows": rows, "can_build": can_build, "can_manage_rules": access.can_manage_assignment_rules(request.user)},
+    )
 
 
 @requires(access.can_build_forms, access.FORMS_ONLY_HR)
@@ -86,6 +90,7 @@ def _detail_page(request: HttpRequest, form: AppraisalForm, *, refusal: str = ""
     published = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
     draft = next((v for v in versions if v.is_draft), None)
     can_build = access.can_build_forms(request.user)
+    can_manage_rules = access.can_manage_assignment_rules(request.user)
     content = preview.preview(published) if published else None
     return render(
         request,
@@ -97,9 +102,10 @@ def _detail_page(request: HttpRequest, form: AppraisalForm, *, refusal: str = ""
             "draft": draft,
             "content": content,
             "shares": _shares(content),
-            # Beside the link to manage them: shown to those who may.
-            "rules": selectors.rules_of(form) if access.can_manage_assignment_rules(request.user) else [],
-            "is_hr": can_build,
+            # Shown beside the link to manage them, to those who may.
+            "can_manage_rules": can_manage_rules,
+            "rules": selectors.rules_of(form) if can_manage_rules else [],
+            "can_build": can_build,
             "refusal": refusal,
         },
         status=status,
@@ -143,6 +149,6 @@ def version_preview(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "p": content,
             "shares": _shares(content),
             "audiences": [(a, preview.PROMPTS[a]["label"]) for a in preview.AUDIENCES],
-            "is_hr": access.can_build_forms(request.user),
+            "can_build": access.can_build_forms(request.user),
         },
     )

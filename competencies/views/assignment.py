@@ -62,9 +62,12 @@ def _rule_post(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
         except ConflictError:
-            data = request.POST.copy()
-            data["version"] = str(AssignmentRule.objects.get(pk=rule.pk).version)
             current = selectors.get_rule(user=request.user, raw=str(rule.pk))
+            if current is None:  # deleted meanwhile
+                messages.error(request, "That rule no longer exists; someone may have deleted it.")
+                return redirect("competencies:rule_list")
+            data = request.POST.copy()
+            data["version"] = str(current.version)
             return _rules_page(request, RuleForm(data), current, conflict=CONFLICT, status=409)
         else:
             messages.success(request, f"Saved: {saved.describe()} → {saved.form.name}.")

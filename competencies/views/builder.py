@@ -116,7 +116,7 @@ def _builder_page(
         "version": version,
         "rows": draft.rows,
         "questions": draft.questions,
-        "is_hr": can_build,
+        "can_build": can_build,
         "editable": editable,
         "balance": selectors.version_balance(version),
         "errors": errors or {},
