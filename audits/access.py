@@ -60,6 +60,11 @@ def can_edit_audit_settings(user: User) -> bool:
     return people.is_hr_admin(user)
 
 
+def can_use_audit_admin(user: User) -> bool:
+    """The admin pages for runs, findings and rule settings: HR's power-user tools."""
+    return people.is_hr_admin(user)
+
+
 def can_manage_surveys(user: User) -> bool:
     """Set up a survey, change it, open or close it, send reminders."""
     return people.is_hr_admin(user)

@@ -15,15 +15,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from audits import access
 from audits.models import AuditRun, Finding, FindingEvent, RuleConfig
 from audits.rules import get_rule
 from audits.services import runs as run_services
 from audits.services import settings as setting_services
 from core.admin import read_only_admin
 from core.errors import ConflictError
-from people import selectors
 
-HRReadOnly = read_only_admin(selectors.is_hr_admin, "HRReadOnly")  # HR reads these pages; nobody changes them
+HRReadOnly = read_only_admin(access.can_use_audit_admin, "HRReadOnly")  # HR reads these pages; nobody changes them
 
 
 @admin.register(AuditRun)
@@ -59,7 +59,7 @@ class AuditRunAdmin(HRReadOnly, admin.ModelAdmin):
     def get_actions(self, request: HttpRequest) -> dict:
         # The changelist hides actions from those without change permission: HR may still rerun.
         actions = super().get_actions(request)
-        if not selectors.is_hr_admin(request.user):
+        if not access.can_run_audits(request.user):
             actions.pop("run_again", None)
         return actions
 
@@ -109,20 +109,28 @@ class RuleConfigAdmin(admin.ModelAdmin):
     readonly_fields = ("rule", "updated_at", "updated_by", "version")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.can_use_audit_admin(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.can_use_audit_admin(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.can_edit_audit_settings(request.user)
 
     # Rows appear when HR first saves a rule on the settings page; a missing row means "the defaults".
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return selectors.is_hr_admin(request.user)
+        return access.can_edit_audit_settings(request.user)
+
+    # Deleting a rule's row puts it back to its defaults: through the service, so it is logged.
+    def delete_model(self, request: HttpRequest, obj: RuleConfig) -> None:
+        setting_services.reset_rule(user=request.user, config=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RuleConfig]) -> None:
+        for config in queryset.order_by("rule"):
+            setting_services.reset_rule(user=request.user, config=config)
 
     def save_model(self, request: HttpRequest, obj: RuleConfig, form: forms.ModelForm, change: bool) -> None:
         rule = get_rule(obj.rule)

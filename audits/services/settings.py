@@ -122,6 +122,20 @@ def validate_thresholds(rule: type[Rule], thresholds: Mapping[str, object]) -> d
     return values
 
 
+def reset_rule(*, user, config: RuleConfig) -> None:
+    """Put a rule back to its defaults (its row goes; a missing row means "the defaults")."""
+    if not access.can_edit_audit_settings(user):
+        raise PermissionDenied(access.SETTINGS_MESSAGE)
+    with transaction.atomic():
+        log_action(
+            config,
+            "audit.rule_reset",
+            user=user,
+            changes={"enabled": (config.enabled, None), "thresholds": (config.thresholds, None)},
+        )
+        config.delete()
+
+
 def update_rule(
     *, user, key: str, enabled: bool, thresholds: Mapping[str, object], expected_version: int | None
 ) -> RuleConfig:

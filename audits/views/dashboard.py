@@ -58,7 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "audits/dashboard.html",
         {
             "overview": overview,
-            "is_hr": access.can_run_audits(request.user),
+            "can_run": access.can_run_audits(request.user),
             "chart_id": "alignment-score-chart",
         },
     )
@@ -200,7 +200,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audits/runs.html",
-        {"page": page, "is_hr": access.can_run_audits(request.user), "schedule": audit_schedule.get_schedule()},
+        {"page": page, "can_run": access.can_run_audits(request.user), "schedule": audit_schedule.get_schedule()},
     )
 
 
@@ -224,7 +224,7 @@ def _run_context(run: AuditRun) -> dict[str, object]:
 
 def _run_page(request: HttpRequest, run: AuditRun, *, status: int = 200, **extra: object) -> HttpResponse:
     context = _run_context(run)
-    context.update(is_hr=access.can_run_audits(request.user), **extra)
+    context.update(can_run=access.can_run_audits(request.user), **extra)
     return render(request, "audits/run_detail.html", context, status=status)
 
 
@@ -242,7 +242,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.headers.get("HX-Request"):
         return redirect("audits:run_detail", pk=run.pk)
     context = _run_context(run)
-    context["is_hr"] = access.can_run_audits(request.user)
+    context["can_run"] = access.can_run_audits(request.user)
     return render(request, "audits/_run_progress.html", context)
 
 
@@ -283,7 +283,7 @@ def _settings_page(
     status: int = 200,
     conflict: str = "",
 ) -> HttpResponse:
-    is_hr = access.can_edit_audit_settings(request.user)
+    can_edit = access.can_edit_audit_settings(request.user)
     rows = []
     for setting in setting_services.rule_settings():
         if bound_rule is not None and bound_rule.rule.key == setting.rule.key:
@@ -296,7 +296,7 @@ def _settings_page(
                     limits=setting.limits,
                     version=setting.config.version if setting.config else None,
                 ),
-                read_only=not is_hr,
+                read_only=not can_edit,
             )
         rows.append(
             {
@@ -315,12 +315,12 @@ def _settings_page(
                 "hour": schedule.hour,
                 "minute": schedule.minute,
             },
-            read_only=not is_hr,
+            read_only=not can_edit,
         )
     return render(
         request,
         "audits/settings.html",
-        {"rows": rows, "schedule": schedule, "schedule_form": schedule_form, "is_hr": is_hr},
+        {"rows": rows, "schedule": schedule, "schedule_form": schedule_form, "can_edit": can_edit},
         status=status,
     )
 

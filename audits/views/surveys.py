@@ -70,9 +70,9 @@ def _version(request: HttpRequest) -> int | None:
 @require_GET
 def survey_list(request: HttpRequest) -> HttpResponse:
     """Everyone: the open surveys they are asked to answer. HR also sees every survey."""
-    is_hr = access.can_manage_surveys(request.user)
-    context: dict[str, object] = {"invitations": read.invitations_of(user=request.user), "is_hr": is_hr}
-    if is_hr:
+    can_manage = access.can_manage_surveys(request.user)
+    context: dict[str, object] = {"invitations": read.invitations_of(user=request.user), "can_manage": can_manage}
+    if can_manage:
         surveys = list(read.surveys_for_hr(user=request.user))
         for survey in surveys:
             survey.turnout = read.Turnout(invited=survey.invited, answered=survey.answered)  # type: ignore[attr-defined]

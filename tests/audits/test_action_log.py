@@ -197,3 +197,14 @@ def test_run_rows_are_not_logged_as_findings(cast, silo):
         "audit.started",
         "audit.finished",
     }
+
+
+def test_hr_putting_a_rule_back_to_its_defaults_in_the_admin_is_logged(cast, only_rules, client_for):
+    only_rules(make_rule("silo"))
+    config = setting_services.update_rule(
+        user=cast.hr.user, key="silo", enabled=False, thresholds={}, expected_version=None
+    )
+    response = client_for(cast.hr).post(f"/admin/audits/ruleconfig/{config.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    entry = only(config, "audit.rule_reset")
+    assert entry.actor == cast.hr.user and entry.changes == {"enabled": [False, None], "thresholds": [{}, None]}
