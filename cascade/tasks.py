@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from cascade import imports
+from cascade.imports import runner
 
 
 @shared_task(name="cascade.run_import")
 def run_import(import_id: int) -> str:
-    return imports.run_import(import_id).status
+    return runner.run_import(import_id).status

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cascade import access, progress, selectors, services, workflow
 from cascade.forms.goals import (
+    SERVICE_FIELD_TO_FORM,
     CancelForm,
     CancelRequestForm,
     GoalForm,
@@ -32,10 +33,10 @@ from cascade.forms.goals import (
     ProgressUpdateForm,
     ReopenForm,
     ReviewForm,
-    apply_service_errors,
 )
-from cascade.goal_import import COLUMNS as IMPORT_COLUMNS
-from cascade.goal_import import TEMPLATE_ROWS as IMPORT_TEMPLATE_ROWS
+from cascade.imports import runner as import_runner
+from cascade.imports.goals import COLUMNS as IMPORT_COLUMNS
+from cascade.imports.goals import TEMPLATE_ROWS as IMPORT_TEMPLATE_ROWS
 from cascade.models import (
     Approval,
     CascadeImport,
@@ -49,6 +50,7 @@ from cascade.models import (
     ReviewAction,
 )
 from core.errors import ConflictError
+from core.forms import apply_service_errors
 from people import selectors as people
 from people.models import Department, Employee
 
@@ -511,7 +513,7 @@ def goal_progress(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             update = progress.record_update(user=request.user, goal=goal, **form.service_kwargs())
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
         else:
             messages.success(request, f"Progress recorded: {update.progress_after:.0f}%.")
             return redirect("cascade:goal_detail", pk=goal.pk)
@@ -580,7 +582,7 @@ def goal_cancel_request(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         workflow.request_cancel(user=request.user, goal=goal, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        apply_service_errors(form, exc)
+        apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
         goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
         return _render_detail(request, goal, ask_form=form, status=400)
     messages.success(
@@ -602,7 +604,7 @@ def goal_cancel_keep(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         workflow.keep(user=request.user, goal=goal, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
-        apply_service_errors(form, exc)
+        apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
         goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
         return _render_detail(request, goal, keep_form=form, status=400)
     messages.success(request, f"“{goal.title}” stays; the person who asked is told why.")
@@ -650,7 +652,7 @@ def goal_create(request: HttpRequest) -> HttpResponse:
                     contributing_departments=form.contributing(),
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
             else:
                 messages.success(request, "Draft saved. Submit the goals for approval once their weights total 100.")
                 return redirect("cascade:goal_detail", pk=goal.pk)
@@ -721,7 +723,7 @@ def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, exc.message)
         return _render_form(request, current, form, status=409)
     except ValidationError as exc:
-        apply_service_errors(form, exc)
+        apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
         return _render_form(request, goal, form, status=400, title=title)
     messages.success(request, "Changes saved.")
     return redirect("cascade:goal_detail", pk=goal.pk)
@@ -830,11 +832,9 @@ def goal_import(request: HttpRequest) -> HttpResponse:
     else:
         form = GoalImportForm(initial={"period": current.pk if current else None})
     if request.method == "POST" and form.is_valid():
-        from cascade.imports import start_import  # the generic runner; it loads cascade.goal_import
-
         upload = form.cleaned_data["file"]
         try:
-            record = start_import(
+            record = import_runner.start_import(
                 user=request.user,
                 kind=ImportKind.GOALS,
                 file_name=upload.name,
@@ -842,7 +842,7 @@ def goal_import(request: HttpRequest) -> HttpResponse:
                 period=form.cleaned_data["period"],
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
         else:
             return redirect("cascade:import_detail", pk=record.pk)
     imports = CascadeImport.objects.filter(kind=ImportKind.GOALS).select_related("created_by", "period")

@@ -25,13 +25,15 @@ from django.urls import reverse
 from django.utils import dateformat
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cascade import access, charts, imports, selectors, services
+from cascade import access, charts, selectors, services
 from cascade.forms.priorities import (
     ImportUploadForm,
     MeasureForm,
     ObservationForm,
     PriorityForm,
 )
+from cascade.imports import runner as import_runner
+from cascade.imports.observations import COLUMNS as OBSERVATION_COLUMNS
 from cascade.models import (
     CascadeImport,
     GoalPeriod,
@@ -434,7 +436,7 @@ def observation_add(request: HttpRequest, pk: int) -> HttpResponse:
 def observation_import(request: HttpRequest, pk: int) -> HttpResponse:
     measure = selectors.get_measure(user=request.user, pk=pk)
     deny_unless(access.can_record_observations(request.user, measure), "You cannot record data for this measure.")
-    columns = imports.OBSERVATION_COLUMNS
+    columns = OBSERVATION_COLUMNS
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES, columns=columns)
     else:
@@ -442,7 +444,7 @@ def observation_import(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            record = imports.start_import(
+            record = import_runner.start_import(
                 user=request.user,
                 kind=ImportKind.OBSERVATIONS,
                 file_name=upload.name,
@@ -482,7 +484,7 @@ def _import_for(request: HttpRequest, pk: int) -> CascadeImport:
 def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Resume a stalled import; one that finished meanwhile simply shows how it ended."""
     with contextlib.suppress(ValidationError):
-        imports.import_resume(user=request.user, record=_import_for(request, pk))
+        import_runner.import_resume(user=request.user, record=_import_for(request, pk))
     return redirect("cascade:import_detail", pk=pk)
 
 

@@ -175,3 +175,39 @@ def test_goal_periods_added_and_made_default_are_logged(cast, client_for):
 
     client.post(reverse("cascade:period_make_default", args=[period.pk]))
     assert only(period, "period.made_default").changes == {"is_default": [False, True]}
+
+
+def test_an_import_logs_its_run_and_every_record_it_created(cast, priority):
+    from cascade.imports import runner
+    from cascade.models import CascadeImport, ImportKind
+
+    measure = QualityMeasureFactory(priority=priority, department=cast.employee.department)
+    record = CascadeImport.objects.create(
+        kind=ImportKind.OBSERVATIONS,
+        measure=measure,
+        created_by=cast.hr.user,
+        file_name="a.csv",
+        content=b"date,value\n2026-01-01,70\n2026-02-01,72\n",
+    )
+    assert runner.run_import(record.pk).status == "succeeded"
+    entry = only(record, "import.succeeded")
+    assert entry.actor == cast.hr.user and entry.changes == {"status": ["queued", "succeeded"]}
+    assert entry.data["observations_added"] == 2
+    assert ActionLogEntry.objects.filter(action="observation.recorded", actor=cast.hr.user).count() == 2
+
+
+def test_a_rejected_import_logs_the_rejection_and_nothing_else(cast, priority):
+    from cascade.imports import runner
+    from cascade.models import CascadeImport, ImportKind
+
+    measure = QualityMeasureFactory(priority=priority, department=cast.employee.department)
+    record = CascadeImport.objects.create(
+        kind=ImportKind.OBSERVATIONS,
+        measure=measure,
+        created_by=cast.hr.user,
+        file_name="a.csv",
+        content=b"date,value\nsoon,70\n",
+    )
+    assert runner.run_import(record.pk).status == "rejected"
+    assert only(record, "import.rejected").data == {"problems": 1}
+    assert not ActionLogEntry.objects.filter(action="observation.recorded").exists()

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cascade.goal_import import COLUMNS
+from cascade.imports.goals import COLUMNS
 from cascade.models import Approval, CascadeImport, Direction, Goal, Observation, ProgressMode, QualityPriority
 from people.models import Employee, ImportStatus
 from tests.cascade.factories import FunctionalGoalFactory, IndividualGoalFactory, QualityMeasureFactory

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook
 
-from cascade.goal_import import COLUMNS
+from cascade.imports.goals import COLUMNS
 from cascade.models import Approval, CascadeImport, Goal, GoalLevel, GoalPeriod, GoalStatus, ImportKind
 from people.models import Employee, ImportStatus
 from tests.cascade.factories import FunctionalGoalFactory, IndividualGoalFactory, QualityMeasureFactory
@@ -338,8 +338,9 @@ def test_the_import_runs_in_a_bounded_number_of_queries_per_check(cast, period, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from cascade import goal_import
-    from cascade.imports import read_rows
+    from cascade.imports import goals as goal_import
+    from cascade.imports.rows import read_rows
+    from cascade.imports.runner import handler_for
 
     def check_cost(count: int) -> int:
         lines = [
@@ -356,7 +357,7 @@ def test_the_import_runs_in_a_bounded_number_of_queries_per_check(cast, period, 
         record = CascadeImport.objects.create(
             kind=ImportKind.GOALS, period=period, created_by=cast.hr.user, file_name="g.csv", content=content
         )
-        rows = read_rows("g.csv", content, goal_import.imports.handler_for(ImportKind.GOALS))
+        rows = read_rows("g.csv", content, handler_for(ImportKind.GOALS))
         with CaptureQueriesContext(connection) as queries:
             assert goal_import.check(record, rows) == []
         return len(queries)

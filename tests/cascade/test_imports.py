@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook
 
-from cascade import imports
+from cascade.imports import observations as observation_import
+from cascade.imports import runner
 from cascade.models import Approval, CascadeImport, Direction, ImportKind, Observation, ProgressMode
 from people.models import Employee, ImportStatus
 from tests.cascade.factories import FunctionalGoalFactory, QualityMeasureFactory
@@ -235,20 +236,20 @@ def test_people_who_cannot_record_data_cannot_import_it(cast, measure, role, dja
 def test_a_file_above_the_size_limit_is_refused(cast, measure, settings):
     settings.THROUGHLINE_IMPORT_MAX_BYTES = 1024
     with pytest.raises(ValidationError, match="larger than"):
-        imports.start_import(
+        runner.start_import(
             user=cast.hr.user, kind=ImportKind.OBSERVATIONS, file_name="a.csv", content=b"x" * 2048, measure=measure
         )
 
 
 def test_starting_an_import_checks_the_measure_and_the_right_to_record(cast, measure):
     with pytest.raises(ValidationError):
-        imports.start_import(user=cast.hr.user, kind=ImportKind.OBSERVATIONS, file_name="a.csv", content=b"")
+        runner.start_import(user=cast.hr.user, kind=ImportKind.OBSERVATIONS, file_name="a.csv", content=b"")
     with pytest.raises(PermissionDenied):
-        imports.start_import(
+        runner.start_import(
             user=cast.employee.user, kind=ImportKind.OBSERVATIONS, file_name="a.csv", content=b"", measure=measure
         )
     with pytest.raises(ValidationError, match="not available"):
-        imports.start_import(user=cast.hr.user, kind="nonsense", file_name="a.csv", content=b"")
+        runner.start_import(user=cast.hr.user, kind="nonsense", file_name="a.csv", content=b"")
 
 
 def test_a_date_recorded_between_check_and_apply_rejects_the_import(cast, measure, monkeypatch):
@@ -259,22 +260,22 @@ def test_a_date_recorded_between_check_and_apply_rejects_the_import(cast, measur
         file_name="a.csv",
         content=(HEADER + "2026-01-01,70,,\n").encode(),
     )
-    check = imports.check_observations
+    check = observation_import.check
 
     def check_then_race(record, rows):
         problems = check(record, rows)
         Observation.objects.create(measure=measure, date=datetime.date(2026, 1, 1), value=Decimal("1"))
         return problems
 
-    handler = imports.handler_for(ImportKind.OBSERVATIONS)
+    handler = runner.handler_for(ImportKind.OBSERVATIONS)
     monkeypatch.setitem(
-        imports._REGISTRY,
+        runner.HANDLERS,
         ImportKind.OBSERVATIONS,
-        imports.ImportHandler(
+        runner.ImportHandler(
             columns=handler.columns, required=handler.required, check=check_then_race, apply=handler.apply
         ),
     )
-    record = imports.run_import(record.pk)
+    record = runner.run_import(record.pk)
     assert record.status == ImportStatus.REJECTED
     assert "already has a value" in record.errors[0]["message"]
     assert measure.observations.get().value == Decimal("1")
@@ -288,20 +289,20 @@ def test_an_unexpected_error_fails_the_import_and_writes_nothing(cast, measure, 
         file_name="a.csv",
         content=(HEADER + "2026-01-01,70,,\n").encode(),
     )
-    handler = imports.handler_for(ImportKind.OBSERVATIONS)
+    handler = runner.handler_for(ImportKind.OBSERVATIONS)
 
     def apply_then_crash(record, rows):
         handler.apply(record, rows)
         raise RuntimeError("disk full")
 
     monkeypatch.setitem(
-        imports._REGISTRY,
+        runner.HANDLERS,
         ImportKind.OBSERVATIONS,
-        imports.ImportHandler(
+        runner.ImportHandler(
             columns=handler.columns, required=handler.required, check=handler.check, apply=apply_then_crash
         ),
     )
-    record = imports.run_import(record.pk)
+    record = runner.run_import(record.pk)
     assert record.status == ImportStatus.FAILED
     assert "nothing was changed" in record.errors[0]["message"]
     assert not Observation.objects.exists()
@@ -316,7 +317,7 @@ def test_a_finished_import_is_left_alone_when_run_again(cast, measure, django_ca
         django_capture_on_commit_callbacks,
     )
     record = CascadeImport.objects.get()
-    again = imports.run_import(record.pk)
+    again = runner.run_import(record.pk)
     assert again.status == ImportStatus.SUCCEEDED and measure.observations.count() == 1
 
 

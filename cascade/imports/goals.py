@@ -1,7 +1,7 @@
 """Goal import: a file of department and individual goals, checked row by row and created
 as drafts in the chosen period, all or nothing.
 
-It plugs into the generic runner in cascade/imports.py (reading, progress, the
+It is the ``HANDLER`` listed in cascade.imports.runner (reading, progress, the
 all-or-nothing transaction). ``check`` resolves every reference in bulk (a fixed
 number of queries whatever the file's length), builds each goal unsaved and runs
 it through ``services.validate_goal`` so that a row is refused for exactly the
@@ -17,21 +17,19 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from cascade import access, imports, services
-from cascade.imports import Problem, Row, cell_date, cell_number, cell_text, report_progress
+from cascade import access, services
+from cascade.imports.rows import ImportHandler, Problem, Row, cell_date, cell_number, cell_text, report_progress
 from cascade.models import (
     CascadeImport,
     Goal,
     GoalKind,
     GoalLevel,
     GoalStatus,
-    ImportKind,
     PriorityStatus,
     ProgressMode,
     QualityMeasure,
     QualityPriority,
 )
-from people import selectors as people
 from people.models import Department, Employee
 
 COLUMNS = (
@@ -130,8 +128,7 @@ def _choice(value: object, choices: dict[str, str], labels: list[tuple[str, str]
 
 def authorize(user, *, measure=None, period=None) -> None:
     """HR and the quality lead may import goals, and managers for their reports (checked per row)."""
-    employee = people.employee_for_user(user)
-    if not (people.is_hr_admin(user) or people.is_quality_lead(user) or (employee and people.is_manager(employee))):
+    if not access.can_import_goals(user):
         raise PermissionDenied("You cannot import goals.")
     if period is None:
         raise ValidationError({"period": "Choose the goal period the new goals belong to."})
@@ -416,14 +413,11 @@ def apply(record: CascadeImport, rows: list[Row]) -> dict:
     }
 
 
-imports.register(
-    ImportKind.GOALS,
-    imports.ImportHandler(
-        columns=COLUMNS,
-        required=REQUIRED,
-        aliases=ALIASES,
-        check=check,
-        apply=apply,
-        authorize=authorize,
-    ),
+HANDLER = ImportHandler(
+    columns=COLUMNS,
+    required=REQUIRED,
+    aliases=ALIASES,
+    check=check,
+    apply=apply,
+    authorize=authorize,
 )
