@@ -178,6 +178,8 @@ class RecognitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     serializer_class = RecognitionSerializer
     permission_classes = [IsAuthenticated, Requires]  # hiding a post in sight but not HR's: 403 from the service
+    required_for = {"create": access.can_post_recognition}
+    required_message = access.POST_MESSAGE
     queryset = Recognition.objects.none()
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
