@@ -48,7 +48,9 @@ from core.access import Requires
 from core.api import validated
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")
-FORBIDDEN = OpenApiResponse(description="You can see this, but only HR admins may change it.")
+FORBIDDEN = OpenApiResponse(
+    description="Only HR admins make this change (403 to anyone else, whichever record is named)."
+)
 CONFLICT = OpenApiResponse(description="Someone saved this after you read it; nothing was changed.")
 
 WRITES = ("post", "put", "patch", "delete")
