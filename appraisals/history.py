@@ -29,6 +29,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from appraisals.models import HistoryEntry, Participant, ReviewCycle
+from core.formatting import plain
 from core.log import current_source
 from core.models import ActionLogEntry
 
@@ -40,7 +41,7 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # "3.50" → "3.5", "100" stays "100" (not "1E+2")
+        return plain(value)  # "3.50" → "3.5", "100" stays "100" (not "1E+2")
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

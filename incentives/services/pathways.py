@@ -33,6 +33,7 @@ from appraisals.models import ActionStatus, AppraisalState, CompetencyRating, Cy
 from cascade.models import Goal, GoalLevel, GoalStatus
 from competencies.models import Competency
 from core.access import deny_unless
+from core.formatting import plain
 from core.inputs import check_length
 from core.log import diff, log_action, log_actions, snapshot
 from incentives import access
@@ -147,7 +148,7 @@ def save_pathway(
 
 
 def _level_lines(levels: Sequence[tuple[Competency, Decimal]]) -> list[str]:
-    return [f"{competency.name} ≥ {Decimal(level).normalize():f}" for competency, level in levels]
+    return [f"{competency.name} ≥ {plain(level)}" for competency, level in levels]
 
 
 def delete_pathway(*, user, pathway: Pathway) -> None:
