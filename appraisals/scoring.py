@@ -36,6 +36,7 @@ from django.db.models import QuerySet
 from appraisals.models import CompetencyRating, GoalRating
 from cascade.models import Goal, GoalStatus
 from competencies.models import FormCompetency, ScaleLevel
+from core.formatting import plain
 
 FORMULA_VERSION = "1"
 FORMULA = (
@@ -84,7 +85,7 @@ def _display(value: Decimal | None) -> str | None:
 
 
 def _plain(value: Decimal | None) -> str | None:
-    return None if value is None else format(Decimal(value).normalize(), "f")
+    return None if value is None else plain(value)  # the breakdown keeps null for "not rated"
 
 
 def _section(name: str, weight: int, items: Sequence[ScoredItem]) -> tuple[Decimal | None, dict[str, Any]]:

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.formatting import plain
+
 HUNDRED = Decimal("100")
 PENNY = Decimal("0.01")
 ZERO = Decimal("0")
@@ -74,7 +76,7 @@ def money(value: Decimal) -> str:
 
 def pct(value: Decimal) -> str:
     shown = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{shown.normalize():f}" if shown == shown.to_integral() else f"{shown:f}"
+    return plain(shown)
 
 
 def compute_payout(

@@ -1,11 +1,11 @@
 """Forms for goal pages. They collect and type the input; the rules stay in
 cascade.services, cascade.workflow and cascade.progress, whose refusals are put
-back on the fields they concern by ``apply_service_errors``."""
+back on the fields they concern by ``core.forms.apply_service_errors`` (with
+``SERVICE_FIELD_TO_FORM``)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q, QuerySet
 
 from cascade import selectors
@@ -21,6 +21,8 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from core.formatting import plain
+from core.forms import VersionField
 from core.inputs import refuse_rather_than_cut
 from people import selectors as people
 from people.models import Department, Employee
@@ -29,19 +31,6 @@ from people.models import Department, Employee
 SERVICE_FIELD_TO_FORM = {"priority": "parent", "parent_goal": "parent"}
 PRIORITY_PREFIX = "priority:"
 GOAL_PREFIX = "goal:"
-
-
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields; what has no field goes above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, messages in exc.message_dict.items():
-        field = SERVICE_FIELD_TO_FORM.get(name, name)
-        if field != NON_FIELD_ERRORS and field in form.fields:
-            form.add_error(field, messages)
-        else:
-            form.add_error(None, messages)
 
 
 class DateInput(forms.DateInput):
@@ -90,7 +79,7 @@ def department_choices(user) -> QuerySet[Department]:
 class GoalForm(forms.Form):
     """Create or edit one goal. ``parent`` is one choice: a quality priority or a department goal."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField(required=False)
     owner = OwnerChoiceField(queryset=Employee.objects.none(), label="Whose goal")
     department = forms.ModelChoiceField(queryset=Department.objects.none(), label="Department")
     title = _model_field("title")
@@ -382,7 +371,7 @@ class ProgressUpdateForm(forms.Form):
         elif goal.baseline is None or goal.target is None:
             del self.fields["value"]
         else:
-            baseline, target = f"{goal.baseline.normalize():f}", f"{goal.target.normalize():f}"
+            baseline, target = plain(goal.baseline), plain(goal.target)
             self.fields["value"].help_text = f"Or the latest value: baseline {baseline}, target {target}."
 
     def service_kwargs(self) -> dict[str, object]:
@@ -437,7 +426,7 @@ class CancelForm(forms.Form):
     """Cancelling a goal (the approver or HR once it was approved); the reason is optional."""
 
     prefix = "cancel"
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = VersionField(required=False)
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -3,13 +3,12 @@
 The forms only turn posted text into Python values; every rule (who may act, a
 target on the improving side of its baseline, one value per date) lives in
 cascade.services, whose ValidationErrors are put back on the form by
-``add_service_errors`` so that the person sees them beside the field.
+``core.forms.apply_service_errors`` so that the person sees them beside the field.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from cascade.models import (
     Direction,
@@ -20,33 +19,12 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from core.inputs import refuse_rather_than_cut
+from core.formatting import plain
+from core.forms import VersionedForm
 from people.models import Department, Employee
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NUMBER_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: by field where the form has it, else at the top."""
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, exc.messages)
-
-
-class VersionedForm(forms.Form):
-    """An edit form that carries the version it was read at, so that a stale save answers 409."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        refuse_rather_than_cut(self)  # a title too long gets a message, not a silent cut
-
-    def service_data(self) -> dict[str, object]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
 
 class PriorityForm(VersionedForm):
@@ -113,7 +91,7 @@ class MeasureForm(VersionedForm):
         fields = ("name", "description", "measure_type", "direction", "unit", "baseline", "target", "frequency")
         initial: dict[str, object] = {name: getattr(measure, name) for name in fields}
         for name in ("baseline", "target"):  # 4.0500 reads as 4.05
-            initial[name] = f"{getattr(measure, name).normalize():f}"
+            initial[name] = plain(getattr(measure, name))
         initial.update(priority=measure.priority_id, department=measure.department_id, version=measure.version)
         return initial
 

@@ -23,6 +23,7 @@ from django.forms import formset_factory
 from cascade import selectors as cascade_selectors
 from cascade.models import Goal, GoalLevel, QualityMeasure
 from competencies.models import Competency, CompetencyStatus
+from core.forms import VersionField
 from core.inputs import refuse_rather_than_cut
 from incentives.services.pathways import PATHWAY_FIELDS
 from people.models import Department, Employee
@@ -265,7 +266,7 @@ class HideForm(forms.Form):
 class PathwayForm(forms.Form):
     """A pathway's title and criteria. 0 means "not a criterion"; the service wants at least one."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    version = VersionField(required=False)
     name = forms.CharField(label="Title", max_length=120, help_text="e.g. “Quality Champion”, “Process Excellence”.")
     description = forms.CharField(
         required=False,
