@@ -540,7 +540,7 @@ def test_weights_not_totalling_100_are_refused_on_submit_with_the_numbers(world,
     )
     assert response.status_code == 400
     [message] = response.json()["weight"]
-    assert "total 90, not 100" in message
+    assert "total 90 (" in message and "they must total 100" in message
     assert "Employee's goal 60" in message and "Second goal 30" in message
     world.employee_goal.refresh_from_db()
     assert world.employee_goal.approval == Approval.DRAFT
