@@ -292,7 +292,13 @@ def test_submitting_weights_that_do_not_total_100_is_a_400_with_the_numbers(cast
     )
     assert response.status_code == 400
     html = page(response)
-    assert "total 90, not 100" in html and "Audit 60" in html and "Teach 30" in html and "+10" in html
+    assert (
+        "total 90 (" in html
+        and "they must total 100" in html
+        and "Audit 60" in html
+        and "Teach 30" in html
+        and "+10" in html
+    )
     assert "My goals" in html
     assert set(Goal.objects.values_list("approval", flat=True)) == {Approval.DRAFT}
 
@@ -616,7 +622,7 @@ def test_the_department_set_is_submitted_from_the_department_page(cast, period, 
     response = client.post(
         reverse("cascade:set_submit"), {"period": period.pk, "department": department.pk, "origin": "department"}
     )
-    assert response.status_code == 400 and "total 50, not 100" in page(response)
+    assert response.status_code == 400 and "total 50 (" in page(response)
     assert "Nursing goals" in page(response)
 
 
