@@ -1,8 +1,19 @@
-"""Cascade pages. Views are split by topic: priorities and measures, goals, the matrix."""
+"""Cascade pages. Views are split by page: priorities and measures, each goal page, periods, the matrix."""
 
 from django.urls import path
 
-from cascade.views import goals, matrix, periods, priorities
+from cascade.views import (
+    department,
+    goal_detail,
+    goal_form,
+    goal_import,
+    goal_sets,
+    matrix,
+    my_goals,
+    periods,
+    priorities,
+    team,
+)
 
 app_name = "cascade"
 urlpatterns = [
@@ -19,23 +30,24 @@ urlpatterns = [
     path("measures/<int:pk>/observations/import/", priorities.observation_import, name="observation_import"),
     path("imports/<int:pk>/", priorities.import_detail, name="import_detail"),
     path("imports/<int:pk>/resume/", priorities.import_resume, name="import_resume"),
-    # Goals (cascade/views/goals.py)
-    path("goals/mine/", goals.my_goals, name="my_goals"),
-    path("goals/team/", goals.team_goals, name="team_goals"),
-    path("goals/new/", goals.goal_create, name="goal_create"),
-    path("goals/import/", goals.goal_import, name="goal_import"),
-    path("goals/sets/submit/", goals.set_submit, name="set_submit"),
-    path("goals/sets/approve/", goals.set_approve, name="set_approve"),
-    path("goals/sets/return/", goals.set_return, name="set_return"),
-    path("goals/<int:pk>/", goals.goal_detail, name="goal_detail"),
-    path("goals/<int:pk>/edit/", goals.goal_edit, name="goal_edit"),
-    path("goals/<int:pk>/reopen/", goals.goal_reopen, name="goal_reopen"),
-    path("goals/<int:pk>/cancel/", goals.goal_cancel, name="goal_cancel"),
-    path("goals/<int:pk>/cancel/ask/", goals.goal_cancel_request, name="goal_cancel_request"),
-    path("goals/<int:pk>/cancel/keep/", goals.goal_cancel_keep, name="goal_cancel_keep"),
-    path("goals/<int:pk>/progress/", goals.goal_progress, name="goal_progress"),
-    path("departments/<int:pk>/goals/", goals.department_goals, name="department_goals"),
-    path("feed/", goals.team_feed, name="team_feed"),
+    # Goals, a module per page (cascade/views/my_goals.py, team.py, goal_detail.py, goal_form.py,
+    # goal_sets.py, department.py, goal_import.py)
+    path("goals/mine/", my_goals.my_goals, name="my_goals"),
+    path("goals/team/", team.team_goals, name="team_goals"),
+    path("goals/new/", goal_form.goal_create, name="goal_create"),
+    path("goals/import/", goal_import.goal_import, name="goal_import"),
+    path("goals/sets/submit/", goal_sets.set_submit, name="set_submit"),
+    path("goals/sets/approve/", goal_sets.set_approve, name="set_approve"),
+    path("goals/sets/return/", goal_sets.set_return, name="set_return"),
+    path("goals/<int:pk>/", goal_detail.goal_detail, name="goal_detail"),
+    path("goals/<int:pk>/edit/", goal_form.goal_edit, name="goal_edit"),
+    path("goals/<int:pk>/reopen/", goal_detail.goal_reopen, name="goal_reopen"),
+    path("goals/<int:pk>/cancel/", goal_detail.goal_cancel, name="goal_cancel"),
+    path("goals/<int:pk>/cancel/ask/", goal_detail.goal_cancel_request, name="goal_cancel_request"),
+    path("goals/<int:pk>/cancel/keep/", goal_detail.goal_cancel_keep, name="goal_cancel_keep"),
+    path("goals/<int:pk>/progress/", goal_detail.goal_progress, name="goal_progress"),
+    path("departments/<int:pk>/goals/", department.department_goals, name="department_goals"),
+    path("feed/", team.team_feed, name="team_feed"),
     # Goal periods and the default one, for HR (cascade/views/periods.py)
     path("periods/", periods.period_list, name="period_list"),
     path("periods/<int:pk>/default/", periods.period_make_default, name="period_make_default"),

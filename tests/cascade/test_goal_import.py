@@ -69,11 +69,15 @@ def measure(priority, nursing):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("employee", 404), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 200), ("quality_lead", 200)],
+    [("employee", 403), ("manager", 200), ("chief", 200), ("stranger", 403), ("hr", 200), ("quality_lead", 200)],
 )
 def test_the_import_page_is_for_hr_the_quality_lead_and_managers(cast, quality_lead, period, who, status):
+    # A page reserved to a role: 403 with a message for the others (PRODUCT.md "Access").
     user = quality_lead if who == "quality_lead" else getattr(cast, who)
-    assert client_for(user).get(reverse("cascade:goal_import")).status_code == status
+    response = client_for(user).get(reverse("cascade:goal_import"))
+    assert response.status_code == status
+    if status == 403:
+        assert "Goal imports are for HR" in response.content.decode()
 
 
 def test_the_template_has_every_column(cast, period):

@@ -127,16 +127,19 @@ def test_everyone_has_a_my_goals_page(cast, quality_lead, period, who, status):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("employee", 404), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 200), ("quality_lead", 404)],
+    [("employee", 403), ("manager", 200), ("chief", 200), ("stranger", 403), ("hr", 200), ("quality_lead", 403)],
 )
 def test_team_goals_are_for_managers_and_hr(cast, quality_lead, period, who, status):
+    # A page reserved to a role: 403 with a message for the others (PRODUCT.md "Access").
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:team_goals"))
     assert response.status_code == status
+    if status == 403:
+        assert "Team goals are for managers" in response.content.decode()
 
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("employee", 404), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 404), ("quality_lead", 404)],
+    [("employee", 403), ("manager", 200), ("chief", 200), ("stranger", 403), ("hr", 403), ("quality_lead", 403)],
 )
 def test_team_feed_is_for_managers(cast, quality_lead, period, who, status):
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:team_feed"))

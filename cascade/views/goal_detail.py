@@ -1,0 +1,225 @@
+"""One goal's page and the actions on it: progress, reopening, cancelling, asking to cancel,
+keeping. Refusals come back as 403 (PermissionDenied), 400 with the form or 409 (ConflictError)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from cascade import access, progress, selectors, services, workflow
+from cascade.forms.goals import (
+    SERVICE_FIELD_TO_FORM,
+    CancelForm,
+    CancelRequestForm,
+    KeepForm,
+    ProgressUpdateForm,
+    ReopenForm,
+)
+from cascade.models import (
+    Approval,
+    Goal,
+    GoalLevel,
+    GoalSetEvent,
+    GoalStatus,
+    ProgressMode,
+    ReviewAction,
+)
+from cascade.views.goal_parts import (
+    goal_crumbs,
+)
+from core.access import deny_unless
+from core.errors import ConflictError
+from core.forms import apply_service_errors
+
+# ---------------------------------------------------------------- one goal
+
+
+@login_required
+def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_detail(request, selectors.get_visible_goal(user=request.user, pk=pk))
+
+
+def _derived(goal: Goal) -> bool:
+    """Progress that comes from a measure or from the goals underneath, not typed in."""
+    if goal.progress_mode == ProgressMode.MEASURE:
+        return True
+    return goal.level == GoalLevel.FUNCTIONAL and progress.has_counted_children(goal)
+
+
+def render_detail(
+    request: HttpRequest,
+    goal: Goal,
+    *,
+    progress_form: ProgressUpdateForm | None = None,
+    reopen_form: ReopenForm | None = None,
+    cancel_form: CancelForm | None = None,
+    ask_form: CancelRequestForm | None = None,
+    keep_form: KeepForm | None = None,
+    action_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    can_edit = access.can_edit_goal(user, goal)
+    can_cancel = access.can_cancel_goal(user, goal)
+    can_ask = access.can_request_cancel(user, goal)
+    is_open = goal.status != GoalStatus.CANCELLED
+    can_update = is_open and access.can_update_progress(user, goal)
+    derived = _derived(goal)
+    if can_update and progress_form is None:
+        progress_form = ProgressUpdateForm(goal=goal, derived=derived)
+    children = []
+    if goal.level == GoalLevel.FUNCTIONAL:
+        children = list(
+            selectors.goals_visible_to(user=user).filter(parent_goal=goal).order_by("owner__full_name", "title")
+        )
+    context = {
+        "goal": goal,
+        "los": selectors.line_of_sight(goal),
+        "children": children,
+        "feed": selectors.goal_feed(goal),
+        "derived": derived,
+        "crumbs": goal_crumbs(request, goal),
+        "can_edit": can_edit and is_open,
+        # A draft never approved: the plain button. Once approved: the approver's (or HR's) form with a reason.
+        "can_cancel": can_cancel and goal.approved_at is None and not goal.cancel_requested,
+        "can_cancel_agreed": can_cancel and (goal.approved_at is not None or goal.cancel_requested),
+        "can_ask_cancel": can_ask and not goal.cancel_requested,
+        "approver_label": workflow.approver_label(goal) if is_open else "",
+        "cancel_form": cancel_form or CancelForm(initial={"version": goal.version}),
+        "ask_form": ask_form or CancelRequestForm(),
+        "keep_form": keep_form or KeepForm(),
+        "can_reopen": goal.approval == Approval.APPROVED
+        and is_open
+        and (can_edit or workflow.set_of(goal).may_approve(user)),
+        "can_update": can_update,
+        "progress_form": progress_form,
+        "reopen_form": reopen_form or ReopenForm(),
+        "action_errors": action_errors or [],
+        "last_event": _last_event(goal) if goal.approval == Approval.RETURNED else None,
+    }
+    return render(request, "cascade/goals/goal_detail.html", context, status=status)
+
+
+def _last_event(goal: Goal) -> GoalSetEvent | None:
+    events = GoalSetEvent.objects.filter(period_id=goal.period_id, action=ReviewAction.RETURNED)
+    if goal.level == GoalLevel.INDIVIDUAL:
+        events = events.filter(owner_id=goal.owner_id)
+    else:
+        events = events.filter(department_id=goal.department_id, owner__isnull=True)
+    return events.select_related("actor").first()
+
+
+@login_required
+@require_POST
+def goal_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(access.can_update_progress(request.user, goal), "You cannot update the progress of this goal.")
+    form = ProgressUpdateForm(request.POST, goal=goal, derived=_derived(goal))
+    if form.is_valid():
+        try:
+            update = progress.record_update(user=request.user, goal=goal, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
+        else:
+            messages.success(request, f"Progress recorded: {update.progress_after:.0f}%.")
+            return redirect("cascade:goal_detail", pk=goal.pk)
+    return render_detail(request, goal, progress_form=form, status=400)
+
+
+@login_required
+@require_POST
+def goal_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    form = ReopenForm(request.POST)
+    form.is_valid()
+    try:
+        workflow.reopen(user=request.user, goal=goal, comment=form.cleaned_data.get("comment", ""))
+    except ValidationError as exc:
+        return render_detail(request, goal, reopen_form=form, action_errors=exc.messages, status=400)
+    messages.success(
+        request, f"“{goal.title}” is a draft again: change it, then submit the goals for approval once more."
+    )
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a goal (once approved: its approver or HR, with an optional reason; cascade.workflow.cancel)."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    form = CancelForm(request.POST)
+    form.is_valid()
+    try:
+        services.goal_cancel(
+            user=request.user,
+            goal=goal,
+            expected_version=form.cleaned_data.get("version"),
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ConflictError as exc:
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return render_detail(request, goal, cancel_form=form, action_errors=[exc.message], status=409)
+    except ValidationError as exc:
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return render_detail(request, goal, cancel_form=form, action_errors=exc.messages, status=400)
+    goal.refresh_from_db()
+    messages.success(request, cancelled_message(goal))
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+def cancelled_message(goal: Goal) -> str:
+    message = f"“{goal.title}” is cancelled: it stays in the history and no longer counts."
+    left = workflow.set_of(goal).goals()
+    if left.filter(approval=Approval.DRAFT).exists() and not left.filter(approval__in=workflow.AGREED).exists():
+        message += " The set’s other goals are drafts again: their weights must total 100 before they are approved."
+    return message
+
+
+@login_required
+@require_POST
+def goal_cancel_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner asks the approver to cancel an approved goal, with a reason (the approver is notified)."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(
+        access.can_request_cancel(request.user, goal) or access.can_cancel_goal(request.user, goal),
+        "You cannot ask to cancel this goal.",
+    )
+    form = CancelRequestForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, goal, ask_form=form, status=400)
+    try:
+        workflow.request_cancel(user=request.user, goal=goal, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return render_detail(request, goal, ask_form=form, status=400)
+    messages.success(
+        request, f"{workflow.approver_label(goal)} is asked to cancel “{goal.title}”; it counts until they do."
+    )
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_cancel_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approver (or HR) keeps a goal its owner asked to cancel, saying why."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(
+        access.can_cancel_goal(request.user, goal),
+        "Only the approver of this goal or HR can answer a request to cancel it.",
+    )
+    form = KeepForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, goal, keep_form=form, status=400)
+    try:
+        workflow.keep(user=request.user, goal=goal, comment=form.cleaned_data["comment"])
+    except ValidationError as exc:
+        apply_service_errors(form, exc, SERVICE_FIELD_TO_FORM)
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return render_detail(request, goal, keep_form=form, status=400)
+    messages.success(request, f"“{goal.title}” stays; the person who asked is told why.")
+    return redirect("cascade:goal_detail", pk=goal.pk)
