@@ -130,8 +130,8 @@ def test_the_latest_run_and_the_score_trend_count_succeeded_runs_only(cast, find
 # ---------------------------------------------------------------- the admin (HR power users)
 
 
-def test_hr_reads_runs_and_findings_in_the_admin_but_cannot_edit_them(cast, finding, client):
-    client.force_login(cast.hr.user)
+def test_hr_reads_runs_and_findings_in_the_admin_but_cannot_edit_them(cast, finding, client_for):
+    client = client_for(cast.hr)
     assert client.get("/admin/audits/finding/").status_code == 200
     page = client.get(f"/admin/audits/finding/{finding.pk}/change/")
     assert page.status_code == 200 and b"Pharmacy set its goals alone." in page.content
@@ -142,10 +142,10 @@ def test_hr_reads_runs_and_findings_in_the_admin_but_cannot_edit_them(cast, find
     assert finding.status == FindingStatus.OPEN
 
 
-def test_hr_runs_a_failed_run_again_from_the_admin(cast, finding, client):
+def test_hr_runs_a_failed_run_again_from_the_admin(cast, finding, client_for):
     run = finding.first_seen_run
     AuditRun.objects.filter(pk=run.pk).update(state=RunState.FAILED)
-    client.force_login(cast.hr.user)
+    client = client_for(cast.hr)
     response = client.post(
         "/admin/audits/auditrun/", {"action": "run_again", "_selected_action": [run.pk]}, follow=True
     )
@@ -154,7 +154,7 @@ def test_hr_runs_a_failed_run_again_from_the_admin(cast, finding, client):
     assert run.state == RunState.QUEUED  # queued for the worker once the request's transaction commits
 
 
-def test_a_rule_setting_edited_in_the_admin_is_checked_against_the_rules_bounds(cast, client, only_rules):
+def test_a_rule_setting_edited_in_the_admin_is_checked_against_the_rules_bounds(cast, client_for, only_rules):
     from decimal import Decimal
 
     from audits.models import RuleConfig
@@ -166,7 +166,7 @@ def test_a_rule_setting_edited_in_the_admin_is_checked_against_the_rules_bounds(
     )
     only_rules(rule)
     config = RuleConfig.objects.create(rule="silo", thresholds={"share": "20"})
-    client.force_login(cast.hr.user)
+    client = client_for(cast.hr)
     url = f"/admin/audits/ruleconfig/{config.pk}/change/"
     refused = client.post(url, {"enabled": "on", "thresholds": '{"share": 150}'})
     assert refused.status_code == 200 and "Enter a value from 0 to 100." in refused.content.decode()

@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 LIST = "/api/v1/surveys/"
 
 
-def api_client_for(employee: Employee) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(employee.user)
-    return client
-
-
 def detail(survey: Survey) -> str:
     return f"{LIST}{survey.pk}/"
 
