@@ -6,7 +6,7 @@ score (``audits.selectors.scope.latest_scored_cycle``). Two units of analysis:
 - **Person** (for the organisation and for each department, by the person's department):
   one point per person with a score in that cycle. x = achievement of their QI-linked goals in
   the cycle's goal period — the mean progress of their approved individual goals, weighted by
-  goal weight, an achieved goal counting 100 % (``incentives.payouts.qi_goal_achievement``, the
+  goal weight, an achieved goal counting 100 % (``incentives.payout_formula.qi_goal_achievement``, the
   figure incentive plans pay on; every goal hangs under a quality priority, so every goal is
   QI-linked). y = the appraisal score. People with a score but no approved goals have no x and
   are left out; the note counts them.
@@ -35,7 +35,7 @@ from audits.models import AnalysisUnit, CorrelationScope, QIOutcome
 from audits.selectors import scope as s
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus, Observation, QualityMeasure
 from cascade.progress import counted_goals, progress_towards
-from incentives.payouts import GoalFigure, qi_goal_achievement
+from incentives.payout_formula import GoalFigure, qi_goal_achievement
 
 ORGANISATION = "Organisation"
 NOUNS = {AnalysisUnit.PERSON: "people", AnalysisUnit.DEPARTMENT: "departments"}

@@ -40,7 +40,7 @@ from core.log import diff, log_action, log_actions, snapshot
 from core.tabular import ImportFileError, header_key, rows_of
 from core.weights import weights_total_problem
 from incentives import access
-from incentives import payouts as rules
+from incentives import payout_formula as rules
 from incentives.models.plans import (
     ComponentKind,
     IncentivePlan,

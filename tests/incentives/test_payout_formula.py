@@ -1,10 +1,10 @@
-"""The payout rules (incentives.payouts): pure functions, no database."""
+"""The payout rules (incentives/payout_formula.py): pure functions, no database."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from incentives.payouts import ComponentRule, GoalFigure, compute_payout, qi_goal_achievement
+from incentives.payout_formula import ComponentRule, GoalFigure, compute_payout, qi_goal_achievement
 
 D = Decimal
 

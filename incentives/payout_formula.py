@@ -1,4 +1,5 @@
-"""The payout rules, as pure functions over plain values (no database).
+"""The payout formula, as pure functions over plain values (no database); incentives.services.plans
+applies it when it computes a plan's payouts, and audits reads its QI-goal figure.
 
 For each component of a plan, a person's achievement % is:
 
