@@ -88,4 +88,6 @@ class Requires(BasePermission):
         method = (request.method or "").lower()
         if method in by_action:
             return by_action[method]
-        return getattr(view, "required", None)
+        # Read from the class: a plain function set as a class attribute would come back
+        # bound to the view instance and be called with the view as its "user".
+        return getattr(type(view), "required", None) or getattr(view, "required", None)

@@ -67,3 +67,15 @@ def test_the_api_class_asks_the_check_declared_for_the_action_or_method(cast):
     # One check for every action.
     request.user = cast.employee.user
     assert not Requires().has_permission(request, FakeView(action="list", required=is_hr))
+
+
+def test_a_plain_function_declared_on_a_view_class_is_asked_with_the_user(cast):
+    class CycleSetUp:
+        action = "create"
+        required = is_hr  # not wrapped in staticmethod
+
+    request = APIRequestFactory().post("/api/v1/cycles/")
+    request.user = cast.hr.user
+    assert Requires().has_permission(request, CycleSetUp())
+    request.user = cast.employee.user
+    assert not Requires().has_permission(request, CycleSetUp())
