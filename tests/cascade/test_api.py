@@ -5,12 +5,10 @@ roll-up of progress updates, measure charts, the linkage matrix and query counts
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -40,20 +38,6 @@ from tests.factories import DepartmentFactory, EmployeeFactory
 
 API = "/api/v1"
 PEOPLE = ("chief", "manager", "employee", "stranger", "hr", "lead")
-
-ClientFor = Callable[[Employee | None], APIClient]
-
-
-@pytest.fixture
-def client_for() -> ClientFor:
-    def make(employee: Employee | None) -> APIClient:
-        client = APIClient()
-        if employee is not None:
-            # A fresh user object per client: the selectors cache the employee record on it.
-            client.force_authenticate(user=get_user_model().objects.get(pk=employee.user_id))
-        return client
-
-    return make
 
 
 @dataclass
@@ -259,9 +243,9 @@ PERMISSION_TABLE = [
 
 
 @pytest.mark.parametrize("role, method, template, body, expected", PERMISSION_TABLE)
-def test_it_validates_ownership(world, client_for, role, method, template, body, expected):
+def test_it_validates_ownership(world, api_client_for, role, method, template, body, expected):
     ids = world.ids()
-    client = client_for(world.person(role))
+    client = api_client_for(world.person(role))
     response = getattr(client, method)(API + fill(template, ids), fill(body, ids), format="json")
     assert response.status_code == expected, response.content
 
@@ -270,10 +254,10 @@ def test_it_validates_ownership(world, client_for, role, method, template, body,
     "role, expected",
     [("employee", 403), ("manager", 200), ("chief", 403), ("stranger", 404), ("hr", 403), ("lead", 404)],
 )
-def test_only_the_direct_manager_approves_a_submitted_set(world, client_for, role, expected):
+def test_only_the_direct_manager_approves_a_submitted_set(world, api_client_for, role, expected):
     body = fill(EMPLOYEE_SET, world.ids())
-    assert client_for(world.cast.employee).post(f"{API}/goals/submit-set/", body, format="json").status_code == 200
-    response = client_for(world.person(role)).post(f"{API}/goals/approve-set/", body, format="json")
+    assert api_client_for(world.cast.employee).post(f"{API}/goals/submit-set/", body, format="json").status_code == 200
+    response = api_client_for(world.person(role)).post(f"{API}/goals/approve-set/", body, format="json")
     assert response.status_code == expected, response.content
     world.employee_goal.refresh_from_db()
     assert world.employee_goal.approval == (Approval.APPROVED if expected == 200 else Approval.SUBMITTED)
@@ -283,10 +267,10 @@ def test_only_the_direct_manager_approves_a_submitted_set(world, client_for, rol
     "role, expected",
     [("employee", 201), ("manager", 201), ("chief", 201), ("stranger", 404), ("hr", 403), ("lead", 403)],
 )
-def test_progress_is_updated_by_the_owner_and_those_above(world, client_for, role, expected):
+def test_progress_is_updated_by_the_owner_and_those_above(world, api_client_for, role, expected):
     approve(world.employee_goal)
     body = {"goal": world.employee_goal.pk, "percent": "30", "comment": "Two wards live."}
-    response = client_for(world.person(role)).post(f"{API}/goal-updates/", body, format="json")
+    response = api_client_for(world.person(role)).post(f"{API}/goal-updates/", body, format="json")
     assert response.status_code == expected, response.content
 
 
@@ -301,21 +285,21 @@ def test_progress_is_updated_by_the_owner_and_those_above(world, client_for, rol
         ("get", "/matrix/"),
     ],
 )
-def test_it_refuses_anonymous_requests(world, client_for, method, path):
-    response = getattr(client_for(None), method)(API + path, {}, format="json")
+def test_it_refuses_anonymous_requests(world, api_client_for, method, path):
+    response = getattr(api_client_for(None), method)(API + path, {}, format="json")
     assert response.status_code == 401
 
 
-def test_a_goal_out_of_scope_and_a_missing_one_look_the_same(world, client_for):
-    client = client_for(world.cast.stranger)
+def test_a_goal_out_of_scope_and_a_missing_one_look_the_same(world, api_client_for):
+    client = api_client_for(world.cast.stranger)
     hidden = client.get(f"{API}/goals/{world.employee_goal.pk}/")
     missing = client.get(f"{API}/goals/999999/")
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json() == missing.json()
 
 
-def test_a_form_encoded_write_is_refused(world, client_for):
-    response = client_for(world.lead).post(f"{API}/priorities/", PRIORITY)  # multipart, not JSON
+def test_a_form_encoded_write_is_refused(world, api_client_for):
+    response = api_client_for(world.lead).post(f"{API}/priorities/", PRIORITY)  # multipart, not JSON
     assert response.status_code == 415
 
 
@@ -334,8 +318,8 @@ def test_a_form_encoded_write_is_refused(world, client_for):
         ("lead", {"dept", "pharmacy", "chief", "manager", "employee", "stranger"}),
     ],
 )
-def test_each_user_lists_exactly_the_goals_they_may_see(world, client_for, role, expected):
-    response = client_for(world.person(role)).get(f"{API}/goals/")
+def test_each_user_lists_exactly_the_goals_they_may_see(world, api_client_for, role, expected):
+    response = api_client_for(world.person(role)).get(f"{API}/goals/")
     assert response.status_code == 200
     names = {
         getattr(world, f"{name}_goal").pk: name
@@ -344,10 +328,10 @@ def test_each_user_lists_exactly_the_goals_they_may_see(world, client_for, role,
     assert {names[pk] for pk in ids_of(response)} == expected
 
 
-def test_a_goal_shows_its_line_of_sight_to_the_priority(world, client_for):
+def test_a_goal_shows_its_line_of_sight_to_the_priority(world, api_client_for):
     Goal.objects.filter(pk=world.dept_goal.pk).update(progress=Decimal("40"))
     QualityPriority.objects.filter(pk=world.priority.pk).update(progress=Decimal("25"))
-    body = client_for(world.cast.employee).get(f"{API}/goals/{world.employee_goal.pk}/").json()
+    body = api_client_for(world.cast.employee).get(f"{API}/goals/{world.employee_goal.pk}/").json()
     assert body["line_of_sight"] == {
         "department_goal": {"id": world.dept_goal.pk, "title": "Ward scanning", "progress": "40.00"},
         "priority": {"id": world.priority.pk, "title": "Medication safety", "progress": "25.00"},
@@ -355,12 +339,12 @@ def test_a_goal_shows_its_line_of_sight_to_the_priority(world, client_for):
     assert body["parent_goal"] == {"id": world.dept_goal.pk, "title": "Ward scanning"}
     assert body["owner"] == {"id": world.cast.employee.pk, "name": "Staff Nurse"}
     assert (body["level"], body["approval"], body["version"]) == ("individual", "draft", 1)
-    department_goal = client_for(world.cast.employee).get(f"{API}/goals/{world.dept_goal.pk}/").json()
+    department_goal = api_client_for(world.cast.employee).get(f"{API}/goals/{world.dept_goal.pk}/").json()
     assert department_goal["line_of_sight"]["department_goal"] is None
 
 
-def test_it_filters_goals(world, client_for):
-    client = client_for(world.cast.hr)
+def test_it_filters_goals(world, api_client_for):
+    client = api_client_for(world.cast.hr)
     assert ids_of(client.get(f"{API}/goals/", {"level": "functional"})) == {world.dept_goal.pk, world.pharmacy_goal.pk}
     assert ids_of(client.get(f"{API}/goals/", {"owner": world.cast.manager.pk})) == {world.manager_goal.pk}
     assert ids_of(client.get(f"{API}/goals/", {"department": world.pharmacy.pk})) == {
@@ -376,8 +360,8 @@ def test_it_filters_goals(world, client_for):
     assert ids_of(client.get(f"{API}/goals/", {"period": later.pk})) == {elsewhere.pk}
 
 
-def test_it_refuses_a_malformed_goal_filter_with_400(world, client_for):
-    response = client_for(world.cast.hr).get(f"{API}/goals/", {"owner": "me", "level": "team"})
+def test_it_refuses_a_malformed_goal_filter_with_400(world, api_client_for):
+    response = api_client_for(world.cast.hr).get(f"{API}/goals/", {"owner": "me", "level": "team"})
     assert response.status_code == 400
     assert set(response.json()) == {"owner", "level"}
 
@@ -385,9 +369,9 @@ def test_it_refuses_a_malformed_goal_filter_with_400(world, client_for):
 # ---------------------------------------------------------------- creating and editing goals
 
 
-def test_an_employee_drafts_a_goal_under_their_department_goal(world, client_for):
+def test_an_employee_drafts_a_goal_under_their_department_goal(world, api_client_for):
     body = fill({**INDIVIDUAL, "improvement_hours_per_month": "4.0", "kind": "process"}, world.ids())
-    response = client_for(world.cast.employee).post(f"{API}/goals/", body, format="json")
+    response = api_client_for(world.cast.employee).post(f"{API}/goals/", body, format="json")
     assert response.status_code == 201, response.content
     created = response.json()
     # The priority comes from the parent; the department from the owner.
@@ -402,16 +386,16 @@ def test_an_employee_drafts_a_goal_under_their_department_goal(world, client_for
     )
 
 
-def test_a_department_goal_can_be_shared_with_contributing_departments(world, client_for):
+def test_a_department_goal_can_be_shared_with_contributing_departments(world, api_client_for):
     body = fill({**FUNCTIONAL, "contributing_departments": ["{pharmacy}"]}, world.ids())
-    response = client_for(world.cast.chief).post(f"{API}/goals/", body, format="json")
+    response = api_client_for(world.cast.chief).post(f"{API}/goals/", body, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["contributing_departments"] == [{"id": world.pharmacy.pk, "name": "Pharmacy"}]
     assert response.json()["owner"] is None
 
 
-def test_editing_a_goal_raises_its_version_and_a_stale_version_gets_409(world, client_for):
-    client = client_for(world.cast.employee)
+def test_editing_a_goal_raises_its_version_and_a_stale_version_gets_409(world, api_client_for):
+    client = api_client_for(world.cast.employee)
     path = f"{API}/goals/{world.employee_goal.pk}/"
     response = client.patch(path, {"version": 1, "title": "Scan all doses", "weight": 80}, format="json")
     assert response.status_code == 200, response.content
@@ -427,8 +411,8 @@ def test_editing_a_goal_raises_its_version_and_a_stale_version_gets_409(world, c
     assert (world.employee_goal.title, world.employee_goal.version) == ("Scan all doses", 2)
 
 
-def test_a_stale_priority_or_measure_edit_gets_409(world, client_for):
-    client = client_for(world.lead)
+def test_a_stale_priority_or_measure_edit_gets_409(world, api_client_for):
+    client = api_client_for(world.lead)
     for path in (f"/priorities/{world.priority.pk}/", f"/measures/{world.measure.pk}/"):
         key = "title" if "priorities" in path else "name"
         assert client.patch(API + path, {"version": 1, key: "First"}, format="json").status_code == 200
@@ -457,24 +441,24 @@ def test_a_stale_priority_or_measure_edit_gets_409(world, client_for):
         ({**INDIVIDUAL, "progress_mode": "measure"}, "measure"),
     ],
 )
-def test_it_refuses_a_goal_that_breaks_the_cascade_with_400_naming_the_field(world, client_for, body, field):
+def test_it_refuses_a_goal_that_breaks_the_cascade_with_400_naming_the_field(world, api_client_for, body, field):
     before = Goal.objects.count()
-    response = client_for(world.cast.manager).post(f"{API}/goals/", fill(body, world.ids()), format="json")
+    response = api_client_for(world.cast.manager).post(f"{API}/goals/", fill(body, world.ids()), format="json")
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert Goal.objects.count() == before
 
 
-def test_a_target_on_the_wrong_side_of_a_measure_baseline_is_refused(world, client_for):
+def test_a_target_on_the_wrong_side_of_a_measure_baseline_is_refused(world, api_client_for):
     body = fill({**INDIVIDUAL, "measure": "{measure}", "baseline": "50", "target": "40"}, world.ids())
-    response = client_for(world.cast.employee).post(f"{API}/goals/", body, format="json")
+    response = api_client_for(world.cast.employee).post(f"{API}/goals/", body, format="json")
     assert response.status_code == 400
     assert "above the baseline" in response.json()["target"][0]
 
 
-def test_an_approved_goal_is_refused_with_the_reason_until_reopened(world, client_for):
+def test_an_approved_goal_is_refused_with_the_reason_until_reopened(world, api_client_for):
     approve(world.employee_goal)
-    client = client_for(world.cast.employee)
+    client = api_client_for(world.cast.employee)
     path = f"{API}/goals/{world.employee_goal.pk}/"
     response = client.patch(path, {"version": 1, "title": "Quietly changed"}, format="json")
     assert response.status_code == 400
@@ -491,13 +475,15 @@ def test_an_approved_goal_is_refused_with_the_reason_until_reopened(world, clien
     assert response.json()["title"] == "Openly changed"
 
 
-def test_reopening_a_draft_is_refused_with_400(world, client_for):
-    response = client_for(world.cast.employee).post(f"{API}/goals/{world.employee_goal.pk}/reopen/", {}, format="json")
+def test_reopening_a_draft_is_refused_with_400(world, api_client_for):
+    response = api_client_for(world.cast.employee).post(
+        f"{API}/goals/{world.employee_goal.pk}/reopen/", {}, format="json"
+    )
     assert response.status_code == 400
 
 
-def test_owner_department_and_period_cannot_change(world, client_for):
-    response = client_for(world.cast.hr).patch(
+def test_owner_department_and_period_cannot_change(world, api_client_for):
+    response = api_client_for(world.cast.hr).patch(
         f"{API}/goals/{world.employee_goal.pk}/", {"version": 1, "owner": world.cast.manager.pk}, format="json"
     )
     assert response.status_code == 400
@@ -507,8 +493,8 @@ def test_owner_department_and_period_cannot_change(world, client_for):
 # ---------------------------------------------------------------- the goal-setting workflow
 
 
-def test_a_set_goes_from_draft_through_submission_to_approval(world, client_for):
-    employee, manager = client_for(world.cast.employee), client_for(world.cast.manager)
+def test_a_set_goes_from_draft_through_submission_to_approval(world, api_client_for):
+    employee, manager = api_client_for(world.cast.employee), api_client_for(world.cast.manager)
     Goal.objects.filter(pk=world.employee_goal.pk).update(weight=40)
     body = fill({**INDIVIDUAL, "weight": 60, "title": "Teach scanning"}, world.ids())
     second = employee.post(f"{API}/goals/", body, format="json").json()["id"]
@@ -522,8 +508,13 @@ def test_a_set_goes_from_draft_through_submission_to_approval(world, client_for)
     }
     # While it waits, it cannot be submitted again, and the skip-level chief cannot approve it.
     assert employee.post(f"{API}/goals/submit-set/", set_body, format="json").status_code == 400
-    assert client_for(world.cast.chief).post(f"{API}/goals/approve-set/", set_body, format="json").status_code == 403
-    assert client_for(world.cast.stranger).post(f"{API}/goals/approve-set/", set_body, format="json").status_code == 404
+    assert (
+        api_client_for(world.cast.chief).post(f"{API}/goals/approve-set/", set_body, format="json").status_code == 403
+    )
+    assert (
+        api_client_for(world.cast.stranger).post(f"{API}/goals/approve-set/", set_body, format="json").status_code
+        == 404
+    )
 
     approved = manager.post(f"{API}/goals/approve-set/", {**set_body, "comment": "Good set."}, format="json")
     assert approved.status_code == 200, approved.content
@@ -532,10 +523,10 @@ def test_a_set_goes_from_draft_through_submission_to_approval(world, client_for)
     assert ids_of(listed) == {world.employee_goal.pk, second}
 
 
-def test_weights_not_totalling_100_are_refused_on_submit_with_the_numbers(world, client_for):
+def test_weights_not_totalling_100_are_refused_on_submit_with_the_numbers(world, api_client_for):
     Goal.objects.filter(pk=world.employee_goal.pk).update(weight=60)
     IndividualGoalFactory(title="Second goal", owner=world.cast.employee, parent_goal=world.dept_goal, weight=30)
-    response = client_for(world.cast.employee).post(
+    response = api_client_for(world.cast.employee).post(
         f"{API}/goals/submit-set/", fill(EMPLOYEE_SET, world.ids()), format="json"
     )
     assert response.status_code == 400
@@ -546,10 +537,10 @@ def test_weights_not_totalling_100_are_refused_on_submit_with_the_numbers(world,
     assert world.employee_goal.approval == Approval.DRAFT
 
 
-def test_a_returned_set_needs_a_comment_and_goes_back_to_the_owner(world, client_for):
+def test_a_returned_set_needs_a_comment_and_goes_back_to_the_owner(world, api_client_for):
     set_body = fill(EMPLOYEE_SET, world.ids())
-    client_for(world.cast.employee).post(f"{API}/goals/submit-set/", set_body, format="json")
-    manager = client_for(world.cast.manager)
+    api_client_for(world.cast.employee).post(f"{API}/goals/submit-set/", set_body, format="json")
+    manager = api_client_for(world.cast.manager)
     refused = manager.post(f"{API}/goals/return-set/", set_body, format="json")
     assert refused.status_code == 400
     assert "comment" in refused.json()
@@ -558,11 +549,15 @@ def test_a_returned_set_needs_a_comment_and_goes_back_to_the_owner(world, client
     assert [g["approval"] for g in returned.json()] == ["returned"]
 
 
-def test_a_department_set_is_approved_by_the_head(world, client_for):
+def test_a_department_set_is_approved_by_the_head(world, api_client_for):
     set_body = {"period": world.period.pk, "department": world.nursing.pk}
-    assert client_for(world.cast.manager).post(f"{API}/goals/submit-set/", set_body, format="json").status_code == 200
-    assert client_for(world.cast.manager).post(f"{API}/goals/approve-set/", set_body, format="json").status_code == 403
-    response = client_for(world.cast.chief).post(f"{API}/goals/approve-set/", set_body, format="json")
+    assert (
+        api_client_for(world.cast.manager).post(f"{API}/goals/submit-set/", set_body, format="json").status_code == 200
+    )
+    assert (
+        api_client_for(world.cast.manager).post(f"{API}/goals/approve-set/", set_body, format="json").status_code == 403
+    )
+    response = api_client_for(world.cast.chief).post(f"{API}/goals/approve-set/", set_body, format="json")
     assert response.status_code == 200
     assert [g["id"] for g in response.json()] == [world.dept_goal.pk]
 
@@ -576,8 +571,10 @@ def test_a_department_set_is_approved_by_the_head(world, client_for):
         ({"period": "{period}", "owner": "{employee}", "comment": "hi"}, {"comment"}),
     ],
 )
-def test_a_goal_set_is_named_by_period_and_one_owner(world, client_for, body, fields):
-    response = client_for(world.cast.employee).post(f"{API}/goals/submit-set/", fill(body, world.ids()), format="json")
+def test_a_goal_set_is_named_by_period_and_one_owner(world, api_client_for, body, fields):
+    response = api_client_for(world.cast.employee).post(
+        f"{API}/goals/submit-set/", fill(body, world.ids()), format="json"
+    )
     assert response.status_code == 400
     assert set(response.json()) == fields
 
@@ -585,14 +582,14 @@ def test_a_goal_set_is_named_by_period_and_one_owner(world, client_for, body, fi
 # ---------------------------------------------------------------- progress and the roll-up
 
 
-def test_a_progress_update_rolls_up_to_the_department_goal_and_the_priority(world, client_for):
+def test_a_progress_update_rolls_up_to_the_department_goal_and_the_priority(world, api_client_for):
     priority = QualityPriorityFactory(title="Patient flow", owner=world.lead)
     ward = FunctionalGoalFactory(title="Ward flow", priority=priority, department=world.nursing, period=world.period)
     mine = IndividualGoalFactory(owner=world.cast.employee, parent_goal=ward, weight=60)
     theirs = IndividualGoalFactory(owner=world.cast.manager, parent_goal=ward, weight=40)
     approve(ward, mine, theirs)
 
-    response = client_for(world.cast.employee).post(
+    response = api_client_for(world.cast.employee).post(
         f"{API}/goal-updates/",
         {"goal": mine.pk, "percent": "50", "confidence": 3, "comment": "Half way."},
         format="json",
@@ -600,11 +597,11 @@ def test_a_progress_update_rolls_up_to_the_department_goal_and_the_priority(worl
     assert response.status_code == 201, response.content
     assert (response.json()["progress_after"], response.json()["confidence"]) == ("50.00", 3)
     # Ward flow = (50 × 60 + 0 × 40) / 100; the priority has Ward flow alone (weight 100) under it.
-    client = client_for(world.cast.employee)
+    client = api_client_for(world.cast.employee)
     assert client.get(f"{API}/goals/{ward.pk}/").json()["progress"] == "30.00"
     assert client.get(f"{API}/priorities/{priority.pk}/").json()["progress"] == "30.00"
 
-    client_for(world.cast.manager).post(f"{API}/goal-updates/", {"goal": theirs.pk, "percent": "25"}, format="json")
+    api_client_for(world.cast.manager).post(f"{API}/goal-updates/", {"goal": theirs.pk, "percent": "25"}, format="json")
     # (50 × 60 + 25 × 40) / 100 = 40
     body = client.get(f"{API}/goals/{mine.pk}/").json()
     assert body["line_of_sight"]["department_goal"]["progress"] == "40.00"
@@ -612,10 +609,10 @@ def test_a_progress_update_rolls_up_to_the_department_goal_and_the_priority(worl
     assert client.get(f"{API}/priorities/{priority.pk}/").json()["progress"] == "40.00"
 
 
-def test_a_value_update_moves_a_goal_from_its_baseline_towards_its_target(world, client_for):
+def test_a_value_update_moves_a_goal_from_its_baseline_towards_its_target(world, api_client_for):
     goal = IndividualGoalFactory(owner=world.cast.employee, priority=world.priority, baseline=10, target=30)
     approve(goal)
-    response = client_for(world.cast.employee).post(
+    response = api_client_for(world.cast.employee).post(
         f"{API}/goal-updates/", {"goal": goal.pk, "value": "15"}, format="json"
     )
     assert response.status_code == 201
@@ -633,35 +630,35 @@ def test_a_value_update_moves_a_goal_from_its_baseline_towards_its_target(world,
         ({"goal": None}, "goal"),
     ],
 )
-def test_it_refuses_a_bad_progress_update_with_400_naming_the_field(world, client_for, body, field):
+def test_it_refuses_a_bad_progress_update_with_400_naming_the_field(world, api_client_for, body, field):
     approve(world.employee_goal)
-    response = client_for(world.cast.employee).post(
+    response = api_client_for(world.cast.employee).post(
         f"{API}/goal-updates/", {"goal": world.employee_goal.pk, **body}, format="json"
     )
     assert response.status_code == 400
     assert field in response.json(), response.json()
 
 
-def test_progress_on_a_draft_goal_is_refused(world, client_for):
+def test_progress_on_a_draft_goal_is_refused(world, api_client_for):
     body = {"goal": world.employee_goal.pk, "percent": "10"}
-    response = client_for(world.cast.employee).post(f"{API}/goal-updates/", body, format="json")
+    response = api_client_for(world.cast.employee).post(f"{API}/goal-updates/", body, format="json")
     assert response.status_code == 400
     assert "approved" in response.json()["non_field_errors"][0]
 
 
-def test_progress_updates_are_listed_only_for_goals_one_may_see(world, client_for):
+def test_progress_updates_are_listed_only_for_goals_one_may_see(world, api_client_for):
     approve(world.employee_goal, world.stranger_goal)
-    client_for(world.cast.employee).post(
+    api_client_for(world.cast.employee).post(
         f"{API}/goal-updates/", {"goal": world.employee_goal.pk, "percent": "10"}, format="json"
     )
-    client_for(world.cast.stranger).post(
+    api_client_for(world.cast.stranger).post(
         f"{API}/goal-updates/", {"goal": world.stranger_goal.pk, "percent": "20"}, format="json"
     )
-    mine = client_for(world.cast.manager).get(f"{API}/goal-updates/").json()["results"]
+    mine = api_client_for(world.cast.manager).get(f"{API}/goal-updates/").json()["results"]
     assert [(u["goal"]["id"], u["author"]["name"], u["percent"]) for u in mine] == [
         (world.employee_goal.pk, "Staff Nurse", "10.00")
     ]
-    hr = client_for(world.cast.hr)
+    hr = api_client_for(world.cast.hr)
     assert len(hr.get(f"{API}/goal-updates/").json()["results"]) == 2
     assert len(hr.get(f"{API}/goal-updates/", {"goal": world.stranger_goal.pk}).json()["results"]) == 1
 
@@ -669,12 +666,12 @@ def test_progress_updates_are_listed_only_for_goals_one_may_see(world, client_fo
 # ---------------------------------------------------------------- measures, observations and charts
 
 
-def test_a_measure_carries_its_observations_and_chart(world, client_for):
+def test_a_measure_carries_its_observations_and_chart(world, api_client_for):
     values = [62, 64, 61, 66, 65, 67, 70, 69, 72, 74, 73, 76, 78]
     for month, value in enumerate(values, start=1):
         year, month = 2025 + (month - 1) // 12, (month - 1) % 12 + 1
         ObservationFactory(measure=world.measure, date=datetime.date(year, month, 1), value=value)
-    response = client_for(world.cast.stranger).get(f"{API}/measures/{world.measure.pk}/")
+    response = api_client_for(world.cast.stranger).get(f"{API}/measures/{world.measure.pk}/")
     assert response.status_code == 200
     body = response.json()
     assert [o["value"] for o in body["observations"]] == [f"{v}.0000" for v in values]
@@ -682,14 +679,14 @@ def test_a_measure_carries_its_observations_and_chart(world, client_for):
     assert set(chart) == {"direction", "target", "n", "points", "run", "xmr", "summary"}
     assert (chart["direction"], chart["n"], len(chart["points"])) == ("up", 13, 13)
     assert isinstance(chart["run"], dict) and isinstance(chart["xmr"], dict)
-    listed = client_for(world.cast.employee).get(f"{API}/measures/").json()["results"]
+    listed = api_client_for(world.cast.employee).get(f"{API}/measures/").json()["results"]
     assert listed[0]["chart"]["n"] == 13
 
 
-def test_the_priority_lists_its_measures_with_the_latest_value(world, client_for):
+def test_the_priority_lists_its_measures_with_the_latest_value(world, api_client_for):
     ObservationFactory(measure=world.measure, date=datetime.date(2026, 1, 1), value=55)
     ObservationFactory(measure=world.measure, date=datetime.date(2026, 2, 1), value=58)
-    body = client_for(world.cast.employee).get(f"{API}/priorities/{world.priority.pk}/").json()
+    body = api_client_for(world.cast.employee).get(f"{API}/priorities/{world.priority.pk}/").json()
     assert body["owner"] == {"id": world.lead.pk, "name": "Quality Lead"}
     [measure] = body["measures"]
     assert (measure["id"], measure["latest_date"], measure["latest_value"]) == (
@@ -699,18 +696,18 @@ def test_the_priority_lists_its_measures_with_the_latest_value(world, client_for
     )
 
 
-def test_it_filters_measures_by_priority_and_department(world, client_for):
+def test_it_filters_measures_by_priority_and_department(world, api_client_for):
     other = QualityMeasureFactory(department=world.pharmacy)
-    client = client_for(world.cast.employee)
+    client = api_client_for(world.cast.employee)
     assert ids_of(client.get(f"{API}/measures/", {"department": world.pharmacy.pk})) == {other.pk}
     assert ids_of(client.get(f"{API}/measures/", {"priority": world.priority.pk})) == {world.measure.pk}
 
 
-def test_an_observation_moves_the_goals_the_measure_drives(world, client_for):
+def test_an_observation_moves_the_goals_the_measure_drives(world, api_client_for):
     goal = IndividualGoalFactory(
         owner=world.cast.employee, priority=world.priority, measure=world.measure, progress_mode=ProgressMode.MEASURE
     )
-    client = client_for(world.lead)
+    client = api_client_for(world.lead)
     response = client.post(
         f"{API}/measures/{world.measure.pk}/observations/",
         {"date": "2026-03-01", "value": 65, "numerator": "130", "denominator": "200"},
@@ -737,31 +734,31 @@ def test_an_observation_moves_the_goals_the_measure_drives(world, client_for):
         ({"date": "2026-02-01", "value": "61", "note": "late"}, "note"),
     ],
 )
-def test_it_refuses_a_bad_observation_with_400_naming_the_field(world, client_for, body, field):
+def test_it_refuses_a_bad_observation_with_400_naming_the_field(world, api_client_for, body, field):
     ObservationFactory(measure=world.measure, date=datetime.date(2026, 1, 1), value=60)
-    response = client_for(world.lead).post(f"{API}/measures/{world.measure.pk}/observations/", body, format="json")
+    response = api_client_for(world.lead).post(f"{API}/measures/{world.measure.pk}/observations/", body, format="json")
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert world.measure.observations.count() == 1
 
 
-def test_a_measure_whose_target_equals_its_baseline_is_refused(world, client_for):
+def test_a_measure_whose_target_equals_its_baseline_is_refused(world, api_client_for):
     body = fill({**MEASURE, "target": "20"}, world.ids())
-    response = client_for(world.lead).post(f"{API}/measures/", body, format="json")
+    response = api_client_for(world.lead).post(f"{API}/measures/", body, format="json")
     assert response.status_code == 400
     assert "differ from the baseline" in response.json()["target"][0]
     assert not QualityMeasure.objects.filter(name=MEASURE["name"]).exists()
 
 
-def test_a_measure_target_must_lie_on_the_improving_side(world, client_for):
+def test_a_measure_target_must_lie_on_the_improving_side(world, api_client_for):
     body = fill({**MEASURE, "direction": Direction.DOWN}, world.ids())
-    response = client_for(world.lead).post(f"{API}/measures/", body, format="json")
+    response = api_client_for(world.lead).post(f"{API}/measures/", body, format="json")
     assert response.status_code == 400
     assert "below the baseline" in response.json()["target"][0]
 
 
-def test_the_quality_lead_creates_a_priority_owned_by_themselves(world, client_for):
-    response = client_for(world.lead).post(f"{API}/priorities/", {**PRIORITY, "methodology": "lean"}, format="json")
+def test_the_quality_lead_creates_a_priority_owned_by_themselves(world, api_client_for):
+    response = api_client_for(world.lead).post(f"{API}/priorities/", {**PRIORITY, "methodology": "lean"}, format="json")
     assert response.status_code == 201
     body = response.json()
     assert (body["owner"]["id"], body["methodology"], body["status"], body["progress"], body["measures"]) == (
@@ -773,9 +770,9 @@ def test_the_quality_lead_creates_a_priority_owned_by_themselves(world, client_f
     )
 
 
-def test_a_priority_that_ends_before_it_starts_is_refused(world, client_for):
+def test_a_priority_that_ends_before_it_starts_is_refused(world, api_client_for):
     body = {**PRIORITY, "period_start": "2026-12-31", "period_end": "2026-01-01"}
-    response = client_for(world.lead).post(f"{API}/priorities/", body, format="json")
+    response = api_client_for(world.lead).post(f"{API}/priorities/", body, format="json")
     assert response.status_code == 400
     assert not QualityPriority.objects.filter(title=PRIORITY["title"]).exists()
 
@@ -808,10 +805,10 @@ def matrix_world(world) -> dict[str, QualityPriority]:
     return {"safety": world.priority, "flow": flow}
 
 
-def test_the_matrix_counts_goals_and_their_mean_progress_per_cell(world, matrix_world, client_for):
+def test_the_matrix_counts_goals_and_their_mean_progress_per_cell(world, matrix_world, api_client_for):
     safety, flow = matrix_world["safety"], matrix_world["flow"]
     nursing, pharmacy = world.nursing.pk, world.pharmacy.pk
-    response = client_for(world.cast.hr).get(f"{API}/matrix/")
+    response = api_client_for(world.cast.hr).get(f"{API}/matrix/")
     assert response.status_code == 200
     body = response.json()
     assert body["priorities"] == [
@@ -828,8 +825,8 @@ def test_the_matrix_counts_goals_and_their_mean_progress_per_cell(world, matrix_
     ]
 
 
-def test_the_matrix_counts_only_the_goals_the_user_may_see(world, matrix_world, client_for):
-    body = client_for(world.cast.stranger).get(f"{API}/matrix/").json()
+def test_the_matrix_counts_only_the_goals_the_user_may_see(world, matrix_world, api_client_for):
+    body = api_client_for(world.cast.stranger).get(f"{API}/matrix/").json()
     # The stranger sees department goals and their own: not the three Nursing people's goals.
     assert {(c["priority"], c["department"]): (c["count"], c["mean_progress"]) for c in body["cells"]} == {
         (world.priority.pk, world.nursing.pk): (2, "15.0"),  # (20 + 10) / 2
@@ -838,19 +835,19 @@ def test_the_matrix_counts_only_the_goals_the_user_may_see(world, matrix_world, 
     }
 
 
-def test_the_matrix_filters_by_period(world, matrix_world, client_for):
+def test_the_matrix_filters_by_period(world, matrix_world, api_client_for):
     later = GoalPeriodFactory(name="2027", start=datetime.date(2027, 1, 1), end=datetime.date(2027, 12, 31))
     FunctionalGoalFactory(priority=matrix_world["flow"], department=world.nursing, period=later, progress=60)
-    body = client_for(world.cast.hr).get(f"{API}/matrix/", {"period": later.pk}).json()
+    body = api_client_for(world.cast.hr).get(f"{API}/matrix/", {"period": later.pk}).json()
     assert body["cells"] == [
         {"priority": matrix_world["flow"].pk, "department": world.nursing.pk, "count": 1, "mean_progress": "60.0"}
     ]
-    assert client_for(world.cast.hr).get(f"{API}/matrix/", {"period": 999999}).status_code == 400
+    assert api_client_for(world.cast.hr).get(f"{API}/matrix/", {"period": 999999}).status_code == 400
 
 
-def test_a_matrix_cell_lists_the_goals_behind_it(world, matrix_world, client_for):
+def test_a_matrix_cell_lists_the_goals_behind_it(world, matrix_world, api_client_for):
     params = {"priority": world.priority.pk, "department": world.nursing.pk}
-    response = client_for(world.cast.employee).get(f"{API}/matrix/cell/", params)
+    response = api_client_for(world.cast.employee).get(f"{API}/matrix/cell/", params)
     assert response.status_code == 200
     assert ids_of(response) == {
         world.dept_goal.pk,
@@ -861,7 +858,7 @@ def test_a_matrix_cell_lists_the_goals_behind_it(world, matrix_world, client_for
     }
     shared = next(g for g in response.json() if g["id"] == world.pharmacy_goal.pk)
     assert shared["contributing_departments"] == [{"id": world.nursing.pk, "name": "Nursing"}]
-    missing = client_for(world.cast.employee).get(f"{API}/matrix/cell/", {"priority": world.priority.pk})
+    missing = api_client_for(world.cast.employee).get(f"{API}/matrix/cell/", {"priority": world.priority.pk})
     assert missing.status_code == 400
     assert set(missing.json()) == {"department"}
 
@@ -893,13 +890,13 @@ def grow(world: World, n: int) -> None:
     "path",
     ["/goals/", "/matrix/", "/priorities/", "/measures/", "/goal-updates/", "/matrix/cell/"],
 )
-def test_lists_cost_the_same_queries_for_small_and_larger_organisations(world, client_for, path):
+def test_lists_cost_the_same_queries_for_small_and_larger_organisations(world, api_client_for, path):
     params = {"priority": world.priority.pk, "department": world.nursing.pk} if path == "/matrix/cell/" else {}
 
     def queries() -> dict[str, int]:
         counts = {}
         for role in ("hr", "manager", "lead"):
-            client = client_for(world.person(role))
+            client = api_client_for(world.person(role))
             client.get(API + path, params)  # warm up: the cascade settings row is created once
             counts[role] = count_queries(client, path, params)
         return counts

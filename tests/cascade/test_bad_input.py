@@ -8,34 +8,19 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from cascade.imports.goals import COLUMNS
 from cascade.models import Approval, CascadeImport, Direction, Goal, Observation, ProgressMode, QualityPriority
-from people.models import Employee, ImportStatus
+from people.models import ImportStatus
 from tests.cascade.factories import FunctionalGoalFactory, IndividualGoalFactory, QualityMeasureFactory
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 LONG_TITLE = "Scan every high-risk dose " * 8  # 208 characters, over the 200 a title holds
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
-
-
-def api_for(employee: Employee) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=get_user_model().objects.get(pk=employee.user_id))
-    return client
 
 
 @pytest.fixture
@@ -90,7 +75,9 @@ def a_good_observation() -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("change", "field", "message"), BAD_OBSERVATIONS, ids=BAD_OBSERVATION_IDS)
-def test_the_observation_form_refuses_it_beside_the_field(cast, measure, driven_goal, change, field, message):
+def test_the_observation_form_refuses_it_beside_the_field(
+    client_for, cast, measure, driven_goal, change, field, message
+):
     response = client_for(cast.chief).post(
         reverse("cascade:observation_add", args=[measure.pk]), {**a_good_observation(), **change}
     )
@@ -102,7 +89,7 @@ def test_the_observation_form_refuses_it_beside_the_field(cast, measure, driven_
     assert Goal.objects.get(pk=driven_goal.pk).progress == Decimal("50.00")
 
 
-def test_the_observation_form_reads_thousands_separators_and_a_point(cast, measure, driven_goal):
+def test_the_observation_form_reads_thousands_separators_and_a_point(client_for, cast, measure, driven_goal):
     response = client_for(cast.chief).post(
         reverse("cascade:observation_add", args=[measure.pk]), {**a_good_observation(), "value": "1,084.5"}
     )
@@ -110,7 +97,7 @@ def test_the_observation_form_reads_thousands_separators_and_a_point(cast, measu
     assert measure.observations.order_by("-date").first().value == Decimal("1084.5")
 
 
-def test_a_date_a_few_days_ahead_is_accepted_for_a_value_dated_at_the_end_of_its_week(cast, measure):
+def test_a_date_a_few_days_ahead_is_accepted_for_a_value_dated_at_the_end_of_its_week(client_for, cast, measure):
     ahead = timezone.localdate() + datetime.timedelta(days=5)
     response = client_for(cast.chief).post(
         reverse("cascade:observation_add", args=[measure.pk]), {"date": str(ahead), "value": "70"}
@@ -124,7 +111,7 @@ def test_a_date_a_few_days_ahead_is_accepted_for_a_value_dated_at_the_end_of_its
 
 @pytest.mark.parametrize(("change", "field", "message"), BAD_OBSERVATIONS, ids=BAD_OBSERVATION_IDS)
 def test_the_observation_import_refuses_the_row_and_imports_nothing(
-    cast, measure, driven_goal, django_capture_on_commit_callbacks, change, field, message
+    client_for, cast, measure, driven_goal, django_capture_on_commit_callbacks, change, field, message
 ):
     good = a_good_observation()
     bad = {**a_good_observation(), "date": str(timezone.localdate() - datetime.timedelta(days=8)), **change}
@@ -149,8 +136,10 @@ def test_the_observation_import_refuses_the_row_and_imports_nothing(
 
 
 @pytest.mark.parametrize(("change", "field", "message"), BAD_OBSERVATIONS, ids=BAD_OBSERVATION_IDS)
-def test_the_observation_api_answers_400_naming_the_field(cast, measure, driven_goal, change, field, message):
-    response = api_for(cast.chief).post(
+def test_the_observation_api_answers_400_naming_the_field(
+    api_client_for, cast, measure, driven_goal, change, field, message
+):
+    response = api_client_for(cast.chief).post(
         f"{API}/measures/{measure.pk}/observations/", {**a_good_observation(), **change}, format="json"
     )
     assert response.status_code == 400
@@ -195,7 +184,7 @@ def draft(cast, period, priority):
     ],
     ids=["due-after-period", "due-before-period", "long-title"],
 )
-def test_the_goal_form_refuses_it_beside_the_field(cast, period, priority, draft, changes, field, message):
+def test_the_goal_form_refuses_it_beside_the_field(client_for, cast, period, priority, draft, changes, field, message):
     response = client_for(cast.employee).post(
         reverse("cascade:goal_edit", args=[draft.pk]), edit_data(draft, priority, **changes)
     )
@@ -205,7 +194,7 @@ def test_the_goal_form_refuses_it_beside_the_field(cast, period, priority, draft
     assert (stored.title, stored.due_date) == ("Teach", None)
 
 
-def test_a_due_date_inside_the_period_is_saved(cast, period, priority, draft):
+def test_a_due_date_inside_the_period_is_saved(client_for, cast, period, priority, draft):
     response = client_for(cast.employee).post(
         reverse("cascade:goal_edit", args=[draft.pk]), edit_data(draft, priority, due_date="2026-12-31")
     )
@@ -213,13 +202,13 @@ def test_a_due_date_inside_the_period_is_saved(cast, period, priority, draft):
     assert Goal.objects.get(pk=draft.pk).due_date == datetime.date(2026, 12, 31)
 
 
-def test_the_goal_form_lets_the_server_say_a_title_is_too_long(cast, draft):
+def test_the_goal_form_lets_the_server_say_a_title_is_too_long(client_for, cast, draft):
     """No maxlength attribute: a browser would cut a pasted title short without a word."""
     page = client_for(cast.employee).get(reverse("cascade:goal_edit", args=[draft.pk])).content.decode()
     assert 'name="title"' in page and "maxlength" not in page
 
 
-def test_the_goal_forms_date_picker_offers_only_the_periods_days(cast, draft):
+def test_the_goal_forms_date_picker_offers_only_the_periods_days(client_for, cast, draft):
     page = client_for(cast.employee).get(reverse("cascade:goal_edit", args=[draft.pk])).content.decode()
     assert 'min="2026-01-01"' in page and 'max="2026-12-31"' in page
     assert "Within 2026: 1 Jan 2026 to 31 Dec 2026." in page
@@ -233,7 +222,7 @@ def test_the_goal_forms_date_picker_offers_only_the_periods_days(cast, draft):
     ],
     ids=["due-after-period", "long-title"],
 )
-def test_the_goal_api_answers_400_naming_the_field(cast, period, priority, changes, field, message):
+def test_the_goal_api_answers_400_naming_the_field(api_client_for, cast, period, priority, changes, field, message):
     body = {
         "level": "individual",
         "title": "Scan every dose",
@@ -243,7 +232,7 @@ def test_the_goal_api_answers_400_naming_the_field(cast, period, priority, chang
         "weight": 50,
         **changes,
     }
-    response = api_for(cast.employee).post(f"{API}/goals/", body, format="json")
+    response = api_client_for(cast.employee).post(f"{API}/goals/", body, format="json")
     assert response.status_code == 400
     assert any(message in m for m in response.json()[field]), response.json()
     assert not Goal.objects.exists()
@@ -258,7 +247,7 @@ def test_the_goal_api_answers_400_naming_the_field(cast, period, priority, chang
     ids=["due-after-period", "long-title"],
 )
 def test_the_goal_import_refuses_the_row_and_imports_nothing(
-    cast, period, priority, django_capture_on_commit_callbacks, changes, field, message
+    client_for, cast, period, priority, django_capture_on_commit_callbacks, changes, field, message
 ):
     values = {
         "level": "individual",
@@ -283,7 +272,7 @@ def test_the_goal_import_refuses_the_row_and_imports_nothing(
 # ---------------------------------------------------------------- priorities and measures: names
 
 
-def test_the_priority_form_says_a_title_is_too_long_and_keeps_the_old_one(cast, quality_lead, priority):
+def test_the_priority_form_says_a_title_is_too_long_and_keeps_the_old_one(client_for, cast, quality_lead, priority):
     url = reverse("cascade:priority_edit", args=[priority.pk])
     assert "maxlength" not in client_for(quality_lead).get(url).content.decode()
     response = client_for(quality_lead).post(
@@ -304,8 +293,10 @@ def test_the_priority_form_says_a_title_is_too_long_and_keeps_the_old_one(cast, 
     assert QualityPriority.objects.get(pk=priority.pk).title == "Improve medication safety"
 
 
-def test_the_measure_api_refuses_a_long_name_and_a_baseline_beyond_its_column(cast, quality_lead, priority, measure):
-    client = api_for(quality_lead)
+def test_the_measure_api_refuses_a_long_name_and_a_baseline_beyond_its_column(
+    api_client_for, cast, quality_lead, priority, measure
+):
+    client = api_client_for(quality_lead)
     too_long = client.patch(f"{API}/measures/{measure.pk}/", {"name": "M" * 201, "version": 1}, format="json")
     too_big = client.patch(f"{API}/measures/{measure.pk}/", {"baseline": "1" * 11, "version": 1}, format="json")
     assert too_long.status_code == 400 and "name" in too_long.json()

@@ -12,7 +12,6 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -30,12 +29,6 @@ def peer(cast) -> Employee:
     return EmployeeFactory(
         user__username="peer", full_name="Night Nurse", department=cast.employee.department, manager=cast.manager
     )
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def api(employee: Employee) -> APIClient:
@@ -239,13 +232,13 @@ def test_the_database_never_holds_an_approved_cancelled_goal(agreed):
 # ---------------------------------------------------------------- the pages
 
 
-def test_the_owners_goal_page_offers_asking_not_cancelling(cast, agreed):
+def test_the_owners_goal_page_offers_asking_not_cancelling(client_for, cast, agreed):
     html = client_for(cast.employee).get(reverse("cascade:goal_detail", args=[agreed[0].pk])).content.decode()
     assert "Ask Ward Manager to cancel it" in html
     assert "Cancel goal</button>" not in html and "Cancel the goal</button>" not in html
 
 
-def test_the_owner_posting_a_cancel_gets_400_with_the_way_to_ask(cast, agreed):
+def test_the_owner_posting_a_cancel_gets_400_with_the_way_to_ask(client_for, cast, agreed):
     response = client_for(cast.employee).post(
         reverse("cascade:goal_cancel", args=[agreed[0].pk]), {"cancel-version": agreed[0].version}
     )
@@ -254,7 +247,7 @@ def test_the_owner_posting_a_cancel_gets_400_with_the_way_to_ask(cast, agreed):
     assert fresh(agreed[0]).status == GoalStatus.OPEN
 
 
-def test_the_request_and_the_answer_through_the_pages(cast, period, agreed):
+def test_the_request_and_the_answer_through_the_pages(client_for, cast, period, agreed):
     goal = agreed[0]
     url = reverse("cascade:goal_detail", args=[goal.pk])
     employee, manager = client_for(cast.employee), client_for(cast.manager)
@@ -276,7 +269,7 @@ def test_the_request_and_the_answer_through_the_pages(cast, period, agreed):
     assert "badge--approved" not in followed
 
 
-def test_keeping_on_the_page_needs_a_reason_and_the_approver(cast, agreed):
+def test_keeping_on_the_page_needs_a_reason_and_the_approver(client_for, cast, agreed):
     goal = agreed[0]
     workflow.request_cancel(user=user(cast.employee), goal=goal, reason="Too much.")
     url = reverse("cascade:goal_cancel_keep", args=[goal.pk])
@@ -288,7 +281,7 @@ def test_keeping_on_the_page_needs_a_reason_and_the_approver(cast, agreed):
 
 
 @pytest.mark.parametrize("who", ["peer", "stranger"])
-def test_a_peer_or_a_stranger_cannot_reach_the_actions(cast, peer, agreed, who):
+def test_a_peer_or_a_stranger_cannot_reach_the_actions(client_for, cast, peer, agreed, who):
     client = client_for(peer if who == "peer" else cast.stranger)
     for name in ("goal_cancel", "goal_cancel_request", "goal_cancel_keep"):
         assert client.post(reverse(f"cascade:{name}", args=[agreed[0].pk]), {}).status_code == 404
@@ -343,7 +336,7 @@ def test_the_api_keep_needs_the_approver(cast, agreed):
     assert kept.status_code == 200 and kept.json()["cancel_requested_at"] is None
 
 
-def test_the_request_is_in_the_managers_notifications(cast, agreed):
+def test_the_request_is_in_the_managers_notifications(client_for, cast, agreed):
     workflow.request_cancel(user=user(cast.employee), goal=agreed[0], reason="The ward closes.")
     html = client_for(cast.manager).get(reverse("incentives:notifications")).content.decode()
     assert "1 unread." in html

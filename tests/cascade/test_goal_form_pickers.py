@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import re
 
-from django.test import Client
 from django.urls import reverse
 
-from people.models import Employee
 from tests.factories import EmployeeFactory
 
 NEW_INDIVIDUAL = reverse("cascade:goal_create") + "?level=individual"
 NEW_FUNCTIONAL = reverse("cascade:goal_create") + "?level=functional"
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def owner_options(html: str) -> list[tuple[str, bool]]:
@@ -29,7 +21,7 @@ def owner_options(html: str) -> list[tuple[str, bool]]:
     ]
 
 
-def test_an_employee_without_reports_finds_themselves_already_chosen(cast, period):
+def test_an_employee_without_reports_finds_themselves_already_chosen(client_for, cast, period):
     html = client_for(cast.employee).get(NEW_INDIVIDUAL).content.decode()
     options = owner_options(html)
     assert len(options) == 1
@@ -40,7 +32,7 @@ def test_an_employee_without_reports_finds_themselves_already_chosen(cast, perio
     assert 'id="owner-find"' not in html
 
 
-def test_a_manager_picks_among_the_team_by_name_job_title_and_department(cast, period):
+def test_a_manager_picks_among_the_team_by_name_job_title_and_department(client_for, cast, period):
     cast.employee.job_title = "Staff nurse, nights"
     cast.employee.save(update_fields=["job_title"])
     html = client_for(cast.manager).get(NEW_INDIVIDUAL).content.decode()
@@ -55,7 +47,7 @@ def test_a_manager_picks_among_the_team_by_name_job_title_and_department(cast, p
     assert 'data-select="id_owner"' in html
 
 
-def test_two_people_with_one_name_are_told_apart(cast, period):
+def test_two_people_with_one_name_are_told_apart(client_for, cast, period):
     EmployeeFactory(full_name="Staff Nurse", job_title="Theatre nurse", department=cast.stranger.department)
     labels = [label for label, _ in owner_options(client_for(cast.hr).get(NEW_INDIVIDUAL).content.decode())]
     namesakes = [label for label in labels if label.startswith("Staff Nurse")]
@@ -64,7 +56,9 @@ def test_two_people_with_one_name_are_told_apart(cast, period):
     assert any("Pharmacy" in label for label in namesakes)
 
 
-def test_the_only_department_a_head_may_draft_for_is_preselected_even_when_it_is_not_their_own(cast, period):
+def test_the_only_department_a_head_may_draft_for_is_preselected_even_when_it_is_not_their_own(
+    client_for, cast, period
+):
     radiology = cast.stranger.department
     radiology.head = cast.employee  # heads Pharmacy, works in Nursing, manages nobody
     radiology.save(update_fields=["head"])

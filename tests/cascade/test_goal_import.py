@@ -14,18 +14,12 @@ from openpyxl import Workbook
 
 from cascade.imports.goals import COLUMNS
 from cascade.models import Approval, CascadeImport, Goal, GoalLevel, GoalPeriod, GoalStatus, ImportKind
-from people.models import Employee, ImportStatus
+from people.models import ImportStatus
 from tests.cascade.factories import FunctionalGoalFactory, IndividualGoalFactory, QualityMeasureFactory
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ",".join(COLUMNS)
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def row(**values: str) -> str:
@@ -71,7 +65,7 @@ def measure(priority, nursing):
     ("who", "status"),
     [("employee", 403), ("manager", 200), ("chief", 200), ("stranger", 403), ("hr", 200), ("quality_lead", 200)],
 )
-def test_the_import_page_is_for_hr_the_quality_lead_and_managers(cast, quality_lead, period, who, status):
+def test_the_import_page_is_for_hr_the_quality_lead_and_managers(client_for, cast, quality_lead, period, who, status):
     # A page reserved to a role: 403 with a message for the others (PRODUCT.md "Access").
     user = quality_lead if who == "quality_lead" else getattr(cast, who)
     response = client_for(user).get(reverse("cascade:goal_import"))
@@ -80,13 +74,13 @@ def test_the_import_page_is_for_hr_the_quality_lead_and_managers(cast, quality_l
         assert "Goal imports are for HR" in response.content.decode()
 
 
-def test_the_template_has_every_column(cast, period):
+def test_the_template_has_every_column(client_for, cast, period):
     response = client_for(cast.hr).get(reverse("cascade:goal_import"), {"template": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.decode().splitlines()[0] == HEADER
 
 
-def test_the_upload_form_refuses_other_file_types_with_a_400(cast, period):
+def test_the_upload_form_refuses_other_file_types_with_a_400(client_for, cast, period):
     response = client_for(cast.hr).post(
         reverse("cascade:goal_import"), {"file": SimpleUploadedFile("goals.pdf", b"%PDF"), "period": period.pk}
     )
@@ -98,7 +92,7 @@ def test_the_upload_form_refuses_other_file_types_with_a_400(cast, period):
 
 
 def test_a_good_file_creates_draft_goals_in_the_chosen_period(
-    cast, period, priority, ward_goal, measure, django_capture_on_commit_callbacks
+    client_for, cast, period, priority, ward_goal, measure, django_capture_on_commit_callbacks
 ):
     lines = [
         row(
@@ -167,7 +161,7 @@ def test_a_good_file_creates_draft_goals_in_the_chosen_period(
 
 
 def test_an_xlsx_file_with_dates_and_numbers_as_cells_is_read(
-    cast, period, priority, django_capture_on_commit_callbacks
+    client_for, cast, period, priority, django_capture_on_commit_callbacks
 ):
     import datetime
 
@@ -233,7 +227,7 @@ def test_an_xlsx_file_with_dates_and_numbers_as_cells_is_read(
     ],
 )
 def test_each_bad_row_is_reported_and_nothing_is_written(
-    cast, period, priority, ward_goal, measure, django_capture_on_commit_callbacks, values, field, message
+    client_for, cast, period, priority, ward_goal, measure, django_capture_on_commit_callbacks, values, field, message
 ):
     individual = IndividualGoalFactory(owner=cast.employee, parent_goal=ward_goal)
     replacements = {
@@ -271,7 +265,7 @@ def test_each_bad_row_is_reported_and_nothing_is_written(
 
 
 def test_a_parent_goal_from_another_period_or_cancelled_is_refused(
-    cast, period, priority, django_capture_on_commit_callbacks
+    client_for, cast, period, priority, django_capture_on_commit_callbacks
 ):
     older = GoalPeriod.objects.create(name="2025", start="2025-01-01", end="2025-12-31")
     old_goal = FunctionalGoalFactory(priority=priority, period=older, department=cast.employee.department)
@@ -302,7 +296,7 @@ def test_a_parent_goal_from_another_period_or_cancelled_is_refused(
 
 
 def test_an_individual_row_under_a_bad_department_row_of_the_same_file_says_so(
-    cast, period, priority, django_capture_on_commit_callbacks
+    client_for, cast, period, priority, django_capture_on_commit_callbacks
 ):
     lines = [
         row(
@@ -327,7 +321,7 @@ def test_an_individual_row_under_a_bad_department_row_of_the_same_file_says_so(
     assert not Goal.objects.exists()
 
 
-def test_a_file_without_the_required_columns_is_rejected(cast, period, django_capture_on_commit_callbacks):
+def test_a_file_without_the_required_columns_is_rejected(client_for, cast, period, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         client_for(cast.hr).post(
             reverse("cascade:goal_import"),

@@ -11,20 +11,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from cascade.models import Approval, Goal, PriorityStatus
-from people.models import Employee
 from tests.cascade.factories import FunctionalGoalFactory, IndividualGoalFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 def breadcrumb(html: str) -> str:
@@ -69,7 +61,7 @@ ADD = "Add a department goal"
     ],
 )
 def test_the_priority_page_offers_a_department_goal_to_those_who_may_draft_one(
-    cast, quality_lead, period, priority, who, shown
+    client_for, cast, quality_lead, period, priority, who, shown
 ):
     someone = quality_lead if who == "quality_lead" else getattr(cast, who)
     html = client_for(someone).get(reverse("cascade:priority_detail", args=[priority.pk])).content.decode()
@@ -78,14 +70,14 @@ def test_the_priority_page_offers_a_department_goal_to_those_who_may_draft_one(
     assert (link in html) is shown
 
 
-def test_a_retired_priority_offers_no_new_department_goal(cast, priority):
+def test_a_retired_priority_offers_no_new_department_goal(client_for, cast, priority):
     priority.status = PriorityStatus.RETIRED
     priority.save()
     html = client_for(cast.manager).get(reverse("cascade:priority_detail", args=[priority.pk])).content.decode()
     assert ADD not in html
 
 
-def test_the_link_from_the_priority_opens_the_form_under_that_priority(cast, period, priority):
+def test_the_link_from_the_priority_opens_the_form_under_that_priority(client_for, cast, period, priority):
     url = f"{reverse('cascade:goal_create')}?level=functional&priority={priority.pk}&period={period.pk}"
     response = client_for(cast.manager).get(url)
     html = response.content.decode()
@@ -95,21 +87,21 @@ def test_the_link_from_the_priority_opens_the_form_under_that_priority(cast, per
     assert "My goals" not in breadcrumb(html)
 
 
-def test_the_departments_page_links_each_department_to_its_goals(cast):
+def test_the_departments_page_links_each_department_to_its_goals(client_for, cast):
     html = client_for(cast.employee).get(reverse("people:departments")).content.decode()
     nursing = cast.employee.department
     assert f'<a href="{reverse("cascade:department_goals", args=[nursing.pk])}">Nursing</a>' in html
 
 
 @pytest.mark.parametrize(("who", "shown"), [("manager", True), ("hr", True), ("employee", False), ("stranger", False)])
-def test_the_department_page_offers_a_new_department_goal_to_those_who_may(cast, period, who, shown):
+def test_the_department_page_offers_a_new_department_goal_to_those_who_may(client_for, cast, period, who, shown):
     nursing = cast.employee.department
     html = client_for(getattr(cast, who)).get(reverse("cascade:department_goals", args=[nursing.pk])).content
     link = f"{reverse('cascade:goal_create')}?level=functional&amp;department={nursing.pk}&amp;period={period.pk}"
     assert (link in html.decode()) is shown
 
 
-def test_the_department_goal_form_names_the_department_not_my_goals(cast, period):
+def test_the_department_goal_form_names_the_department_not_my_goals(client_for, cast, period):
     nursing = cast.employee.department
     url = f"{reverse('cascade:goal_create')}?level=functional&department={nursing.pk}&period={period.pk}"
     html = client_for(cast.manager).get(url).content.decode()
@@ -130,30 +122,30 @@ def test_the_department_goal_form_names_the_department_not_my_goals(cast, period
         ("quality_lead", "Nursing goals › Staff Nurse"),
     ],
 )
-def test_a_persons_goal_says_where_it_sits_for_each_reader(cast, quality_lead, nurse_goal, who, expected):
+def test_a_persons_goal_says_where_it_sits_for_each_reader(client_for, cast, quality_lead, nurse_goal, who, expected):
     someone = quality_lead if who == "quality_lead" else getattr(cast, who)
     html = client_for(someone).get(reverse("cascade:goal_detail", args=[nurse_goal.pk])).content.decode()
     assert breadcrumb(html) == expected
 
 
-def test_the_managers_crumb_leads_to_the_report_on_the_team_page(cast, period, nurse_goal):
+def test_the_managers_crumb_leads_to_the_report_on_the_team_page(client_for, cast, period, nurse_goal):
     html = client_for(cast.manager).get(reverse("cascade:goal_detail", args=[nurse_goal.pk])).content.decode()
     team = f"{reverse('cascade:team_goals')}?period={period.pk}"
     assert f'<a href="{team}">Team goals</a>' in html
     assert f'<a href="{team}#title-person-{cast.employee.pk}">Staff Nurse</a>' in html
 
 
-def test_a_department_goal_says_its_department(cast, ward_goal):
+def test_a_department_goal_says_its_department(client_for, cast, ward_goal):
     html = client_for(cast.employee).get(reverse("cascade:goal_detail", args=[ward_goal.pk])).content.decode()
     assert breadcrumb(html) == "Nursing goals"
 
 
-def test_editing_a_reports_goal_keeps_the_team_trail(cast, nurse_goal):
+def test_editing_a_reports_goal_keeps_the_team_trail(client_for, cast, nurse_goal):
     html = client_for(cast.manager).get(reverse("cascade:goal_edit", args=[nurse_goal.pk])).content.decode()
     assert breadcrumb(html) == "Team goals › Staff Nurse › Scan every high-risk dose"
 
 
-def test_a_new_goal_for_a_report_is_on_the_team_trail_and_my_own_on_mine(cast, period):
+def test_a_new_goal_for_a_report_is_on_the_team_trail_and_my_own_on_mine(client_for, cast, period):
     create = reverse("cascade:goal_create")
     html = client_for(cast.manager).get(f"{create}?owner={cast.employee.pk}&period={period.pk}").content.decode()
     assert breadcrumb(html) == "Team goals › Staff Nurse"
@@ -161,7 +153,7 @@ def test_a_new_goal_for_a_report_is_on_the_team_trail_and_my_own_on_mine(cast, p
     assert breadcrumb(html) == "My goals"
 
 
-def test_a_stranger_named_in_the_url_does_not_leak_into_the_breadcrumb(cast, period):
+def test_a_stranger_named_in_the_url_does_not_leak_into_the_breadcrumb(client_for, cast, period):
     url = f"{reverse('cascade:goal_create')}?owner={cast.stranger.pk}&period={period.pk}"
     html = client_for(cast.manager).get(url).content.decode()
     assert "Pharmacist" not in breadcrumb(html)

@@ -35,12 +35,6 @@ pytestmark = pytest.mark.django_db
 ROLES = ["employee", "manager", "chief", "stranger", "hr", "quality_lead"]
 
 
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
-
-
 def person(cast, quality_lead, who: str) -> Employee:
     return quality_lead if who == "quality_lead" else getattr(cast, who)
 
@@ -92,7 +86,7 @@ def set_post(cast, period, **extra) -> dict:
     ("who", "status"),
     [("employee", 200), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 200), ("quality_lead", 200)],
 )
-def test_goal_detail_follows_the_org_chart(cast, quality_lead, my_goal, who, status):
+def test_goal_detail_follows_the_org_chart(client_for, cast, quality_lead, my_goal, who, status):
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:goal_detail", args=[my_goal.pk]))
     assert response.status_code == status
 
@@ -101,7 +95,7 @@ def test_goal_detail_follows_the_org_chart(cast, quality_lead, my_goal, who, sta
     ("who", "status"),
     [("employee", 200), ("manager", 200), ("chief", 200), ("stranger", 404), ("hr", 200), ("quality_lead", 403)],
 )
-def test_goal_edit_page_follows_the_org_chart(cast, quality_lead, my_goal, who, status):
+def test_goal_edit_page_follows_the_org_chart(client_for, cast, quality_lead, my_goal, who, status):
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:goal_edit", args=[my_goal.pk]))
     assert response.status_code == status
 
@@ -110,7 +104,9 @@ def test_goal_edit_page_follows_the_org_chart(cast, quality_lead, my_goal, who, 
     ("who", "status"),
     [("employee", 403), ("manager", 200), ("chief", 200), ("stranger", 403), ("hr", 200), ("quality_lead", 200)],
 )
-def test_department_goal_edit_is_for_its_managers_the_quality_lead_and_hr(cast, quality_lead, ward_goal, who, status):
+def test_department_goal_edit_is_for_its_managers_the_quality_lead_and_hr(
+    client_for, cast, quality_lead, ward_goal, who, status
+):
     # Department goals are everyone's to read (so 403, not 404, for those who may not change them).
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:goal_edit", args=[ward_goal.pk]))
     assert response.status_code == status
@@ -120,7 +116,7 @@ def test_department_goal_edit_is_for_its_managers_the_quality_lead_and_hr(cast, 
     ("who", "status"),
     [("employee", 200), ("manager", 200), ("chief", 200), ("stranger", 200), ("hr", 200), ("quality_lead", 200)],
 )
-def test_everyone_has_a_my_goals_page(cast, quality_lead, period, who, status):
+def test_everyone_has_a_my_goals_page(client_for, cast, quality_lead, period, who, status):
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:my_goals"))
     assert response.status_code == status
 
@@ -129,7 +125,7 @@ def test_everyone_has_a_my_goals_page(cast, quality_lead, period, who, status):
     ("who", "status"),
     [("employee", 403), ("manager", 200), ("chief", 200), ("stranger", 403), ("hr", 200), ("quality_lead", 403)],
 )
-def test_team_goals_are_for_managers_and_hr(cast, quality_lead, period, who, status):
+def test_team_goals_are_for_managers_and_hr(client_for, cast, quality_lead, period, who, status):
     # A page reserved to a role: 403 with a message for the others (PRODUCT.md "Access").
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:team_goals"))
     assert response.status_code == status
@@ -141,20 +137,20 @@ def test_team_goals_are_for_managers_and_hr(cast, quality_lead, period, who, sta
     ("who", "status"),
     [("employee", 403), ("manager", 200), ("chief", 200), ("stranger", 403), ("hr", 403), ("quality_lead", 403)],
 )
-def test_team_feed_is_for_managers(cast, quality_lead, period, who, status):
+def test_team_feed_is_for_managers(client_for, cast, quality_lead, period, who, status):
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:team_feed"))
     assert response.status_code == status
 
 
 @pytest.mark.parametrize("who", ROLES)
-def test_department_goals_are_readable_by_everyone(cast, quality_lead, ward_goal, who):
+def test_department_goals_are_readable_by_everyone(client_for, cast, quality_lead, ward_goal, who):
     url = reverse("cascade:department_goals", args=[cast.employee.department.pk])
     response = client_for(person(cast, quality_lead, who)).get(url)
     assert response.status_code == 200
     assert "Barcode scanning on every ward" in page(response)
 
 
-def test_an_unknown_department_or_goal_is_404(cast):
+def test_an_unknown_department_or_goal_is_404(client_for, cast):
     client = client_for(cast.hr)
     assert client.get(reverse("cascade:department_goals", args=[999999])).status_code == 404
     assert client.get(reverse("cascade:goal_detail", args=[999999])).status_code == 404
@@ -172,7 +168,9 @@ def test_an_unknown_department_or_goal_is_404(cast):
         ("quality_lead", "functional", 200),
     ],
 )
-def test_goal_create_offers_only_what_the_user_may_draft(cast, quality_lead, period, priority, who, level, status):
+def test_goal_create_offers_only_what_the_user_may_draft(
+    client_for, cast, quality_lead, period, priority, who, level, status
+):
     response = client_for(person(cast, quality_lead, who)).get(reverse("cascade:goal_create"), {"level": level})
     assert response.status_code == status
 
@@ -181,7 +179,7 @@ def test_goal_create_offers_only_what_the_user_may_draft(cast, quality_lead, per
     ("who", "status"),
     [("employee", 302), ("manager", 302), ("chief", 302), ("stranger", 404), ("hr", 403), ("quality_lead", 403)],
 )
-def test_progress_updates_come_from_the_owner_and_those_above(cast, quality_lead, my_goal, who, status):
+def test_progress_updates_come_from_the_owner_and_those_above(client_for, cast, quality_lead, my_goal, who, status):
     Goal.objects.filter(pk=my_goal.pk).update(approval=Approval.APPROVED)
     url = reverse("cascade:goal_progress", args=[my_goal.pk])
     response = client_for(person(cast, quality_lead, who)).post(url, {"percent": "20", "confidence": "2"})
@@ -192,7 +190,7 @@ def test_progress_updates_come_from_the_owner_and_those_above(cast, quality_lead
     ("who", "status"),
     [("employee", 403), ("manager", 302), ("chief", 403), ("stranger", 404), ("hr", 403), ("quality_lead", 404)],
 )
-def test_only_the_direct_manager_approves_a_persons_set(cast, quality_lead, period, priority, who, status):
+def test_only_the_direct_manager_approves_a_persons_set(client_for, cast, quality_lead, period, priority, who, status):
     submitted_set(cast, period, priority)
     response = client_for(person(cast, quality_lead, who)).post(reverse("cascade:set_approve"), set_post(cast, period))
     assert response.status_code == status
@@ -201,11 +199,11 @@ def test_only_the_direct_manager_approves_a_persons_set(cast, quality_lead, peri
 
 
 @pytest.mark.parametrize("name", ["cascade:set_submit", "cascade:set_approve", "cascade:set_return"])
-def test_set_actions_only_answer_posts(cast, name):
+def test_set_actions_only_answer_posts(client_for, cast, name):
     assert client_for(cast.manager).get(reverse(name)).status_code == 405
 
 
-def test_set_actions_for_an_unknown_period_or_owner_are_404(cast, period):
+def test_set_actions_for_an_unknown_period_or_owner_are_404(client_for, cast, period):
     client = client_for(cast.manager)
     assert client.post(reverse("cascade:set_approve"), {"period": 999999, "owner": cast.employee.pk}).status_code == 404
     assert client.post(reverse("cascade:set_approve"), {"period": period.pk, "owner": "x"}).status_code == 404
@@ -215,7 +213,7 @@ def test_set_actions_for_an_unknown_period_or_owner_are_404(cast, period):
 # ---------------------------------------------------------------- my goals
 
 
-def test_my_goals_shows_each_goals_line_of_sight(cast, my_goal, ward_goal, priority):
+def test_my_goals_shows_each_goals_line_of_sight(client_for, cast, my_goal, ward_goal, priority):
     html = page(client_for(cast.employee).get(reverse("cascade:my_goals")))
     assert "Scan every high-risk dose" in html
     chain = html[html.index('<ol class="los"') : html.index("</ol>", html.index('<ol class="los"'))]
@@ -225,7 +223,7 @@ def test_my_goals_shows_each_goals_line_of_sight(cast, my_goal, ward_goal, prior
     assert "Nursing goal" in chain and "Quality priority" in chain
 
 
-def test_my_goals_shows_the_facts_of_each_goal_and_the_set(cast, period, priority):
+def test_my_goals_shows_the_facts_of_each_goal_and_the_set(client_for, cast, period, priority):
     IndividualGoalFactory(
         title="Teach the scanning routine",
         owner=cast.employee,
@@ -243,7 +241,7 @@ def test_my_goals_shows_the_facts_of_each_goal_and_the_set(cast, period, priorit
     assert reverse("cascade:set_submit") in html and "Submit for approval" in html
 
 
-def test_my_goals_shows_what_the_managers_are_working_on(cast, period, priority):
+def test_my_goals_shows_what_the_managers_are_working_on(client_for, cast, period, priority):
     approved = {"priority": priority, "period": period, "approval": "approved"}
     IndividualGoalFactory(title="Ward rota for audits", owner=cast.manager, **approved)
     IndividualGoalFactory(title="Trust-wide scanning", owner=cast.chief, **approved)
@@ -255,14 +253,14 @@ def test_my_goals_shows_what_the_managers_are_working_on(cast, period, priority)
     assert "A draft of the chief" not in html  # managers' drafts are still theirs
 
 
-def test_my_goals_without_goals_says_what_will_appear_and_how(cast, period):
+def test_my_goals_without_goals_says_what_will_appear_and_how(client_for, cast, period):
     html = page(client_for(cast.employee).get(reverse("cascade:my_goals")))
     assert "You have no goals for 2026 yet" in html and "line of sight" in html
     assert reverse("cascade:goal_create") in html
     assert "Submit for approval" not in html
 
 
-def test_my_goals_picks_another_period(cast, period, priority):
+def test_my_goals_picks_another_period(client_for, cast, period, priority):
     from cascade.models import GoalPeriod
 
     older = GoalPeriod.objects.create(name="2025", start="2025-01-01", end="2025-12-31")
@@ -273,7 +271,7 @@ def test_my_goals_picks_another_period(cast, period, priority):
     assert client.get(reverse("cascade:my_goals"), {"period": 999999}).status_code == 404
 
 
-def test_a_returned_set_shows_the_return_comment(cast, period, priority):
+def test_a_returned_set_shows_the_return_comment(client_for, cast, period, priority):
     submitted_set(cast, period, priority, weights=(100,))
     response = client_for(cast.manager).post(
         reverse("cascade:set_return"), set_post(cast, period, comment="Link it to the scanning measure")
@@ -287,7 +285,7 @@ def test_a_returned_set_shows_the_return_comment(cast, period, priority):
 # ---------------------------------------------------------------- submitting and reviewing
 
 
-def test_submitting_weights_that_do_not_total_100_is_a_400_with_the_numbers(cast, period, priority):
+def test_submitting_weights_that_do_not_total_100_is_a_400_with_the_numbers(client_for, cast, period, priority):
     for title, weight in (("Audit", 60), ("Teach", 30)):
         IndividualGoalFactory(title=title, owner=cast.employee, priority=priority, period=period, weight=weight)
     response = client_for(cast.employee).post(
@@ -306,7 +304,7 @@ def test_submitting_weights_that_do_not_total_100_is_a_400_with_the_numbers(cast
     assert set(Goal.objects.values_list("approval", flat=True)) == {Approval.DRAFT}
 
 
-def test_submitting_a_set_of_100_sends_it_for_approval(cast, period, priority):
+def test_submitting_a_set_of_100_sends_it_for_approval(client_for, cast, period, priority):
     IndividualGoalFactory(owner=cast.employee, priority=priority, period=period, weight=100)
     response = client_for(cast.employee).post(
         reverse("cascade:set_submit"), {"period": period.pk, "owner": cast.employee.pk, "origin": "mine"}
@@ -316,7 +314,7 @@ def test_submitting_a_set_of_100_sends_it_for_approval(cast, period, priority):
     assert Goal.objects.get().approval == Approval.SUBMITTED
 
 
-def test_the_manager_sees_the_submitted_set_and_approves_it_with_a_comment(cast, period, priority):
+def test_the_manager_sees_the_submitted_set_and_approves_it_with_a_comment(client_for, cast, period, priority):
     submitted_set(cast, period, priority)
     client = client_for(cast.manager)
     html = page(client.get(reverse("cascade:team_goals")))
@@ -328,7 +326,7 @@ def test_the_manager_sees_the_submitted_set_and_approves_it_with_a_comment(cast,
     assert GoalSetEvent.objects.get(action=ReviewAction.APPROVED).comment == "A good set"
 
 
-def test_returning_a_set_needs_a_comment(cast, period, priority):
+def test_returning_a_set_needs_a_comment(client_for, cast, period, priority):
     submitted_set(cast, period, priority)
     client = client_for(cast.manager)
     response = client.post(reverse("cascade:set_return"), set_post(cast, period, comment="  "))
@@ -340,20 +338,20 @@ def test_returning_a_set_needs_a_comment(cast, period, priority):
     assert set(Goal.objects.values_list("approval", flat=True)) == {Approval.RETURNED}
 
 
-def test_approving_a_set_with_nothing_submitted_is_a_400_that_keeps_the_comment(cast, period, priority):
+def test_approving_a_set_with_nothing_submitted_is_a_400_that_keeps_the_comment(client_for, cast, period, priority):
     IndividualGoalFactory(owner=cast.employee, priority=priority, period=period, weight=100)
     response = client_for(cast.manager).post(reverse("cascade:set_approve"), set_post(cast, period, comment="Kept"))
     assert response.status_code == 400
     assert "nothing waiting for approval" in page(response)
 
 
-def test_team_goals_highlight_weights_that_do_not_total_100(cast, period, priority):
+def test_team_goals_highlight_weights_that_do_not_total_100(client_for, cast, period, priority):
     IndividualGoalFactory(owner=cast.employee, priority=priority, period=period, weight=70)
     html = page(client_for(cast.manager).get(reverse("cascade:team_goals")))
     assert "weight-total--off" in html and "Weights total <strong>70</strong>" in html
 
 
-def test_the_department_head_approves_department_goals_from_team_goals(cast, period, priority):
+def test_the_department_head_approves_department_goals_from_team_goals(client_for, cast, period, priority):
     department = cast.employee.department
     department.head = cast.chief
     department.save()
@@ -369,7 +367,7 @@ def test_the_department_head_approves_department_goals_from_team_goals(cast, per
     assert Goal.objects.get().approval == Approval.APPROVED
 
 
-def test_hr_approves_the_set_of_someone_without_a_manager(cast, period, priority):
+def test_hr_approves_the_set_of_someone_without_a_manager(client_for, cast, period, priority):
     IndividualGoalFactory(
         title="Chief's goal", owner=cast.chief, priority=priority, period=period, approval=Approval.SUBMITTED
     )
@@ -380,7 +378,7 @@ def test_hr_approves_the_set_of_someone_without_a_manager(cast, period, priority
     assert Goal.objects.get().approval == Approval.APPROVED
 
 
-def test_the_team_feed_lists_progress_from_the_team(cast, my_goal):
+def test_the_team_feed_lists_progress_from_the_team(client_for, cast, my_goal):
     GoalUpdate.objects.create(
         goal=my_goal, author=cast.employee, percent=Decimal("30"), comment="Half the wards", progress_after=30
     )
@@ -392,7 +390,7 @@ def test_the_team_feed_lists_progress_from_the_team(cast, my_goal):
 # ---------------------------------------------------------------- one goal, progress and roll-up
 
 
-def test_goal_detail_shows_line_of_sight_fields_and_actions(cast, my_goal, ward_goal, priority):
+def test_goal_detail_shows_line_of_sight_fields_and_actions(client_for, cast, my_goal, ward_goal, priority):
     html = page(client_for(cast.employee).get(reverse("cascade:goal_detail", args=[my_goal.pk])))
     assert reverse("cascade:goal_detail", args=[ward_goal.pk]) in html
     assert reverse("cascade:priority_detail", args=[priority.pk]) in html
@@ -401,7 +399,7 @@ def test_goal_detail_shows_line_of_sight_fields_and_actions(cast, my_goal, ward_
     assert "Reopen" not in html
 
 
-def test_a_measure_driven_goal_links_to_its_measure(cast, period, priority):
+def test_a_measure_driven_goal_links_to_its_measure(client_for, cast, period, priority):
     measure = QualityMeasureFactory(priority=priority, name="Scanned doses", department=cast.employee.department)
     goal = IndividualGoalFactory(
         owner=cast.employee, priority=priority, period=period, measure=measure, progress_mode="measure"
@@ -410,7 +408,9 @@ def test_a_measure_driven_goal_links_to_its_measure(cast, period, priority):
     assert reverse("cascade:measure_detail", args=[measure.pk]) in html and "Scanned doses" in html
 
 
-def test_a_department_goal_lists_the_individual_goals_under_it_that_the_viewer_may_see(cast, period, ward_goal):
+def test_a_department_goal_lists_the_individual_goals_under_it_that_the_viewer_may_see(
+    client_for, cast, period, ward_goal
+):
     IndividualGoalFactory(title="Employee part", owner=cast.employee, parent_goal=ward_goal)
     IndividualGoalFactory(title="Manager part", owner=cast.manager, parent_goal=ward_goal)
     url = reverse("cascade:goal_detail", args=[ward_goal.pk])
@@ -420,7 +420,9 @@ def test_a_department_goal_lists_the_individual_goals_under_it_that_the_viewer_m
     assert "Employee part" not in stranger_view and "Manager part" not in stranger_view
 
 
-def test_a_progress_update_rolls_up_to_the_department_goal_and_the_priority(cast, my_goal, ward_goal, priority):
+def test_a_progress_update_rolls_up_to_the_department_goal_and_the_priority(
+    client_for, cast, my_goal, ward_goal, priority
+):
     Goal.objects.filter(pk=my_goal.pk).update(approval=Approval.APPROVED)
     client = client_for(cast.employee)
     response = client.post(
@@ -439,7 +441,7 @@ def test_a_progress_update_rolls_up_to_the_department_goal_and_the_priority(cast
     assert department_page.count('value="40.00"') >= 3  # the priority, the department goal, the person's goal
 
 
-def test_a_refused_progress_update_is_a_400_with_the_reason_on_the_form(cast, my_goal, ward_goal):
+def test_a_refused_progress_update_is_a_400_with_the_reason_on_the_form(client_for, cast, my_goal, ward_goal):
     Goal.objects.filter(pk=my_goal.pk).update(approval=Approval.APPROVED)
     client = client_for(cast.manager)
     # The department goal's progress comes from the goals under it: only a comment is asked, a percentage is refused.
@@ -479,7 +481,7 @@ def goal_data(goal: Goal | None = None, **changes) -> dict:
     return data
 
 
-def test_creating_a_goal_makes_a_draft_under_the_chosen_department_goal(cast, period, ward_goal):
+def test_creating_a_goal_makes_a_draft_under_the_chosen_department_goal(client_for, cast, period, ward_goal):
     client = client_for(cast.employee)
     url = reverse("cascade:goal_create") + "?level=individual"
     form_page = page(client.get(url, {"level": "individual", "parent": ward_goal.pk}))
@@ -496,7 +498,7 @@ def test_creating_a_goal_makes_a_draft_under_the_chosen_department_goal(cast, pe
     )
 
 
-def test_the_service_refusals_land_on_the_right_fields_and_keep_the_input(cast, period, priority):
+def test_the_service_refusals_land_on_the_right_fields_and_keep_the_input(client_for, cast, period, priority):
     client = client_for(cast.employee)
     url = reverse("cascade:goal_create") + "?level=individual"
     data = goal_data(
@@ -516,7 +518,7 @@ def test_the_service_refusals_land_on_the_right_fields_and_keep_the_input(cast, 
     assert not Goal.objects.exists()
 
 
-def test_owners_outside_the_users_scope_are_not_offered(cast, period, priority):
+def test_owners_outside_the_users_scope_are_not_offered(client_for, cast, period, priority):
     client = client_for(cast.manager)
     url = reverse("cascade:goal_create") + "?level=individual"
     html = page(client.get(url))
@@ -525,7 +527,7 @@ def test_owners_outside_the_users_scope_are_not_offered(cast, period, priority):
     assert response.status_code == 400 and not Goal.objects.exists()
 
 
-def test_editing_an_approved_goal_is_refused_until_it_is_reopened(cast, my_goal):
+def test_editing_an_approved_goal_is_refused_until_it_is_reopened(client_for, cast, my_goal):
     Goal.objects.filter(pk=my_goal.pk).update(approval=Approval.APPROVED)
     my_goal.refresh_from_db()
     client = client_for(cast.employee)
@@ -546,13 +548,13 @@ def test_editing_an_approved_goal_is_refused_until_it_is_reopened(cast, my_goal)
     assert Goal.objects.get(pk=my_goal.pk).title == "Scan every dose"
 
 
-def test_reopening_a_draft_is_a_400_with_the_reason(cast, my_goal):
+def test_reopening_a_draft_is_a_400_with_the_reason(client_for, cast, my_goal):
     response = client_for(cast.employee).post(reverse("cascade:goal_reopen", args=[my_goal.pk]), {"comment": ""})
     assert response.status_code == 400
     assert "Only an approved goal needs reopening" in page(response)
 
 
-def test_an_approved_goals_outcome_is_recorded_without_reopening(cast, my_goal):
+def test_an_approved_goals_outcome_is_recorded_without_reopening(client_for, cast, my_goal):
     Goal.objects.filter(pk=my_goal.pk).update(approval=Approval.APPROVED)
     my_goal.refresh_from_db()
     response = client_for(cast.employee).post(
@@ -562,7 +564,7 @@ def test_an_approved_goals_outcome_is_recorded_without_reopening(cast, my_goal):
     assert Goal.objects.get(pk=my_goal.pk).status == GoalStatus.ACHIEVED
 
 
-def test_a_stale_edit_is_a_409_that_keeps_the_input(cast, my_goal):
+def test_a_stale_edit_is_a_409_that_keeps_the_input(client_for, cast, my_goal):
     stale = goal_data(my_goal, title="My version")
     Goal.objects.filter(pk=my_goal.pk).update(title="Their version", version=my_goal.version + 1)
     response = client_for(cast.employee).post(reverse("cascade:goal_edit", args=[my_goal.pk]), stale)
@@ -573,7 +575,7 @@ def test_a_stale_edit_is_a_409_that_keeps_the_input(cast, my_goal):
     assert Goal.objects.get(pk=my_goal.pk).title == "Their version"
 
 
-def test_cancelling_a_goal_keeps_it_out_of_the_set(cast, my_goal):
+def test_cancelling_a_goal_keeps_it_out_of_the_set(client_for, cast, my_goal):
     client = client_for(cast.employee)
     response = client.post(
         reverse("cascade:goal_edit", args=[my_goal.pk]), {"cancel_goal": "1", "version": my_goal.version}
@@ -583,12 +585,12 @@ def test_cancelling_a_goal_keeps_it_out_of_the_set(cast, my_goal):
     assert client.get(reverse("cascade:goal_edit", args=[my_goal.pk])).status_code == 302
 
 
-def test_a_stranger_cannot_post_an_edit(cast, my_goal):
+def test_a_stranger_cannot_post_an_edit(client_for, cast, my_goal):
     response = client_for(cast.stranger).post(reverse("cascade:goal_edit", args=[my_goal.pk]), goal_data(my_goal))
     assert response.status_code == 404
 
 
-def test_a_department_goal_is_created_for_a_department_the_user_may_draft_for(cast, period, priority):
+def test_a_department_goal_is_created_for_a_department_the_user_may_draft_for(client_for, cast, period, priority):
     client = client_for(cast.manager)
     url = reverse("cascade:goal_create") + "?level=functional"
     html = page(client.get(url))
@@ -602,7 +604,9 @@ def test_a_department_goal_is_created_for_a_department_the_user_may_draft_for(ca
 # ---------------------------------------------------------------- department goals
 
 
-def test_department_goals_are_grouped_by_priority_and_hide_goals_outside_scope(cast, period, priority, ward_goal):
+def test_department_goals_are_grouped_by_priority_and_hide_goals_outside_scope(
+    client_for, cast, period, priority, ward_goal
+):
     other = QualityPriority.objects.create(
         title="Shorter waits", aim="x", owner=priority.owner, period_start=period.start, period_end=period.end
     )
@@ -616,7 +620,7 @@ def test_department_goals_are_grouped_by_priority_and_hide_goals_outside_scope(c
     assert "Employee scanning" not in page(client_for(cast.stranger).get(url))
 
 
-def test_the_department_set_is_submitted_from_the_department_page(cast, period, priority):
+def test_the_department_set_is_submitted_from_the_department_page(client_for, cast, period, priority):
     department = cast.employee.department
     FunctionalGoalFactory(priority=priority, period=period, department=department, weight=50)
     client = client_for(cast.manager)
@@ -638,7 +642,7 @@ def count_queries(client: Client, url: str) -> int:
     return len(queries)
 
 
-def test_my_goals_issues_the_same_number_of_queries_for_2_or_10_goals(cast, period, priority, ward_goal):
+def test_my_goals_issues_the_same_number_of_queries_for_2_or_10_goals(client_for, cast, period, priority, ward_goal):
     client = client_for(cast.employee)
     url = reverse("cascade:my_goals")
     IndividualGoalFactory.create_batch(2, owner=cast.employee, parent_goal=ward_goal, weight=10)
@@ -650,7 +654,7 @@ def test_my_goals_issues_the_same_number_of_queries_for_2_or_10_goals(cast, peri
     assert count_queries(client, url) == few
 
 
-def test_team_goals_issue_the_same_number_of_queries_for_2_or_10_goals(cast, period, priority, ward_goal):
+def test_team_goals_issue_the_same_number_of_queries_for_2_or_10_goals(client_for, cast, period, priority, ward_goal):
     client = client_for(cast.manager)
     url = reverse("cascade:team_goals")
     goals = IndividualGoalFactory.create_batch(
@@ -671,7 +675,7 @@ def test_team_goals_issue_the_same_number_of_queries_for_2_or_10_goals(cast, per
     "name",
     ["cascade:my_goals", "cascade:team_goals", "cascade:goal_detail", "cascade:goal_edit", "cascade:goal_create"],
 )
-def test_goal_pages_carry_no_inline_script_or_style(cast, my_goal, name):
+def test_goal_pages_carry_no_inline_script_or_style(client_for, cast, my_goal, name):
     url = reverse(name, args=[my_goal.pk]) if name in {"cascade:goal_detail", "cascade:goal_edit"} else reverse(name)
     html = page(client_for(cast.manager).get(url))
     assert "<script>" not in html and " style=" not in html

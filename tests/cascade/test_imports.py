@@ -17,18 +17,12 @@ from openpyxl import Workbook
 from cascade.imports import observations as observation_import
 from cascade.imports import runner
 from cascade.models import Approval, CascadeImport, Direction, ImportKind, Observation, ProgressMode
-from people.models import Employee, ImportStatus
+from people.models import ImportStatus
 from tests.cascade.factories import FunctionalGoalFactory, QualityMeasureFactory
 
 pytestmark = pytest.mark.django_db
 
 HEADER = "date,value,numerator,denominator\n"
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 @pytest.fixture
@@ -71,7 +65,7 @@ def problems_of(record: CascadeImport) -> list[tuple[int, str]]:
 
 
 def test_a_good_csv_is_imported_through_the_task_and_moves_measure_driven_goals(
-    cast, measure, period, django_capture_on_commit_callbacks
+    client_for, cast, measure, period, django_capture_on_commit_callbacks
 ):
     goal = FunctionalGoalFactory(
         priority=measure.priority,
@@ -103,7 +97,9 @@ def test_a_good_csv_is_imported_through_the_task_and_moves_measure_driven_goals(
     assert "Imported" in page and "Observations added" in page and "<progress" in page
 
 
-def test_a_good_xlsx_with_date_cells_and_numbers_is_imported(cast, measure, django_capture_on_commit_callbacks):
+def test_a_good_xlsx_with_date_cells_and_numbers_is_imported(
+    client_for, cast, measure, django_capture_on_commit_callbacks
+):
     content = xlsx(
         [
             ["Date", "Value", "Numerator", "Denominator"],
@@ -120,7 +116,9 @@ def test_a_good_xlsx_with_date_cells_and_numbers_is_imported(cast, measure, djan
     assert measure.observations.count() == 2
 
 
-def test_headers_are_matched_whatever_their_case_and_order(cast, measure, django_capture_on_commit_callbacks):
+def test_headers_are_matched_whatever_their_case_and_order(
+    client_for, cast, measure, django_capture_on_commit_callbacks
+):
     content = b"Value,DATE\n70,2026-01-01\n"
     upload(client_for(cast.chief), measure, "scans.csv", content, django_capture_on_commit_callbacks)
     assert CascadeImport.objects.get().status == ImportStatus.SUCCEEDED
@@ -156,7 +154,7 @@ def test_headers_are_matched_whatever_their_case_and_order(cast, measure, django
     ],
 )
 def test_a_bad_row_rejects_the_whole_file_and_nothing_is_written(
-    cast, measure, django_capture_on_commit_callbacks, rows, expected, message
+    client_for, cast, measure, django_capture_on_commit_callbacks, rows, expected, message
 ):
     Observation.objects.create(measure=measure, date=datetime.date(2025, 6, 1), value=Decimal("60"))
     client = client_for(cast.chief)
@@ -170,7 +168,7 @@ def test_a_bad_row_rejects_the_whole_file_and_nothing_is_written(
     assert "nothing was changed" in page and f"<td>{expected[0][0]}</td>" in page
 
 
-def test_every_problem_in_the_file_is_listed_by_row(cast, measure, django_capture_on_commit_callbacks):
+def test_every_problem_in_the_file_is_listed_by_row(client_for, cast, measure, django_capture_on_commit_callbacks):
     rows = "someday,abc,,\n2026-01-01,70,,\n2026-01-01,x,,\n"
     upload(client_for(cast.chief), measure, "scans.csv", (HEADER + rows).encode(), django_capture_on_commit_callbacks)
     record = CascadeImport.objects.get()
@@ -189,7 +187,7 @@ def test_every_problem_in_the_file_is_listed_by_row(cast, measure, django_captur
     ],
 )
 def test_an_unreadable_file_is_rejected_as_a_whole(
-    cast, measure, django_capture_on_commit_callbacks, name, content, message
+    client_for, cast, measure, django_capture_on_commit_callbacks, name, content, message
 ):
     upload(client_for(cast.chief), measure, name, content, django_capture_on_commit_callbacks)
     record = CascadeImport.objects.get()
@@ -197,7 +195,7 @@ def test_an_unreadable_file_is_rejected_as_a_whole(
     assert record.errors[0]["row"] == 0 and message in record.errors[0]["message"]
 
 
-def test_the_upload_form_refuses_other_file_types_with_a_400(cast, measure):
+def test_the_upload_form_refuses_other_file_types_with_a_400(client_for, cast, measure):
     response = client_for(cast.chief).post(
         reverse("cascade:observation_import", args=[measure.pk]), {"file": SimpleUploadedFile("scans.pdf", b"%PDF")}
     )
@@ -206,7 +204,7 @@ def test_the_upload_form_refuses_other_file_types_with_a_400(cast, measure):
     assert not CascadeImport.objects.exists()
 
 
-def test_an_empty_upload_is_a_400(cast, measure):
+def test_an_empty_upload_is_a_400(client_for, cast, measure):
     response = client_for(cast.chief).post(
         reverse("cascade:observation_import", args=[measure.pk]), {"file": SimpleUploadedFile("scans.csv", b"")}
     )
@@ -214,14 +212,16 @@ def test_an_empty_upload_is_a_400(cast, measure):
     assert "The submitted file is empty." in response.content.decode()
 
 
-def test_the_upload_form_without_a_file_is_a_400(cast, measure):
+def test_the_upload_form_without_a_file_is_a_400(client_for, cast, measure):
     response = client_for(cast.chief).post(reverse("cascade:observation_import", args=[measure.pk]), {})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "stranger"])
-def test_people_who_cannot_record_data_cannot_import_it(cast, measure, role, django_capture_on_commit_callbacks):
+def test_people_who_cannot_record_data_cannot_import_it(
+    client_for, cast, measure, role, django_capture_on_commit_callbacks
+):
     response = upload(
         client_for(getattr(cast, role)),
         measure,
@@ -308,7 +308,7 @@ def test_an_unexpected_error_fails_the_import_and_writes_nothing(cast, measure, 
     assert not Observation.objects.exists()
 
 
-def test_a_finished_import_is_left_alone_when_run_again(cast, measure, django_capture_on_commit_callbacks):
+def test_a_finished_import_is_left_alone_when_run_again(client_for, cast, measure, django_capture_on_commit_callbacks):
     upload(
         client_for(cast.chief),
         measure,
@@ -331,7 +331,7 @@ def test_the_task_is_registered_under_its_name(cast):
 
 
 @pytest.fixture
-def finished(cast, measure, django_capture_on_commit_callbacks):
+def finished(client_for, cast, measure, django_capture_on_commit_callbacks):
     upload(
         client_for(cast.chief),
         measure,
@@ -346,16 +346,16 @@ def finished(cast, measure, django_capture_on_commit_callbacks):
     ("role", "status"),
     [("chief", 200), ("hr", 200), ("manager", 404), ("employee", 404), ("stranger", 404), ("lead", 404)],
 )
-def test_only_the_uploader_and_hr_see_an_import(cast, quality_lead, finished, role, status):
+def test_only_the_uploader_and_hr_see_an_import(client_for, cast, quality_lead, finished, role, status):
     who = quality_lead if role == "lead" else getattr(cast, role)
     assert client_for(who).get(reverse("cascade:import_detail", args=[finished.pk])).status_code == status
 
 
-def test_a_missing_import_is_404(cast):
+def test_a_missing_import_is_404(client_for, cast):
     assert client_for(cast.hr).get(reverse("cascade:import_detail", args=[999_999])).status_code == 404
 
 
-def test_the_htmx_poll_gets_the_status_fragment_which_stops_polling_once_finished(cast, finished):
+def test_the_htmx_poll_gets_the_status_fragment_which_stops_polling_once_finished(client_for, cast, finished):
     fragment = (
         client_for(cast.chief)
         .get(reverse("cascade:import_detail", args=[finished.pk]), headers={"HX-Request": "true"})
@@ -364,7 +364,7 @@ def test_the_htmx_poll_gets_the_status_fragment_which_stops_polling_once_finishe
     assert fragment.lstrip().startswith('<section id="import-status"') and "hx-trigger" not in fragment
 
 
-def test_a_running_import_keeps_polling_and_shows_its_progress(cast, measure):
+def test_a_running_import_keeps_polling_and_shows_its_progress(client_for, cast, measure):
     record = CascadeImport.objects.create(
         kind=ImportKind.OBSERVATIONS,
         measure=measure,
@@ -379,7 +379,7 @@ def test_a_running_import_keeps_polling_and_shows_its_progress(cast, measure):
     assert 'hx-trigger="every 1s"' in page and 'value="36"' in page and "Checking rows" in page
 
 
-def test_the_import_page_lists_this_measures_previous_imports_for_their_uploader(cast, measure, finished):
+def test_the_import_page_lists_this_measures_previous_imports_for_their_uploader(client_for, cast, measure, finished):
     page = client_for(cast.chief).get(reverse("cascade:observation_import", args=[measure.pk])).content.decode()
     assert reverse("cascade:import_detail", args=[finished.pk]) in page
     assert "date" in page and "denominator" in page  # the expected columns

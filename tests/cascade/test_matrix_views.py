@@ -10,13 +10,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from cascade.models import Approval, GoalStatus
-from people.models import Employee
 from tests.cascade.factories import (
     FunctionalGoalFactory,
     GoalPeriodFactory,
@@ -26,12 +24,6 @@ from tests.cascade.factories import (
 from tests.factories import DepartmentFactory, EmployeeFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 @pytest.fixture
@@ -85,11 +77,11 @@ def csv_rows(response) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("role", ["employee", "manager", "chief", "stranger", "hr"])
 @pytest.mark.parametrize("name", ["matrix", "matrix_csv", "matrix_xlsx"])
-def test_everyone_signed_in_reads_the_matrix(cast, linked, role, name):
+def test_everyone_signed_in_reads_the_matrix(client_for, cast, linked, role, name):
     assert client_for(getattr(cast, role)).get(reverse(f"cascade:{name}")).status_code == 200
 
 
-def test_the_quality_lead_reads_the_matrix(quality_lead, linked):
+def test_the_quality_lead_reads_the_matrix(client_for, quality_lead, linked):
     assert client_for(quality_lead).get(reverse("cascade:matrix")).status_code == 200
 
 
@@ -102,7 +94,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, name):
 # ---------------------------------------------------------------- the numbers
 
 
-def test_each_cell_counts_linked_goals_with_their_mean_progress(cast, linked, priority, period):
+def test_each_cell_counts_linked_goals_with_their_mean_progress(client_for, cast, linked, priority, period):
     page = client_for(cast.hr).get(reverse("cascade:matrix")).content.decode()
     nursing_cell = page.split(cell_link(priority, linked["nursing"], period))[1].split("</a>")[0]
     assert '<span class="matrix__count">3</span>' in nursing_cell  # ward, employee's goal, shared pharmacy goal
@@ -114,14 +106,14 @@ def test_each_cell_counts_linked_goals_with_their_mean_progress(cast, linked, pr
     assert "Colour key" in page
 
 
-def test_a_viewer_counts_only_the_goals_they_may_see(cast, linked, priority, period):
+def test_a_viewer_counts_only_the_goals_they_may_see(client_for, cast, linked, priority, period):
     page = client_for(cast.stranger).get(reverse("cascade:matrix")).content.decode()
     nursing_cell = page.split(cell_link(priority, linked["nursing"], period))[1].split("</a>")[0]
     assert '<span class="matrix__count">2</span>' in nursing_cell  # not the employee's own goal
     assert '<span class="matrix__mean">30%</span>' in nursing_cell
 
 
-def test_the_period_selector_changes_the_counts(cast, linked, priority):
+def test_the_period_selector_changes_the_counts(client_for, cast, linked, priority):
     client = client_for(cast.hr)
     all_periods = csv_rows(client.get(reverse("cascade:matrix_csv"), {"period": "all"}))
     nursing = next(r for r in all_periods if r["priority"] == priority.title and r["department"] == "Nursing")
@@ -130,7 +122,7 @@ def test_the_period_selector_changes_the_counts(cast, linked, priority):
     assert '<option value="all" selected>' in page
 
 
-def test_retired_priorities_appear_only_when_asked_for(cast, linked):
+def test_retired_priorities_appear_only_when_asked_for(client_for, cast, linked):
     QualityPriorityFactory(title="Old programme", status="retired", owner=linked["falls"].owner)
     client = client_for(cast.hr)
     assert "Old programme" not in client.get(reverse("cascade:matrix")).content.decode()
@@ -140,7 +132,7 @@ def test_retired_priorities_appear_only_when_asked_for(cast, linked):
 # ---------------------------------------------------------------- drilling down
 
 
-def test_a_cell_lists_the_goals_and_the_people_behind_it(cast, linked, priority, period):
+def test_a_cell_lists_the_goals_and_the_people_behind_it(client_for, cast, linked, priority, period):
     response = client_for(cast.hr).get(
         reverse("cascade:matrix_cell"),
         {"priority": priority.pk, "department": linked["nursing"].pk, "period": period.pk},
@@ -154,7 +146,7 @@ def test_a_cell_lists_the_goals_and_the_people_behind_it(cast, linked, priority,
     assert "3 linked goals, mean progress 40%" in page
 
 
-def test_a_cell_shows_a_viewer_only_their_visible_goals(cast, linked, priority, period):
+def test_a_cell_shows_a_viewer_only_their_visible_goals(client_for, cast, linked, priority, period):
     page = (
         client_for(cast.stranger)
         .get(
@@ -166,7 +158,7 @@ def test_a_cell_shows_a_viewer_only_their_visible_goals(cast, linked, priority, 
     assert "Scan every high-risk dose" not in page and "Barcode scanning on every ward" in page
 
 
-def test_the_quality_lead_sees_and_opens_every_goal_in_a_cell(quality_lead, cast, linked, priority, period):
+def test_the_quality_lead_sees_and_opens_every_goal_in_a_cell(client_for, quality_lead, cast, linked, priority, period):
     page = (
         client_for(quality_lead)
         .get(
@@ -189,7 +181,7 @@ def test_the_quality_lead_sees_and_opens_every_goal_in_a_cell(quality_lead, cast
         {"priority": "PRIORITY", "department": "999999"},
     ],
 )
-def test_a_cell_that_does_not_exist_is_404(cast, priority, params):
+def test_a_cell_that_does_not_exist_is_404(client_for, cast, priority, params):
     params = {k: str(priority.pk) if v == "PRIORITY" else v for k, v in params.items()}
     assert client_for(cast.hr).get(reverse("cascade:matrix_cell"), params).status_code == 404
 
@@ -197,7 +189,7 @@ def test_a_cell_that_does_not_exist_is_404(cast, priority, params):
 # ---------------------------------------------------------------- exports
 
 
-def test_the_csv_export_has_one_row_per_priority_and_department(cast, linked, priority, period):
+def test_the_csv_export_has_one_row_per_priority_and_department(client_for, cast, linked, priority, period):
     response = client_for(cast.hr).get(reverse("cascade:matrix_csv"), {"period": period.pk})
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="goal-linkage-matrix-2026.csv"' in response["Content-Disposition"]
@@ -217,7 +209,7 @@ def test_the_csv_export_has_one_row_per_priority_and_department(cast, linked, pr
     assert by_key[("Reduce patient falls", "Nursing")]["mean_progress_percent"] == ""
 
 
-def test_the_xlsx_export_has_the_same_numbers_as_grids_and_as_data(cast, linked, priority, period):
+def test_the_xlsx_export_has_the_same_numbers_as_grids_and_as_data(client_for, cast, linked, priority, period):
     response = client_for(cast.hr).get(reverse("cascade:matrix_xlsx"), {"period": period.pk})
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     workbook = load_workbook(io.BytesIO(response.content))
@@ -233,7 +225,7 @@ def test_the_xlsx_export_has_the_same_numbers_as_grids_and_as_data(cast, linked,
     assert (priority.title, "active", "Nursing", 3, 40.0) in data
 
 
-def test_exports_never_write_text_a_spreadsheet_would_run(cast, period):
+def test_exports_never_write_text_a_spreadsheet_would_run(client_for, cast, period):
     QualityPriorityFactory(title='=HYPERLINK("http://evil")', owner=cast.hr)
     rows = csv_rows(client_for(cast.hr).get(reverse("cascade:matrix_csv")))
     assert all(r["priority"].startswith("'=") for r in rows)
@@ -264,7 +256,9 @@ def grow(times: int, period) -> None:
     ("role", "name"),
     [("hr", "matrix"), ("manager", "matrix"), ("hr", "matrix_csv"), ("hr", "matrix_xlsx"), ("manager", "matrix_cell")],
 )
-def test_the_matrix_issues_the_same_number_of_queries_for_three_times_the_data(cast, priority, period, role, name):
+def test_the_matrix_issues_the_same_number_of_queries_for_three_times_the_data(
+    client_for, cast, priority, period, role, name
+):
     client = client_for(getattr(cast, role))
     params = {"priority": priority.pk, "department": cast.employee.department_id} if name == "matrix_cell" else {}
     FunctionalGoalFactory(priority=priority, period=period, department=cast.employee.department)

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -20,7 +19,6 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from people.models import Employee
 from tests.cascade.factories import (
     FunctionalGoalFactory,
     IndividualGoalFactory,
@@ -32,12 +30,6 @@ from tests.cascade.factories import (
 pytestmark = pytest.mark.django_db
 
 ROLES = ("employee", "manager", "chief", "stranger", "hr", "lead")
-
-
-def client_for(employee: Employee) -> Client:
-    client = Client()
-    client.force_login(employee.user)
-    return client
 
 
 @pytest.fixture
@@ -143,7 +135,9 @@ def url_for(name: str, priority: QualityPriority, measure: QualityMeasure) -> st
     ],
 )
 @pytest.mark.parametrize("role", ROLES)
-def test_each_page_answers_each_role_as_the_permission_table_says(people, priority, measure, name, expected, role):
+def test_each_page_answers_each_role_as_the_permission_table_says(
+    client_for, people, priority, measure, name, expected, role
+):
     response = client_for(people[role]).get(url_for(name, priority, measure))
     assert response.status_code == expected[role]
 
@@ -161,20 +155,22 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, priority, measure, name)
     "name",
     ["priority_detail", "priority_edit", "priority_tree", "measure_detail", "measure_edit", "observation_import"],
 )
-def test_a_missing_priority_or_measure_is_404_even_for_those_who_may_not_edit(people, name):
+def test_a_missing_priority_or_measure_is_404_even_for_those_who_may_not_edit(client_for, people, name):
     response = client_for(people["employee"]).get(reverse(f"cascade:{name}", args=[999_999]))
     assert response.status_code == 404
     assert client_for(people["employee"]).post(reverse("cascade:observation_add", args=[999_999])).status_code == 404
 
 
 @pytest.mark.parametrize(("role", "shown"), [("lead", True), ("hr", True), ("manager", False), ("employee", False)])
-def test_only_the_quality_lead_and_hr_are_offered_new_priority(people, priority, role, shown):
+def test_only_the_quality_lead_and_hr_are_offered_new_priority(client_for, people, priority, role, shown):
     page = page_of(client_for(people[role]).get(reverse("cascade:priority_list")))
     assert ("New priority" in page) is shown
     assert priority.title in page
 
 
-def test_the_list_shows_progress_and_the_counts_of_measures_and_linked_goals(people, priority, measure, period):
+def test_the_list_shows_progress_and_the_counts_of_measures_and_linked_goals(
+    client_for, people, priority, measure, period
+):
     QualityMeasureFactory(priority=priority, department=measure.department)
     FunctionalGoalFactory(priority=priority, period=period, department=measure.department, progress=Decimal("42"))
     QualityPriority.objects.filter(pk=priority.pk).update(progress=Decimal("42"))
@@ -184,7 +180,7 @@ def test_the_list_shows_progress_and_the_counts_of_measures_and_linked_goals(peo
     assert "42%" in page and "<progress" in page
 
 
-def test_retired_priorities_are_listed_under_their_own_filter(people, priority):
+def test_retired_priorities_are_listed_under_their_own_filter(client_for, people, priority):
     QualityPriorityFactory(title="Old falls programme", status="retired", owner=people["lead"])
     client = client_for(people["employee"])
     assert "Old falls programme" not in page_of(client.get(reverse("cascade:priority_list")))
@@ -194,7 +190,7 @@ def test_retired_priorities_are_listed_under_their_own_filter(people, priority):
 # ---------------------------------------------------------------- creating and editing priorities
 
 
-def test_the_quality_lead_creates_a_priority_and_owns_it_by_default(people):
+def test_the_quality_lead_creates_a_priority_and_owns_it_by_default(client_for, people):
     client = client_for(people["lead"])
     form_page = page_of(client.get(reverse("cascade:priority_create")))
     assert f'<option value="{people["lead"].pk}" selected>' in form_page
@@ -205,7 +201,7 @@ def test_the_quality_lead_creates_a_priority_and_owns_it_by_default(people):
     assert priority.owner == people["lead"]
 
 
-def test_a_priority_ending_before_it_starts_is_refused_with_a_400(people):
+def test_a_priority_ending_before_it_starts_is_refused_with_a_400(client_for, people):
     response = client_for(people["hr"]).post(
         reverse("cascade:priority_create"), priority_form(owner=people["lead"].pk, period_end="2025-06-30")
     )
@@ -214,7 +210,7 @@ def test_a_priority_ending_before_it_starts_is_refused_with_a_400(people):
     assert not QualityPriority.objects.filter(title="Reduce patient falls").exists()
 
 
-def test_a_priority_form_with_missing_fields_keeps_the_input_and_answers_400(people):
+def test_a_priority_form_with_missing_fields_keeps_the_input_and_answers_400(client_for, people):
     response = client_for(people["lead"]).post(
         reverse("cascade:priority_create"), priority_form(owner=people["lead"].pk, aim="")
     )
@@ -224,7 +220,7 @@ def test_a_priority_form_with_missing_fields_keeps_the_input_and_answers_400(peo
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "stranger"])
-def test_others_cannot_create_or_edit_priorities(people, priority, role):
+def test_others_cannot_create_or_edit_priorities(client_for, people, priority, role):
     client = client_for(people[role])
     assert client.post(reverse("cascade:priority_create"), priority_form(owner=priority.owner_id)).status_code == 403
     response = client.post(reverse("cascade:priority_edit", args=[priority.pk]), priority_form(priority, title="X"))
@@ -232,7 +228,7 @@ def test_others_cannot_create_or_edit_priorities(people, priority, role):
     assert QualityPriority.objects.get(pk=priority.pk).title == "Improve medication safety"
 
 
-def test_editing_a_priority_saves_and_bumps_its_version(people, priority):
+def test_editing_a_priority_saves_and_bumps_its_version(client_for, people, priority):
     client = client_for(people["lead"])
     page = page_of(client.get(reverse("cascade:priority_edit", args=[priority.pk])))
     assert f'name="version" value="{priority.version}"' in page
@@ -244,7 +240,7 @@ def test_editing_a_priority_saves_and_bumps_its_version(people, priority):
     assert priority.title == "Safer medicines" and priority.version == 2
 
 
-def test_a_stale_priority_edit_answers_409_and_keeps_what_was_typed(people, priority):
+def test_a_stale_priority_edit_answers_409_and_keeps_what_was_typed(client_for, people, priority):
     stale = priority_form(priority, title="My new title")
     QualityPriority.objects.filter(pk=priority.pk).update(title="Their new title", version=5)
     response = client_for(people["lead"]).post(reverse("cascade:priority_edit", args=[priority.pk]), stale)
@@ -260,12 +256,12 @@ def test_a_stale_priority_edit_answers_409_and_keeps_what_was_typed(people, prio
 # ---------------------------------------------------------------- measures
 
 
-def test_measure_create_preselects_the_priority_from_the_query(people, priority):
+def test_measure_create_preselects_the_priority_from_the_query(client_for, people, priority):
     page = page_of(client_for(people["lead"]).get(reverse("cascade:measure_create"), {"priority": priority.pk}))
     assert f'<option value="{priority.pk}" selected>' in page
 
 
-def test_the_quality_lead_creates_a_measure(people, priority):
+def test_the_quality_lead_creates_a_measure(client_for, people, priority):
     data = measure_form(priority=priority.pk, department=people["chief"].department_id)
     response = client_for(people["lead"]).post(reverse("cascade:measure_create"), data)
     measure = QualityMeasure.objects.get(name="Falls with harm")
@@ -285,7 +281,9 @@ def test_the_quality_lead_creates_a_measure(people, priority):
         ),
     ],
 )
-def test_a_measure_with_a_target_that_is_no_improvement_is_refused_with_a_400(people, priority, changes, message):
+def test_a_measure_with_a_target_that_is_no_improvement_is_refused_with_a_400(
+    client_for, people, priority, changes, message
+):
     data = measure_form(priority=priority.pk, department=people["chief"].department_id, **changes)
     response = client_for(people["hr"]).post(reverse("cascade:measure_create"), data)
     assert response.status_code == 400
@@ -294,7 +292,7 @@ def test_a_measure_with_a_target_that_is_no_improvement_is_refused_with_a_400(pe
     assert not QualityMeasure.objects.filter(name="Falls with harm").exists()
 
 
-def test_editing_a_measure_to_a_target_on_the_wrong_side_is_refused(people, measure):
+def test_editing_a_measure_to_a_target_on_the_wrong_side_is_refused(client_for, people, measure):
     response = client_for(people["lead"]).post(
         reverse("cascade:measure_edit", args=[measure.pk]), measure_form(measure, target="9")
     )
@@ -303,7 +301,7 @@ def test_editing_a_measure_to_a_target_on_the_wrong_side_is_refused(people, meas
     assert QualityMeasure.objects.get(pk=measure.pk).target == Decimal("4")
 
 
-def test_editing_a_measure_moves_the_goals_it_drives(people, measure, period):
+def test_editing_a_measure_moves_the_goals_it_drives(client_for, people, measure, period):
     goal = FunctionalGoalFactory(
         priority=measure.priority,
         period=period,
@@ -322,7 +320,7 @@ def test_editing_a_measure_moves_the_goals_it_drives(people, measure, period):
     assert goal.progress == Decimal("50.00")  # (6 − 8) / (4 − 8)
 
 
-def test_a_stale_measure_edit_answers_409(people, measure):
+def test_a_stale_measure_edit_answers_409(client_for, people, measure):
     stale = measure_form(measure, name="Mine")
     QualityMeasure.objects.filter(pk=measure.pk).update(name="Theirs", version=3)
     response = client_for(people["hr"]).post(reverse("cascade:measure_edit", args=[measure.pk]), stale)
@@ -333,7 +331,7 @@ def test_a_stale_measure_edit_answers_409(people, measure):
 # ---------------------------------------------------------------- the measure page and observations
 
 
-def test_the_measure_page_has_both_charts_their_data_and_the_observations(people, measure):
+def test_the_measure_page_has_both_charts_their_data_and_the_observations(client_for, people, measure):
     for index in range(15):
         ObservationFactory(measure=measure, date=datetime.date(2025, 1, 1) + datetime.timedelta(days=31 * index))
     page = page_of(client_for(people["employee"]).get(reverse("cascade:measure_detail", args=[measure.pk])))
@@ -346,7 +344,7 @@ def test_the_measure_page_has_both_charts_their_data_and_the_observations(people
     assert "Add an observation" not in page  # the employee may not record data
 
 
-def test_the_measure_page_names_signals_in_words(people, measure):
+def test_the_measure_page_names_signals_in_words(client_for, people, measure):
     values = [8] * 12 + [5, 5, 4, 5, 4, 5, 5, 4]  # lower is better: a shift down is an improvement
     for index, value in enumerate(values):
         Observation.objects.create(
@@ -358,7 +356,7 @@ def test_the_measure_page_names_signals_in_words(people, measure):
     assert "Shift" in page
 
 
-def test_observations_are_paginated_latest_first(people, measure):
+def test_observations_are_paginated_latest_first(client_for, people, measure):
     for index in range(30):
         Observation.objects.create(
             measure=measure, date=datetime.date(2023, 1, 1) + datetime.timedelta(days=index), value=Decimal("5")
@@ -372,7 +370,7 @@ def test_observations_are_paginated_latest_first(people, measure):
 
 
 @pytest.mark.parametrize("role", ["chief", "lead", "hr"])
-def test_those_allowed_add_an_observation(people, measure, role):
+def test_those_allowed_add_an_observation(client_for, people, measure, role):
     client = client_for(people[role])
     assert "Add an observation" in page_of(client.get(reverse("cascade:measure_detail", args=[measure.pk])))
     response = client.post(
@@ -384,7 +382,7 @@ def test_those_allowed_add_an_observation(people, measure, role):
     assert observation.value == Decimal("6.5") and observation.entered_by == people[role]
 
 
-def test_adding_an_observation_moves_measure_driven_goals(people, measure, period):
+def test_adding_an_observation_moves_measure_driven_goals(client_for, people, measure, period):
     goal = FunctionalGoalFactory(
         priority=measure.priority,
         period=period,
@@ -401,7 +399,7 @@ def test_adding_an_observation_moves_measure_driven_goals(people, measure, perio
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "stranger"])
-def test_others_cannot_add_observations(people, measure, role):
+def test_others_cannot_add_observations(client_for, people, measure, role):
     response = client_for(people[role]).post(
         reverse("cascade:observation_add", args=[measure.pk]), {"date": "2026-02-01", "value": "6"}
     )
@@ -409,7 +407,7 @@ def test_others_cannot_add_observations(people, measure, role):
     assert not Observation.objects.exists()
 
 
-def test_a_value_that_is_not_a_number_is_a_400_that_keeps_the_input(people, measure):
+def test_a_value_that_is_not_a_number_is_a_400_that_keeps_the_input(client_for, people, measure):
     response = client_for(people["chief"]).post(
         reverse("cascade:observation_add", args=[measure.pk]), {"date": "2026-02-01", "value": "six"}
     )
@@ -420,7 +418,7 @@ def test_a_value_that_is_not_a_number_is_a_400_that_keeps_the_input(people, meas
     assert not Observation.objects.exists()
 
 
-def test_a_date_that_is_not_a_date_is_a_400(people, measure):
+def test_a_date_that_is_not_a_date_is_a_400(client_for, people, measure):
     response = client_for(people["chief"]).post(
         reverse("cascade:observation_add", args=[measure.pk]), {"date": "31/02/2026", "value": "6"}
     )
@@ -428,7 +426,7 @@ def test_a_date_that_is_not_a_date_is_a_400(people, measure):
     assert "Enter a valid date." in page_of(response)
 
 
-def test_a_second_value_for_the_same_date_is_a_400(people, measure):
+def test_a_second_value_for_the_same_date_is_a_400(client_for, people, measure):
     Observation.objects.create(measure=measure, date=datetime.date(2026, 2, 1), value=Decimal("7"))
     response = client_for(people["chief"]).post(
         reverse("cascade:observation_add", args=[measure.pk]), {"date": "2026-02-01", "value": "6"}
@@ -438,7 +436,7 @@ def test_a_second_value_for_the_same_date_is_a_400(people, measure):
     assert Observation.objects.get().value == Decimal("7")
 
 
-def test_a_zero_denominator_is_refused_beside_its_field(people, measure):
+def test_a_zero_denominator_is_refused_beside_its_field(client_for, people, measure):
     response = client_for(people["chief"]).post(
         reverse("cascade:observation_add", args=[measure.pk]),
         {"date": "2026-02-01", "value": "6", "numerator": "3", "denominator": "0"},
@@ -447,7 +445,7 @@ def test_a_zero_denominator_is_refused_beside_its_field(people, measure):
     assert 'id="id_denominator_error"' in page_of(response)
 
 
-def test_following_a_link_to_observation_add_lands_on_the_measure_page(people, measure):
+def test_following_a_link_to_observation_add_lands_on_the_measure_page(client_for, people, measure):
     # The table's page links on a refused entry's page point here.
     response = client_for(people["chief"]).get(reverse("cascade:observation_add", args=[measure.pk]), {"page": 2})
     assert response.status_code == 302
@@ -476,7 +474,7 @@ def tree(people, priority, period):
     return {"ward": ward, "mine": mine, "theirs": theirs}
 
 
-def test_the_priority_page_shows_measures_with_charts_and_the_goal_tree(people, priority, measure, tree):
+def test_the_priority_page_shows_measures_with_charts_and_the_goal_tree(client_for, people, priority, measure, tree):
     page = page_of(client_for(people["manager"]).get(reverse("cascade:priority_detail", args=[priority.pk])))
     assert priority.aim in page
     assert f'data-chart="xmr" data-chart-source="measure-{measure.pk}-chart"' in page
@@ -488,14 +486,16 @@ def test_the_priority_page_shows_measures_with_charts_and_the_goal_tree(people, 
     assert "Approved" in page and "40%" in page
 
 
-def test_the_tree_page_opens_every_branch_and_offers_the_periods(people, priority, tree, period):
+def test_the_tree_page_opens_every_branch_and_offers_the_periods(client_for, people, priority, tree, period):
     page = page_of(client_for(people["hr"]).get(reverse("cascade:priority_tree", args=[priority.pk])))
     assert '<details class="goal-tree__branch" open>' in page
     assert "Pharmacist double-checks" in page  # HR sees every goal
     assert f'<option value="{period.pk}" selected>' in page
 
 
-def test_the_priority_page_issues_the_same_number_of_queries_however_many_measures_and_goals(people, priority, period):
+def test_the_priority_page_issues_the_same_number_of_queries_however_many_measures_and_goals(
+    client_for, people, priority, period
+):
     client = client_for(people["hr"])
     url = reverse("cascade:priority_detail", args=[priority.pk])
 
@@ -517,7 +517,7 @@ def test_the_priority_page_issues_the_same_number_of_queries_however_many_measur
     assert len(large) == len(small)
 
 
-def test_pages_carry_no_inline_script_or_style(people, priority, measure, tree):
+def test_pages_carry_no_inline_script_or_style(client_for, people, priority, measure, tree):
     client = client_for(people["lead"])
     for url in (
         reverse("cascade:priority_list"),
@@ -531,7 +531,7 @@ def test_pages_carry_no_inline_script_or_style(people, priority, measure, tree):
 
 
 def test_the_list_and_the_measure_page_issue_the_same_number_of_queries_for_more_data(
-    people, priority, measure, period
+    client_for, people, priority, measure, period
 ):
     client = client_for(people["chief"])
     urls = [reverse("cascade:priority_list"), reverse("cascade:measure_detail", args=[measure.pk])]
