@@ -26,7 +26,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from people import selectors as people
+from people import access as people
 from people.models import Department, Employee
 
 User = AbstractBaseUser | AnonymousUser
@@ -162,6 +162,19 @@ def can_draft_functional_goals(user: User, department: Department) -> bool:
     return employee.department_id == department.pk and people.is_manager(employee)
 
 
+def departments_draftable_by(user: User) -> QuerySet[Department]:
+    """The departments whose goals this user drafts (can_draft_functional_goals, as one query)."""
+    if can_manage_priorities(user):
+        return Department.objects.all()
+    employee = people.employee_for_user(user)
+    if employee is None:
+        return Department.objects.none()
+    scope = Q(head=employee)
+    if people.is_manager(employee):
+        scope |= Q(pk=employee.department_id)
+    return Department.objects.filter(scope)
+
+
 def can_draft_any_functional_goals(user: User) -> bool:
     """Someone who drafts department goals for at least one department (can_draft_functional_goals):
     the pages offer "Add a department goal" to them only."""
@@ -206,6 +219,14 @@ def can_approve_functional_set(user: User, department: Department) -> bool:
         return people.is_hr_admin(user)
     employee = people.employee_for_user(user)
     return bool(employee and employee.pk == department.head_id)
+
+
+def approver_of(goal: Goal) -> Employee | None:
+    """Who answers for the goal's set now (a request to cancel it, "ask …" on its page): the owner's
+    manager or the department head; None when there is none or they have left, and HR answers."""
+    individual = goal.level == GoalLevel.INDIVIDUAL
+    approver = approver_for_individual(goal.owner) if individual else goal.department.head
+    return approver if approver is not None and approver.is_active else None
 
 
 def can_approve_set_of(user: User, goal: Goal) -> bool:

@@ -29,7 +29,7 @@ from cascade.models import (
     QualityPriority,
 )
 from core.log import log_action
-from people import selectors as people
+from people import access as people
 
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")

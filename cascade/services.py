@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,16 +31,12 @@ from cascade.models import (
     QualityPriority,
 )
 from core import inputs
+from core.access import deny_unless
 from core.errors import ConflictError
 from core.log import diff, log_action, log_actions, snapshot
-from people import selectors as people
+from people import access as people
 
 # ---------------------------------------------------------------- priorities and measures
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _apply(instance, data: Mapping[str, object], editable: frozenset[str]) -> None:
@@ -70,7 +66,7 @@ PRIORITY_FIELDS = frozenset({"title", "aim", "methodology", "owner", "period_sta
 
 
 def priority_create(*, user, data: Mapping[str, object]) -> QualityPriority:
-    _require(access.can_manage_priorities(user), "Only the quality lead or HR can create quality priorities.")
+    deny_unless(access.can_manage_priorities(user), "Only the quality lead or HR can create quality priorities.")
     priority = QualityPriority()
     _apply(priority, data, PRIORITY_FIELDS)
     if priority.owner_id is None:
@@ -83,7 +79,7 @@ def priority_create(*, user, data: Mapping[str, object]) -> QualityPriority:
 
 
 def priority_update(*, user, priority: QualityPriority, expected_version: int | None, data: Mapping[str, object]):
-    _require(access.can_manage_priorities(user), "Only the quality lead or HR can change quality priorities.")
+    deny_unless(access.can_manage_priorities(user), "Only the quality lead or HR can change quality priorities.")
     with transaction.atomic():
         before = snapshot(priority, set(data) & PRIORITY_FIELDS)
         _apply(priority, data, PRIORITY_FIELDS)
@@ -128,7 +124,7 @@ def validate_direction(*, direction: str, baseline: Decimal, target: Decimal, fi
 
 
 def measure_create(*, user, data: Mapping[str, object]) -> QualityMeasure:
-    _require(access.can_manage_priorities(user), "Only the quality lead or HR can define measures.")
+    deny_unless(access.can_manage_priorities(user), "Only the quality lead or HR can define measures.")
     measure = QualityMeasure()
     _apply(measure, data, MEASURE_FIELDS)
     measure.full_clean(validate_constraints=False)
@@ -140,7 +136,7 @@ def measure_create(*, user, data: Mapping[str, object]) -> QualityMeasure:
 
 
 def measure_update(*, user, measure: QualityMeasure, expected_version: int | None, data: Mapping[str, object]):
-    _require(access.can_manage_priorities(user), "Only the quality lead or HR can change measures.")
+    deny_unless(access.can_manage_priorities(user), "Only the quality lead or HR can change measures.")
     with transaction.atomic():
         before = snapshot(measure, set(data) & MEASURE_FIELDS)
         _apply(measure, data, MEASURE_FIELDS)
@@ -177,7 +173,7 @@ def observation_add(
     denominator: object = None,
 ) -> Observation:
     """One dated value for a measure; a second value for the same date is refused."""
-    _require(access.can_record_observations(user, measure), "You cannot record data for this measure.")
+    deny_unless(access.can_record_observations(user, measure), "You cannot record data for this measure.")
     observation = _new_observation(measure, date, value, numerator, denominator, user)
     with transaction.atomic():
         try:
@@ -235,7 +231,7 @@ def _new_observation(measure, date, value, numerator, denominator, user) -> Obse
 
 def observations_add_many(*, user, measure: QualityMeasure, rows: list[dict]) -> int:
     """Bulk entry (an import): all rows or none. Each row: date, value, numerator, denominator."""
-    _require(access.can_record_observations(user, measure), "You cannot record data for this measure.")
+    deny_unless(access.can_record_observations(user, measure), "You cannot record data for this measure.")
     existing = set(measure.observations.values_list("date", flat=True))
     seen: set[datetime.date] = set()
     observations = []
@@ -297,12 +293,14 @@ def goal_create(
         if goal.owner_id is None:
             raise ValidationError({"owner": "An individual goal needs an owner."})
         goal.department_id = goal.owner.department_id
-        _require(access.can_draft_individual_goals(user, goal.owner), "You cannot set goals for this person.")
+        deny_unless(access.can_draft_individual_goals(user, goal.owner), "You cannot set goals for this person.")
     else:
         if goal.department_id is None:
             raise ValidationError({"department": "A department goal needs a department."})
         goal.owner = None
-        _require(access.can_draft_functional_goals(user, goal.department), "You cannot set goals for this department.")
+        deny_unless(
+            access.can_draft_functional_goals(user, goal.department), "You cannot set goals for this department."
+        )
     with transaction.atomic():
         validate_goal(goal)
         goal.save()
@@ -327,7 +325,7 @@ def goal_update(
     data: Mapping[str, object],
     contributing_departments: list | None = None,
 ) -> Goal:
-    _require(access.can_edit_goal(user, goal), "You cannot change this goal.")
+    deny_unless(access.can_edit_goal(user, goal), "You cannot change this goal.")
     if goal.status == GoalStatus.CANCELLED:
         raise ValidationError("This goal is cancelled and stays as it was; create a new goal instead.")
     if data.get("status") == GoalStatus.CANCELLED:
@@ -438,7 +436,7 @@ def goal_cancel(*, user, goal: Goal, expected_version: int | None, reason: str =
 
 def period_create(*, user, name: str, start: datetime.date, end: datetime.date) -> GoalPeriod:
     """HR adds a goal period (open). Review cycles review one; it is not anyone's default until marked."""
-    _require(access.can_manage_periods(user), "Only HR can add goal periods.")
+    deny_unless(access.can_manage_periods(user), "Only HR can add goal periods.")
     period = GoalPeriod(name=(name or "").strip(), start=start, end=end, is_open=True)
     errors: dict[str, str] = {}
     if start and end and end < start:
@@ -457,7 +455,7 @@ def period_create(*, user, name: str, start: datetime.date, end: datetime.date) 
 def period_make_default(*, user, period: GoalPeriod) -> GoalPeriod:
     """HR marks the period people see when no review cycle they take part in is running. The
     period is opened if it was closed (a default nobody can see would show empty pages)."""
-    _require(access.can_manage_periods(user), "Only HR can choose the default goal period.")
+    deny_unless(access.can_manage_periods(user), "Only HR can choose the default goal period.")
     with transaction.atomic():
         # Lock every period row in one order, so two HR admins choosing at once cannot both win.
         list(GoalPeriod.objects.select_for_update().order_by("pk").values_list("pk", flat=True))

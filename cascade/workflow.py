@@ -29,7 +29,7 @@ from cascade.notifications import GoalNotice, notify
 from core.errors import ConflictError
 from core.log import log_action
 from core.weights import WEIGHTS_TOTAL, weights_total_problem
-from people import selectors as people
+from people import access as people
 from people.models import Department, Employee
 
 # Approvals that count a goal in its set's agreed weights.
@@ -186,24 +186,16 @@ def reopen(*, user, goal: Goal, comment: str = "") -> Goal:
 # ---------------------------------------------------------------- cancelling
 
 
-def _approver(goal: Goal) -> Employee | None:
-    if goal.level == GoalLevel.INDIVIDUAL:
-        approver = access.approver_for_individual(goal.owner)
-    else:
-        approver = goal.department.head
-    return approver if approver is not None and approver.is_active else None
-
-
 def approvers_of(goal: Goal) -> list[Employee]:
     """Who answers a request to cancel the goal: its set's approver, else (none, or gone) HR."""
-    approver = _approver(goal)
+    approver = access.approver_of(goal)
     if approver is not None:
         return [approver]
     return list(Employee.objects.filter(is_hr_admin=True, is_active=True).order_by("full_name", "pk"))
 
 
 def approver_label(goal: Goal) -> str:
-    approver = _approver(goal)
+    approver = access.approver_of(goal)
     return approver.full_name if approver is not None else "HR"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q, QuerySet
 
-from cascade import selectors
+from cascade import access, selectors
 from cascade.models import (
     Confidence,
     Goal,
@@ -24,7 +24,7 @@ from cascade.models import (
 from core.formatting import plain
 from core.forms import VersionField
 from core.inputs import refuse_rather_than_cut
-from people import selectors as people
+from people import access as people
 from people.models import Department, Employee
 
 # The service names two fields for what the form asks as one question: what the goal serves.
@@ -64,16 +64,8 @@ def owner_choices(user) -> QuerySet[Employee]:
 
 
 def department_choices(user) -> QuerySet[Department]:
-    """Departments this user may draft department goals for (mirrors access.can_draft_functional_goals)."""
-    if people.is_hr_admin(user) or people.is_quality_lead(user):
-        return Department.objects.order_by("name")
-    employee = people.employee_for_user(user)
-    if employee is None:
-        return Department.objects.none()
-    scope = Q(head=employee)
-    if people.is_manager(employee):
-        scope |= Q(pk=employee.department_id)
-    return Department.objects.filter(scope).order_by("name")
+    """Departments this user may draft department goals for (cascade.access)."""
+    return access.departments_draftable_by(user).order_by("name")
 
 
 class GoalForm(forms.Form):

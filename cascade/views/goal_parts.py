@@ -16,7 +16,7 @@ from cascade.models import (
     GoalPeriod,
     GoalStatus,
 )
-from people import selectors as people
+from people import access as people
 from people.models import Department, Employee
 
 EDITABLE = {Approval.DRAFT, Approval.RETURNED}

@@ -48,7 +48,7 @@ from core.access import deny_unless, get_visible_or_404, requires
 from core.errors import ConflictError
 from core.formatting import plain
 from core.forms import apply_service_errors
-from people import selectors as people
+from people import access as people
 
 OBSERVATIONS_PER_PAGE = 25
 

@@ -159,3 +159,21 @@ def test_the_matrix_takes_a_fixed_number_of_queries(cast, period, priority, goal
         matrix = selectors.linkage_matrix(user=user)
         matrix.rows()
     assert len(queries) <= 5
+
+
+def test_the_sets_waiting_for_approval_follow_cascade_access(cast, period, priority):
+    """The home page's count: a manager's reports' sets, and for HR the sets of people without a
+    manager (the chief), as cascade.access.can_approve_set_of decides."""
+    from cascade import access, workflow
+
+    for owner in (cast.employee, cast.chief):
+        goal_for(owner, period, priority)
+        workflow.submit(user=fresh(owner), goal_set=workflow.GoalSet(period=period, owner=owner))
+
+    assert selectors.goal_sets_to_approve(user=fresh(cast.manager), period=period) == 1
+    assert selectors.goal_sets_to_approve(user=fresh(cast.hr), period=period) == 1
+    assert selectors.goal_sets_to_approve(user=fresh(cast.employee), period=period) == 0
+    for goal in access.goals_awaiting_approval_by(fresh(cast.hr)):
+        assert access.can_approve_set_of(fresh(cast.hr), goal)
+    chief_goal = Goal.objects.get(owner=cast.chief)
+    assert access.approver_of(chief_goal) is None and workflow.approver_label(chief_goal) == "HR"
