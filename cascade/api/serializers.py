@@ -13,7 +13,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cascade import charts, selectors
+from cascade import access, charts, selectors
 from cascade.models import (
     Approval,
     Confidence,
@@ -71,7 +71,7 @@ class VisibleGoalField(serializers.PrimaryKeyRelatedField):
         super().__init__(queryset=Goal.objects.all(), **kwargs)
 
     def get_queryset(self):
-        return selectors.goals_visible_to(user=self.context["request"].user)
+        return access.goals_visible_to(self.context["request"].user)
 
 
 class VisibleEmployeeField(serializers.PrimaryKeyRelatedField):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q, QuerySet
 
-from cascade import access, selectors
+from cascade import access
 from cascade.models import (
     Confidence,
     Goal,
@@ -192,21 +192,21 @@ class GoalForm(forms.Form):
     # ------------------------------------------------------------ choices
 
     def _set_parent_choices(self) -> None:
-        priorities = selectors.priorities_visible_to(user=self.user).filter(status=PriorityStatus.ACTIVE)
+        priorities = access.priorities_visible_to(self.user).filter(status=PriorityStatus.ACTIVE)
         if self.goal is not None:  # a goal under a since-retired priority keeps it as a choice
-            priorities = selectors.priorities_visible_to(user=self.user).filter(
+            priorities = access.priorities_visible_to(self.user).filter(
                 Q(status=PriorityStatus.ACTIVE) | Q(pk=self.goal.priority_id)
             )
         self._priorities = {p.pk: p for p in priorities.order_by("title")}
         self._parent_goals: dict[int, Goal] = {}
         if self.level == GoalLevel.INDIVIDUAL:
             goals = (
-                selectors.goals_visible_to(user=self.user)
+                access.goals_visible_to(self.user)
                 .filter(level=GoalLevel.FUNCTIONAL, period=self.period, priority__status=PriorityStatus.ACTIVE)
                 .exclude(status=GoalStatus.CANCELLED)
             )
             if self.goal is not None and self.goal.parent_goal_id:
-                goals = selectors.goals_visible_to(user=self.user).filter(
+                goals = access.goals_visible_to(self.user).filter(
                     Q(pk__in=goals.values("pk")) | Q(pk=self.goal.parent_goal_id)
                 )
             self._parent_goals = {g.pk: g for g in goals.order_by("department__name", "title")}
@@ -229,9 +229,9 @@ class GoalForm(forms.Form):
             self.fields["parent"].help_text = "The quality priority this department goal serves."
 
     def _set_measure_choices(self) -> None:
-        measures = selectors.measures_visible_to(user=self.user).filter(priority__status=PriorityStatus.ACTIVE)
+        measures = access.measures_visible_to(self.user).filter(priority__status=PriorityStatus.ACTIVE)
         if self.goal is not None and self.goal.measure_id:
-            measures = selectors.measures_visible_to(user=self.user).filter(
+            measures = access.measures_visible_to(self.user).filter(
                 Q(priority__status=PriorityStatus.ACTIVE) | Q(pk=self.goal.measure_id)
             )
         self.fields["measure"].queryset = measures.order_by("name")

@@ -73,9 +73,7 @@ def render_detail(
         progress_form = ProgressUpdateForm(goal=goal, derived=derived)
     children = []
     if goal.level == GoalLevel.FUNCTIONAL:
-        children = list(
-            selectors.goals_visible_to(user=user).filter(parent_goal=goal).order_by("owner__full_name", "title")
-        )
+        children = list(access.goals_visible_to(user).filter(parent_goal=goal).order_by("owner__full_name", "title"))
     context = {
         "goal": goal,
         "los": selectors.line_of_sight(goal),

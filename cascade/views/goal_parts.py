@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
-from cascade import selectors, workflow
+from cascade import access, selectors, workflow
 from cascade.models import (
     Approval,
     Goal,
@@ -93,7 +93,7 @@ def create_crumbs(request: HttpRequest, level: str, initial: dict[str, object], 
     if level == GoalLevel.FUNCTIONAL:
         priority = request.GET.get("priority", "")
         if priority.isdigit() and "department" not in request.GET:
-            found = selectors.priorities_visible_to(user=request.user).filter(pk=int(priority)).first()
+            found = access.priorities_visible_to(request.user).filter(pk=int(priority)).first()
             if found is not None:
                 return [
                     Crumb("Quality priorities", reverse("cascade:priority_list")),

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 
-from cascade import selectors
+from cascade import access, selectors
 from cascade.models import GoalPeriod
 from people.models import Department
 
@@ -90,7 +90,7 @@ def matrix_cell(request: HttpRequest) -> HttpResponse:
     goals = selectors.matrix_cell_goals(user=request.user, priority=priority, department=department, period=period)
     # The matrix may count goals (the quality lead sees every count) whose page this person cannot open.
     openable = set(
-        selectors.goals_visible_to(user=request.user).filter(pk__in=[g.pk for g in goals]).values_list("pk", flat=True)
+        access.goals_visible_to(request.user).filter(pk__in=[g.pk for g in goals]).values_list("pk", flat=True)
     )
     people = sorted({g.owner.full_name for g in goals if g.owner_id})
     return render(

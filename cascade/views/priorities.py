@@ -143,13 +143,13 @@ def runs_text(chart: dict) -> str:
 @login_required
 def priority_list(request: HttpRequest) -> HttpResponse:
     shown = request.GET.get("status", PriorityStatus.ACTIVE)
-    priorities = selectors.priorities_visible_to(user=request.user).annotate(measure_count=Count("measures"))
+    priorities = access.priorities_visible_to(request.user).annotate(measure_count=Count("measures"))
     if shown in PriorityStatus.values:
         priorities = priorities.filter(status=shown)
     else:
         shown = "all"
     goal_counts = dict(
-        selectors.goals_visible_to(user=request.user)
+        access.goals_visible_to(request.user)
         .exclude(status=GoalStatus.CANCELLED)
         .order_by()
         .values_list("priority_id")
@@ -234,7 +234,7 @@ def _conflict(form_class, request: HttpRequest, current, exc: ConflictError) -> 
 def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
     priority = selectors.get_priority(user=request.user, pk=pk)
     measures = (
-        selectors.measures_visible_to(user=request.user)
+        access.measures_visible_to(request.user)
         .filter(priority=priority)
         .prefetch_related(Prefetch("observations", queryset=Observation.objects.order_by("date")))
     )
@@ -361,7 +361,7 @@ def _measure_page(request: HttpRequest, measure: QualityMeasure, form: Observati
     chart = chart_data(measure, observations)
     page = Paginator(observations[::-1], OBSERVATIONS_PER_PAGE).get_page(request.GET.get("page"))
     goals = (
-        selectors.goals_visible_to(user=request.user)
+        access.goals_visible_to(request.user)
         .filter(measure=measure)
         .exclude(status=GoalStatus.CANCELLED)
         .order_by("level", "title")[:50]

@@ -74,7 +74,7 @@ def _department_cards(period: GoalPeriod, departments: list[Department]) -> list
     if not departments:
         return []
     by_department: dict[int, list[Goal]] = defaultdict(list)
-    goals = Goal.objects.select_related(*selectors.GOAL_RELATED).filter(
+    goals = Goal.objects.select_related(*access.GOAL_RELATED).filter(
         level=GoalLevel.FUNCTIONAL, period=period, department__in=departments
     )
     for goal in goals.order_by("-weight", "title"):
@@ -95,7 +95,7 @@ def _hr_cards(user, period: GoalPeriod, employee: Employee | None, headed: list[
     people_waiting = waiting.filter(level=GoalLevel.INDIVIDUAL).values("owner")
     departments_waiting = waiting.filter(level=GoalLevel.FUNCTIONAL).values("department")
     goals = (
-        Goal.objects.select_related(*selectors.GOAL_RELATED)
+        Goal.objects.select_related(*access.GOAL_RELATED)
         .filter(period=period)
         .filter(
             Q(level=GoalLevel.INDIVIDUAL, owner__in=people_waiting)
