@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,7 +15,7 @@ from audits.models import ACTIVE_STATUSES, Finding
 from audits.selectors import runs as audits
 from audits.selectors import surveys
 from cascade import selectors as cascade
-from cascade.models import Approval, Goal, GoalLevel, GoalStatus, PriorityStatus
+from cascade.models import GoalStatus, PriorityStatus
 from people import selectors as people
 from people.models import OrgChartImport
 
@@ -39,7 +39,8 @@ def home(request: HttpRequest) -> HttpResponse:
             context["my_goals"] = goals[:HOME_GOALS]
             context["my_goal_count"] = len(goals)
             if context["direct_reports"] or employee.headed_departments.exists():
-                context["sets_to_approve"] = _sets_to_approve(employee, period)
+                # Who approves what is cascade.access's rule; home only shows the count.
+                context["sets_to_approve"] = cascade.goal_sets_to_approve(user=user, period=period)
         context.update(_todos_card(employee))
         context["surveys_to_answer"] = [i for i in surveys.invitations_of(user=user) if not i.answered]
     if people.is_hr_admin(user):
@@ -89,20 +90,3 @@ def _todos_card(employee) -> dict[str, object]:
         for todo in todos[:HOME_TODOS]
     ]
     return {"todos": items, "todo_count": count}
-
-
-def _sets_to_approve(employee, period) -> int:
-    """Goal sets waiting for this person: their direct reports' and their departments' (one query)."""
-    waiting = (
-        Goal.objects.filter(period=period, approval=Approval.SUBMITTED)
-        .exclude(status=GoalStatus.CANCELLED)
-        .filter(
-            Q(level=GoalLevel.INDIVIDUAL, owner__manager=employee)
-            | Q(level=GoalLevel.FUNCTIONAL, department__head=employee)
-        )
-        .values_list("level", "owner_id", "department_id")
-        .distinct()
-    )
-    return len(
-        {(level, owner if level == GoalLevel.INDIVIDUAL else department) for level, owner, department in waiting}
-    )
