@@ -31,6 +31,7 @@ from appraisals.models import Appraisal, AppraisalState, CheckIn, DevelopmentPla
 from people import access as people
 
 HR_ONLY_CYCLES = "Only HR admins may set up and run review cycles."
+TEAM_REVIEWS_ONLY = "This page lists the appraisals you review: it is for managers and reviewers."
 
 PARTICIPANT_RELATED = (
     "participant__cycle",
@@ -142,6 +143,12 @@ def can_see_score(user, participant: Participant, appraisal: Appraisal | None = 
 
 
 # ---------------------------------------------------------------- roles
+
+
+def can_see_team_reviews(user) -> bool:  # type: ignore[no-untyped-def]
+    """The team reviews page is for managers and for anyone named a reviewer in a cycle."""
+    me = people.employee_for_user(user)
+    return me is not None and (people.is_manager(me) or Participant.objects.filter(reviewer=me).exists())
 
 
 def can_manage_cycles(user) -> bool:  # type: ignore[no-untyped-def]

@@ -291,7 +291,11 @@ TABLE: dict[str, Row] = {
     "competencies:form_new_draft": Row(post=only(*HR, ok=ALLOWED), kwargs=lambda w: {"pk": w.form.pk}),
     # A draft version is HR's work in progress: to anyone else it does not exist.
     # Building forms is HR set-up: 403 to anyone else whichever version is named (competencies/access.py).
-    "competencies:version_builder": Row(get=only(*HR), post=only(*HR, ok=ALLOWED), kwargs=lambda w: w.draft_kwargs),
+    # The named version is a draft: reading it is outside anyone's scope but HR's (404); changing any
+    # version is HR's set-up (403).
+    "competencies:version_builder": Row(
+        get=only(*HR, deny=404), post=only(*HR, ok=ALLOWED), kwargs=lambda w: w.draft_kwargs
+    ),
     "competencies:version_publish": Row(post=only(*HR, ok=ALLOWED), kwargs=lambda w: w.draft_kwargs),
     "competencies:version_preview": Row(get=everyone(), kwargs=lambda w: w.published_kwargs),
     "competencies:rule_list": Row(get=only(*HR), post=only(*HR, ok=ALLOWED)),
@@ -761,19 +765,4 @@ def test_status(world, db, name, method, role, want):
 # ---------------------------------------------------------------- where the app deviates today
 
 # (url name, method, role) → which app helper is fixing it and what is wrong.
-DEVIATIONS: dict[tuple[str, str, str], str] = {
-    **{
-        ("competencies:version_builder", "GET", role): (
-            "competencies helper: the builder is HR set-up (403 whichever version is named, as its POST and the "
-            "API answer), but its GET answers 404 to anyone else"
-        )
-        for role in ("employee", "peer", "other_department", "manager", "other_manager", "skip_level", "quality_lead")
-    },
-    **{
-        ("appraisals:team_reviews", "GET", role): (
-            "appraisals helper: the team reviews page is reserved to reviewers and managers (403 with a message), "
-            "but answers 404 to anyone else"
-        )
-        for role in ("employee", "peer", "other_department", "quality_lead", "hr")
-    },
-}
+DEVIATIONS: dict[tuple[str, str, str], str] = {}

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from appraisals import access
 from appraisals.access import can_see_score, cycles_visible_to, participants_visible_to
 from appraisals.models import (
     Appraisal,
@@ -28,6 +29,7 @@ from appraisals.models import (
 )
 from appraisals.services.todos import todo_link, todo_title, todos_for
 from appraisals.views.common import record_of
+from core.access import deny_unless
 from people import access as people
 from people.models import Employee
 
@@ -186,12 +188,9 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
 @login_required
 def team_reviews(request: HttpRequest) -> HttpResponse:
     """A reviewer's people (to act on) and, read-only, the people further down their chain."""
+    deny_unless(access.can_see_team_reviews(request.user), access.TEAM_REVIEWS_ONLY)
     me = _employee(request)
-    if me is None:
-        raise Http404("No such page.")
     reviews = Participant.objects.filter(reviewer=me)
-    if not (people.is_manager(me) or reviews.exists()):
-        raise Http404("No such page.")
     cycles = list(cycles_visible_to(request.user).exclude(state=CycleState.SETUP))
     if people.is_hr_admin(request.user):  # HR sees every cycle; the team page keeps to those of the team
         team_cycles = set(
