@@ -188,6 +188,7 @@ class AuditRunViewSet(
     @property
     def required_message(self) -> str:
         return access.RUN_MESSAGE if self.action == "create" else access.READ_MESSAGE
+
     parser_classes = [JSONParser]
     http_method_names = ["get", "post", "head", "options"]
 
