@@ -96,3 +96,11 @@ def check_no_sideways_scroll(page) -> None:
 def assert_accessible() -> Callable[[object], None]:
     """``assert_accessible(page)``: zero axe violations and no duplicate ids on the current page."""
     return check_accessible
+
+
+@pytest.fixture
+def demo() -> None:
+    """The demo hospital, as `make run` loads it."""
+    from tests.browser.journey import seed_demo
+
+    seed_demo()

@@ -15,10 +15,10 @@ from audits.models import Finding, FindingStatus, Survey
 from cascade.models import Goal, QualityMeasure, QualityPriority
 from competencies.models import AppraisalForm, Competency
 from incentives.models import IncentivePlan, Payout, Recognition
-from people.demo import DEMO_PASSWORD
 from people.management.commands.seed_demo import Command as SeedDemo
 from people.models import Employee
 from tests.browser.conftest import check_accessible, check_no_sideways_scroll
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,15 +34,6 @@ def demo() -> None:
     open_todos = ToDo.objects.filter(cycle=cycle, done_at__isnull=True).order_by("due", "employee__full_name")
     late = list(open_todos.values_list("pk", flat=True)[:4])
     ToDo.objects.filter(pk__in=late).update(due=timezone.localdate() - datetime.timedelta(days=5))
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def person(username: str) -> Employee:

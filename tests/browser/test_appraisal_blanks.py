@@ -8,22 +8,15 @@ from django.urls import reverse
 
 from appraisals.models import Appraisal, AppraisalState
 from tests.appraisals.factories import appraisal_scenario
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "throughline-test"  # tests/factories.py
 
 
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
-
-
 def test_the_confirm_page_lists_the_blank_rating_then_submits(page, cast, assert_accessible):
     s = appraisal_scenario(employee=cast.employee)
-    sign_in(page, "employee")
+    sign_in(page, "employee", PASSWORD)
     page.goto(reverse("appraisals:appraisal_detail", args=[s.appraisal.pk]))
     # Rate everything but the second goal; leave every comment empty.
     groups = page.locator(".side--self fieldset.levels")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from audits.models import Finding, FindingStatus, RuleConfig
 from cascade.models import Approval
 from people.demo import DEMO_PASSWORD
+from tests.browser.journey import sign_in
 from tests.cascade.factories import GoalFactory, GoalPeriodFactory, QualityPriorityFactory
 from tests.factories import DepartmentFactory, EmployeeFactory
 
@@ -75,14 +76,6 @@ def worker(monkeypatch):
     yield
     for thread in threads:
         thread.join(timeout=60)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def test_hr_changes_a_threshold_runs_an_audit_and_resolves_a_finding(page, organisation, worker, assert_accessible):

@@ -7,23 +7,9 @@ import re
 import pytest
 
 from cascade.models import Approval, Goal
-from people.demo import DEMO_PASSWORD
-from people.management.commands.seed_demo import Command as SeedDemo
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo():
-    SeedDemo().handle(employees=None, verbosity=0)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def test_an_employee_follows_the_line_of_sight_from_a_goal_to_its_priority(page, demo, assert_accessible):

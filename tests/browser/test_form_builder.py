@@ -9,25 +9,11 @@ import pytest
 from django.db import OperationalError
 
 from competencies.models import AppraisalForm, VersionStatus
-from people.demo import DEMO_PASSWORD
-from people.management.commands.seed_demo import Command as SeedDemo
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FORM = "Ward quality appraisal"
-
-
-@pytest.fixture
-def demo():
-    SeedDemo().handle(employees=None, verbosity=0)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def eventually(check, timeout: float = 5.0) -> None:

@@ -10,18 +10,10 @@ from django.urls import reverse
 
 from cascade import services, workflow
 from cascade.models import Approval, Goal, GoalLevel, GoalPeriod, GoalStatus, QualityPriority
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "throughline-test"  # tests/factories.py
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def said(page, text: str) -> None:
@@ -58,7 +50,7 @@ def agreed(cast) -> list[Goal]:
 def test_the_employee_asks_and_the_manager_cancels(page, cast, agreed, assert_accessible):
     page.on("dialog", lambda dialog: dialog.accept())  # the cancel button asks before it submits
     big, small = agreed
-    sign_in(page, "employee")
+    sign_in(page, "employee", PASSWORD)
     page.goto(reverse("cascade:goal_detail", args=[big.pk]))
     assert page.locator(".breadcrumb").inner_text() == "My goals"
     assert page.get_by_role("button", name="Cancel goal").count() == 0
@@ -68,7 +60,7 @@ def test_the_employee_asks_and_the_manager_cancels(page, cast, agreed, assert_ac
     said(page, "Ward Manager is asked to cancel")
     assert Goal.objects.get(pk=big.pk).approval == Approval.APPROVED  # it counts until answered
 
-    sign_in(page, "manager")
+    sign_in(page, "manager", PASSWORD)
     page.get_by_role("link", name="Notifications 1 unread").click()
     page.get_by_text("Staff Nurse asks you to cancel the goal “Scan every high-risk dose”").wait_for()
     page.goto(reverse("cascade:goal_detail", args=[big.pk]))

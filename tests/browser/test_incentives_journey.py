@@ -16,28 +16,13 @@ from appraisals.demo import cycle_names
 from incentives.forms.plans import department_choices
 from incentives.models.plans import IncentivePlan, Payout, PayoutAdjustment, PlanState
 from incentives.models.recognition import Recognition
-from people.demo import DEMO_PASSWORD
-from people.management.commands.seed_demo import Command as SeedDemo
 from people.models import Employee
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PLAN = "Browser journey bonus"
 REASON = "Led the falls-prevention huddles on two wards."
-
-
-@pytest.fixture
-def demo():
-    SeedDemo().handle(employees=None, verbosity=0)
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def said(page, text: str) -> None:

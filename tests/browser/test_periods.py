@@ -16,7 +16,7 @@ from django.utils import timezone
 from appraisals.models import CycleState, Participant, ReviewCycle
 from people.demo import DEMO_PASSWORD
 from people.models import Employee
-from tests.browser.test_review_journey import demo, sign_in  # noqa: F401 (demo is a fixture)
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +82,7 @@ def hr_adds_a_period_and_launches_a_cycle_for(page, department: str) -> ReviewCy
     return cycle
 
 
-def test_a_cycle_for_one_department_changes_nothing_for_anyone_outside_it(page, demo):  # noqa: F811
+def test_a_cycle_for_one_department_changes_nothing_for_anyone_outside_it(page, demo):
     employee = Employee.objects.get(user__username="employee")
     assert employee.department.name != "Pharmacy"
     before = {username: what_they_see(page, username) for username in ("employee", "manager")}

@@ -11,27 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisals.models import Appraisal, AppraisalState, CycleState, Participant, Phase, ReviewCycle
-from people.demo import DEMO_PASSWORD
-from people.management.commands.seed_demo import Command as SeedDemo
 from people.models import Employee
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CYCLE = "Browser journey cycle"
-
-
-@pytest.fixture
-def demo():
-    SeedDemo().handle(employees=None, verbosity=0)
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def day(offset: int) -> str:

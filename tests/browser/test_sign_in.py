@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from people.demo import DEMO_PASSWORD, seed_hospital
+from people.demo import seed_hospital
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 @pytest.mark.parametrize(
@@ -30,7 +23,7 @@ def test_each_demo_user_sees_their_home_page(page, username, sees, does_not_see,
     seed_hospital()
     page.goto("/")
     assert_accessible(page)  # the sign-in page
-    sign_in(page, username)
+    sign_in(page, username, start="/")
     assert_accessible(page)
     main = page.get_by_role("main")
     assert main.get_by_role("heading", level=1).inner_text().startswith("Hello, ")
@@ -47,7 +40,7 @@ def test_each_demo_user_sees_their_home_page(page, username, sees, does_not_see,
 def test_the_menu_works_by_keyboard_on_a_phone(page):
     seed_hospital()
     page.set_viewport_size({"width": 390, "height": 800})
-    sign_in(page, "employee")
+    sign_in(page, "employee", start="/")
     toggle = page.get_by_role("button", name="Menu")
     assert not page.get_by_role("link", name="Departments").is_visible()
     toggle.focus()
@@ -60,14 +53,14 @@ def test_the_menu_works_by_keyboard_on_a_phone(page):
 
 def test_the_skip_link_is_the_first_stop_for_the_keyboard(page):
     seed_hospital()
-    sign_in(page, "manager")
+    sign_in(page, "manager", start="/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
 
 
 def test_hr_imports_an_org_chart_and_watches_it_finish(page, tmp_path):
     seed_hospital()
-    sign_in(page, "hradmin")
+    sign_in(page, "hradmin", start="/")
     page.get_by_role("link", name="Import org chart").click()
     csv = tmp_path / "org.csv"
     csv.write_text(
