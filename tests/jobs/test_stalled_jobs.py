@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import F
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,12 +30,6 @@ pytestmark = pytest.mark.django_db
 
 class WorkerKilled(BaseException):
     """What a SIGKILL looks like from inside the task: nothing after it runs, not even ``except Exception``."""
-
-
-def client_for(person) -> Client:
-    client = Client()
-    client.force_login(person.user)
-    return client
 
 
 def long_ago() -> datetime.datetime:
@@ -79,7 +72,7 @@ def launching(cast):
     return cycle
 
 
-def test_a_launch_that_moves_carries_on_and_one_that_stalls_says_so(cast, launching):
+def test_a_launch_that_moves_carries_on_and_one_that_stalls_says_so(client_for, cast, launching):
     client = client_for(cast.hr)
     progress = reverse("appraisals:launch_progress", args=[launching.pk])
     page = client.get(progress).content.decode()
@@ -92,7 +85,7 @@ def test_a_launch_that_moves_carries_on_and_one_that_stalls_says_so(cast, launch
 
 
 def test_hr_resumes_a_stalled_launch_once_and_everyone_gets_one_record(
-    cast, launching, django_capture_on_commit_callbacks
+    client_for, cast, launching, django_capture_on_commit_callbacks
 ):
     ReviewCycle.objects.filter(pk=launching.pk).update(progress_at=long_ago())
     resume = reverse("appraisals:launch_resume", args=[launching.pk])
@@ -110,7 +103,7 @@ def test_hr_resumes_a_stalled_launch_once_and_everyone_gets_one_record(
     assert Participant.objects.filter(cycle=launching).count() == Employee.objects.count()
 
 
-def test_a_launch_that_is_moving_is_not_queued_twice(cast, launching, django_capture_on_commit_callbacks):
+def test_a_launch_that_is_moving_is_not_queued_twice(client_for, cast, launching, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as queued:
         response = client_for(cast.hr).post(reverse("appraisals:launch_resume", args=[launching.pk]))
     assert response.status_code == 302 and not queued
@@ -118,7 +111,7 @@ def test_a_launch_that_is_moving_is_not_queued_twice(cast, launching, django_cap
 
 
 @pytest.mark.parametrize("who", ["manager", "employee"])
-def test_only_hr_resumes_a_launch(cast, launching, who):
+def test_only_hr_resumes_a_launch(client_for, cast, launching, who):
     ReviewCycle.objects.filter(pk=launching.pk).update(progress_at=long_ago())
     response = client_for(getattr(cast, who)).post(reverse("appraisals:launch_resume", args=[launching.pk]))
     assert response.status_code in (403, 404)
@@ -129,6 +122,7 @@ def test_only_hr_resumes_a_launch(cast, launching, who):
 
 
 def test_a_computation_killed_half_way_is_shown_stalled_and_resumes_to_the_same_payouts(
+    client_for,
     world,
     settings,
     monkeypatch,
@@ -173,7 +167,7 @@ def test_a_computation_killed_half_way_is_shown_stalled_and_resumes_to_the_same_
 # ---------------------------------------------------------------- audits
 
 
-def test_a_stalled_audit_is_shown_stalled_and_run_now_starts_a_new_one_at_once(cast):
+def test_a_stalled_audit_is_shown_stalled_and_run_now_starts_a_new_one_at_once(client_for, cast):
     stuck = AuditRun.objects.create(state=RunState.RUNNING, total_steps=5, done_steps=2, progress_at=long_ago())
     client = client_for(cast.hr)
     page = client.get(reverse("audits:run_detail", args=[stuck.pk])).content.decode()
@@ -188,7 +182,7 @@ def test_a_stalled_audit_is_shown_stalled_and_run_now_starts_a_new_one_at_once(c
     assert stuck.state == RunState.FAILED and "a new run took its place" in stuck.error
 
 
-def test_hr_resumes_a_stalled_audit_as_the_same_run(cast, django_capture_on_commit_callbacks):
+def test_hr_resumes_a_stalled_audit_as_the_same_run(client_for, cast, django_capture_on_commit_callbacks):
     stuck = AuditRun.objects.create(state=RunState.RUNNING, total_steps=5, done_steps=2, progress_at=long_ago())
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(cast.hr).post(reverse("audits:run_resume", args=[stuck.pk]))
@@ -214,7 +208,7 @@ def test_a_worker_that_comes_back_to_a_run_given_up_meanwhile_stops(cast, monkey
     assert left.done_steps == 0
 
 
-def test_only_hr_resumes_an_audit(cast):
+def test_only_hr_resumes_an_audit(client_for, cast):
     stuck = AuditRun.objects.create(state=RunState.RUNNING, progress_at=long_ago())
     response = client_for(cast.employee).post(reverse("audits:run_resume", args=[stuck.pk]))
     assert response.status_code in (403, 404)
@@ -223,7 +217,7 @@ def test_only_hr_resumes_an_audit(cast):
 # ---------------------------------------------------------------- imports
 
 
-def test_a_stalled_org_chart_import_resumes_once(cast, django_capture_on_commit_callbacks):
+def test_a_stalled_org_chart_import_resumes_once(client_for, cast, django_capture_on_commit_callbacks):
     client = client_for(cast.hr)
     csv = (
         "employee_id,name,email,department,manager_id,job_title,hire_date\n"
@@ -245,7 +239,7 @@ def test_a_stalled_org_chart_import_resumes_once(cast, django_capture_on_commit_
 
 
 def test_a_stalled_cascade_import_is_resumed_by_its_uploader_and_hidden_from_others(
-    cast, django_capture_on_commit_callbacks
+    client_for, cast, django_capture_on_commit_callbacks
 ):
     record = CascadeImport.objects.create(
         kind=ImportKind.GOALS, created_by=cast.manager.user, file_name="goals.csv", content=b"title\n"
