@@ -17,42 +17,18 @@ and the "last change" line reads them by participant with one indexed query.
 
 from __future__ import annotations
 
-import datetime
-import uuid
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
 from django.utils.text import slugify
 
 from appraisals.models import HistoryEntry, Participant, ReviewCycle
-from core.formatting import plain
-from core.log import current_source
+from core.log import current_source, json_safe  # one JSON-safe form for both histories
 from core.models import ActionLogEntry
 
 Changes = Mapping[str, tuple[Any, Any]]
-
-
-def json_safe(value: Any) -> Any:
-    """A value as the history stores it: JSON types only."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Decimal):
-        return plain(value)  # "3.50" → "3.5", "100" stays "100" (not "1E+2")
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, models.Model):
-        return value.pk
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(v) for v in value]
-    return str(value)
 
 
 def entries(
