@@ -267,3 +267,29 @@ def can_update_progress(user: User, goal: Goal) -> bool:
         return False
     contributing = {d.pk for d in goal.contributing_departments.all()}
     return employee.department_id == goal.department_id or employee.department_id in contributing
+
+
+def can_sign_off_result(user: User, goal: Goal) -> bool:
+    """Close a goal as achieved / not achieved, i.e. sign its result off (directly or answering a
+    request), decline a request to close it, or reopen a signed-off result: the approver of its
+    set or HR, as for cancelling an approved goal (PRODUCT.md: closing needs the manager's sign-off)."""
+    if goal.status == GoalStatus.CANCELLED:
+        return False
+    return people.is_hr_admin(user) or can_approve_set_of(user, goal)
+
+
+def can_request_close(user: User, goal: Goal) -> bool:
+    """Ask the approver to close a goal with a proposed result: those who may edit the goal but
+    not sign its result off (the owner, a skip-level manager, a department's managers)."""
+    return goal.status == GoalStatus.OPEN and can_edit_goal(user, goal) and not can_sign_off_result(user, goal)
+
+
+def can_close_by_measure(user: User, goal: Goal) -> bool:
+    """Close a measure-driven goal by its measure's result (the system signs it off): whoever may
+    edit the goal or sign its result off. Whether the goal is measure-driven is the workflow's check."""
+    return goal.status == GoalStatus.OPEN and (can_edit_goal(user, goal) or can_sign_off_result(user, goal))
+
+
+def goals_awaiting_sign_off_by(user: User) -> QuerySet[Goal]:
+    """Live goals of the sets this user approves whose owner asked to close them."""
+    return goals_approvable_by(user).filter(close_requested_at__isnull=False).exclude(status=GoalStatus.CANCELLED)

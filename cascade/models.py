@@ -169,6 +169,10 @@ class GoalStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# The results that close a goal (and need a sign-off to count in payouts).
+CLOSED_RESULTS = (GoalStatus.ACHIEVED.value, GoalStatus.NOT_ACHIEVED.value)
+
+
 class Goal(models.Model):
     level = models.CharField(max_length=10, choices=GoalLevel)
     title = models.CharField(max_length=200)
@@ -207,6 +211,22 @@ class Goal(models.Model):
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     cancel_reason = models.TextField(blank=True, editable=False)
+    # Closing a goal as achieved / not achieved needs its approver's sign-off (PRODUCT.md): the
+    # owner asks (close_requested_*, with the result they propose) and the approver or HR signs
+    # it off (result_signed_off_*), or a measure-driven goal is closed by its measure's result
+    # (result_by_measure: signed off by the system, no person). Payouts count only signed-off
+    # results; reopening clears the sign-off (cascade.workflow).
+    close_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    close_requested_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    close_proposed_status = models.CharField(max_length=12, choices=GoalStatus, blank=True, editable=False)
+    close_comment = models.TextField(blank=True, editable=False)
+    result_signed_off_at = models.DateTimeField(null=True, blank=True, editable=False)
+    result_signed_off_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    result_by_measure = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["priority_id", "level", "title"]
@@ -221,6 +241,24 @@ class Goal(models.Model):
             models.CheckConstraint(
                 condition=Q(cancel_requested_at__isnull=True) | ~Q(status="cancelled"),
                 name="goal_cancel_request_on_live_goal",
+            ),
+            # A sign-off belongs to a closed result; reopening the result clears it.
+            models.CheckConstraint(
+                condition=Q(result_signed_off_at__isnull=True) | Q(status__in=CLOSED_RESULTS),
+                name="goal_signoff_on_closed_result",
+                violation_error_message="Only an achieved or not-achieved result is signed off.",
+            ),
+            # Closed by its measure: signed off by the system, so no person is named.
+            models.CheckConstraint(
+                condition=Q(result_by_measure=False)
+                | Q(result_signed_off_at__isnull=False, result_signed_off_by__isnull=True),
+                name="goal_measure_signoff_has_no_person",
+            ),
+            # A request to close waits on an open goal and proposes a closed result.
+            models.CheckConstraint(
+                condition=Q(close_requested_at__isnull=True)
+                | Q(status="open", close_proposed_status__in=CLOSED_RESULTS),
+                name="goal_close_request_on_open_goal",
             ),
             models.CheckConstraint(
                 condition=(Q(level="functional", owner__isnull=True) | Q(level="individual", owner__isnull=False)),
@@ -252,6 +290,19 @@ class Goal(models.Model):
     @property
     def cancel_requested(self) -> bool:
         return self.cancel_requested_at is not None
+
+    @property
+    def close_requested(self) -> bool:
+        return self.close_requested_at is not None
+
+    @property
+    def result_signed_off(self) -> bool:
+        return self.result_signed_off_at is not None
+
+    @property
+    def awaiting_sign_off(self) -> bool:
+        """Closed as achieved / not achieved, but nobody (nor its measure) signed the result off."""
+        return self.status in CLOSED_RESULTS and self.result_signed_off_at is None
 
 
 class Confidence(models.IntegerChoices):
@@ -288,6 +339,10 @@ class ReviewAction(models.TextChoices):
     CANCEL_ASKED = "cancel_ask", "Asked to cancel a goal"
     CANCELLED = "cancelled", "Cancelled a goal"
     KEPT = "kept", "Kept a goal (cancellation declined)"
+    CLOSE_ASKED = "close_ask", "Asked to close a goal"
+    SIGNED_OFF = "signed_off", "Signed off a goal's result"
+    CLOSE_DECLINED = "close_no", "Declined to close a goal"
+    RESULT_REOPENED = "result_rep", "Reopened a goal's result"
 
 
 class GoalSetEvent(models.Model):

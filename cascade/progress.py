@@ -164,7 +164,14 @@ def record_update(
         # The goal's row first (the bottom of the lock order, see rollup_from): two updates of
         # one goal then store in the order they are recorded, and the comparison below reads
         # the committed progress, not the one this request loaded.
-        current = Goal.objects.select_for_update().filter(pk=goal.pk).values_list("progress", flat=True).get()
+        current, signed_off_at = (
+            Goal.objects.select_for_update().filter(pk=goal.pk).values_list("progress", "result_signed_off_at").get()
+        )
+        if signed_off_at is not None and new_progress is not None:
+            # A signed-off result is what payouts count: its progress stays as it was signed off.
+            raise ValidationError(
+                {"percent": "This goal's result is signed off, so its progress stays; add a comment instead."}
+            )
         if new_progress is None:
             new_progress = current
         update = GoalUpdate.objects.create(
@@ -199,8 +206,10 @@ def refresh_measure_driven(measure: QualityMeasure) -> int:
     rather than whichever transaction wrote last.
     """
     goals = list(
-        Goal.objects.select_for_update().filter(measure=measure, progress_mode=ProgressMode.MEASURE).order_by("pk")
-    )
+        Goal.objects.select_for_update()
+        .filter(measure=measure, progress_mode=ProgressMode.MEASURE, result_signed_off_at__isnull=True)
+        .order_by("pk")
+    )  # a signed-off result keeps the progress it was signed off with
     latest = measure.observations.order_by("-date").values_list("value", flat=True).first()
     changed = []
     for goal in goals:

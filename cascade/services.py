@@ -274,7 +274,8 @@ GOAL_FIELDS = frozenset(
         "owner",
     }
 )
-# Fields that may change on an approved goal without reopening it: its outcome.
+# Fields that may change on an approved goal without reopening it: its outcome (through the
+# sign-off workflow, see goal_update).
 OUTCOME_FIELDS = frozenset({"status"})
 
 
@@ -288,6 +289,8 @@ def goal_create(
 ) -> Goal:
     """A draft goal. Individual goals need ``owner``; functional goals need ``department``."""
     goal = Goal(level=level, period=period, approval=Approval.DRAFT, created_by=people.employee_for_user(user))
+    if data.get("status", GoalStatus.OPEN) != GoalStatus.OPEN:
+        raise ValidationError({"status": "A new goal is open; it is closed, with a sign-off, once approved."})
     _apply(goal, data, GOAL_FIELDS)
     if level == GoalLevel.INDIVIDUAL:
         if goal.owner_id is None:
@@ -333,6 +336,20 @@ def goal_update(
         if set(data) != {"status"} or contributing_departments is not None:
             raise ValidationError({"status": "Cancel a goal on its own, without other changes in the same request."})
         return goal_cancel(user=user, goal=goal, expected_version=expected_version)
+    if "status" in data and data["status"] == goal.status:
+        data = {k: v for k, v in data.items() if k != "status"}  # the result as it is: nothing to close
+    if "status" in data:
+        # Closing a goal (achieved / not achieved) is its approver's sign-off, and reopening a closed
+        # result clears it: cascade.workflow decides who may, so the owner cannot certify their own result.
+        if set(data) != {"status"} or contributing_departments is not None:
+            raise ValidationError(
+                {"status": "Record a goal's result on its own, without other changes in the same request."}
+            )
+        if data["status"] == GoalStatus.OPEN:
+            return workflow.reopen_result(user=user, goal=goal, expected_version=expected_version)
+        if not access.can_sign_off_result(user, goal):
+            raise ValidationError({"status": workflow.close_hint(goal)})
+        return workflow.sign_off(user=user, goal=goal, result=data["status"], expected_version=expected_version)
     changes_content = bool(set(data) - OUTCOME_FIELDS) or contributing_departments is not None
     if not goal.is_editable and changes_content:
         raise ValidationError(

@@ -3,10 +3,16 @@ applies it when it computes a plan's payouts, and audits reads its QI-goal figur
 
 For each component of a plan, a person's achievement % is:
 
-- **QI goals**: the mean progress of their approved individual goals in the
-  cycle's goal period, weighted by goal weight (an achieved goal counts 100 %);
-  every goal hangs under a quality priority, so every such goal is QI-linked.
-  No such goals: 0 %.
+- **QI goals**: the mean of their approved individual goals in the cycle's goal
+  period, weighted by goal weight; every goal hangs under a quality priority, so
+  every such goal is QI-linked. No such goals: 0 %. Payouts count only signed-off
+  results (PRODUCT.md), so each goal counts (``goal_figure``):
+  - closed as achieved and signed off (by its approver or HR, or by its measure): 100 %;
+  - closed as not achieved and signed off: its progress, below completion (at most 99 %);
+  - open and driven by its linked measure (progress from data, not self-reported):
+    its progress, at most 99 % (it is complete only once closed);
+  - anything else, awaiting the manager's sign-off (a goal closed without one, or an
+    open goal whose progress is typed in by hand — a 100 % update is not a result): 0 %.
 - **Appraisal score**: the appraisal's stored score (0–100); none: 0 %.
 - **Organisation measure**: the achievement % HR entered on the component.
 
@@ -33,11 +39,28 @@ PENNY = Decimal("0.01")
 ZERO = Decimal("0")
 
 
+# A result not signed off as achieved never counts as complete.
+BELOW_COMPLETION = Decimal("99")
+
+
 @dataclass(frozen=True)
 class GoalFigure:
     weight: int
     progress: Decimal
-    achieved: bool = False
+    achieved: bool = False  # counts 100 %: pass it only for a signed-off achieved result (goal_figure)
+    awaiting_sign_off: bool = False  # counts 0 %: a result only its manager's sign-off makes count
+
+
+def goal_figure(*, weight: int, progress: Decimal, status: str, signed_off: bool, measure_driven: bool) -> GoalFigure:
+    """How one approved goal counts in a payout (the module docstring's rule)."""
+    below = min(Decimal(progress), BELOW_COMPLETION)
+    if signed_off and status == "achieved":
+        return GoalFigure(weight, Decimal(progress), achieved=True)
+    if signed_off and status == "not_achieved":
+        return GoalFigure(weight, below)
+    if status == "open" and measure_driven:
+        return GoalFigure(weight, below)
+    return GoalFigure(weight, Decimal(progress), awaiting_sign_off=True)
 
 
 @dataclass(frozen=True)
@@ -61,11 +84,12 @@ def round_money(value: Decimal) -> Decimal:
 
 
 def qi_goal_achievement(goals: Iterable[GoalFigure]) -> Decimal:
-    """Weighted mean progress (an achieved goal counts 100 %), unrounded; 0 with no goals."""
+    """Weighted mean progress (an achieved goal counts 100 %, one awaiting sign-off 0 %), unrounded;
+    0 with no goals."""
     total_weight = ZERO
     weighted = ZERO
     for goal in goals:
-        progress = HUNDRED if goal.achieved else Decimal(goal.progress)
+        progress = ZERO if goal.awaiting_sign_off else HUNDRED if goal.achieved else Decimal(goal.progress)
         weighted += Decimal(goal.weight) * progress
         total_weight += Decimal(goal.weight)
     return weighted / total_weight if total_weight else ZERO
@@ -96,6 +120,8 @@ def compute_payout(
         if component.kind == "qi_goals":
             achievement = qi_goal_achievement(goals)
             source = f"{len(goals)} approved QI-linked goal{'s' if len(goals) != 1 else ''}"
+            if waiting := sum(g.awaiting_sign_off for g in goals):
+                source += f"; {waiting} awaiting manager sign-off, counted as 0 %"
         elif component.kind == "appraisal_score":
             achievement = Decimal(appraisal_score) if appraisal_score is not None else ZERO
             source = "appraisal score" if appraisal_score is not None else "no appraisal score"

@@ -3,7 +3,8 @@
 A pathway's criteria (each with 0 / no rows meaning "not a criterion"; at least
 one must be set), all drawn from history:
 
-- achieved QI goals: the person's individual goals with status *achieved* in the
+- achieved QI goals: the person's individual goals closed as *achieved* with the
+  result signed off (by the approver or HR, or by the goal's measure) in the
   goal periods of the ``goal_cycles`` most recent closed review cycles, at least
   ``min_achieved_goals`` of them (every goal sits under a quality priority);
 - competency levels: for each ``PathwayCompetency``, a manager rating of at least
@@ -195,7 +196,12 @@ def evaluate(pathway: Pathway, employee_ids: Iterable[int] | None = None) -> dic
         periods = closed_periods(pathway.goal_cycles)
         rows = (
             Goal.objects.filter(
-                level=GoalLevel.INDIVIDUAL, status=GoalStatus.ACHIEVED, period_id__in=periods, owner_id__in=eligible
+                level=GoalLevel.INDIVIDUAL,
+                status=GoalStatus.ACHIEVED,
+                # Only a signed-off result counts: the owner's own "achieved" is a claim (PRODUCT.md).
+                result_signed_off_at__isnull=False,
+                period_id__in=periods,
+                owner_id__in=eligible,
             )
             .values("owner_id")
             .annotate(n=Count("pk"))

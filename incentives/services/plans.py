@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from appraisals.models import Appraisal, Participant, ReviewCycle
 from appraisals.services.cycles import department_ids_under
-from cascade.models import Approval, Goal, GoalLevel, GoalStatus
+from cascade.models import Approval, Goal, GoalLevel, GoalStatus, ProgressMode
 from core import inputs, jobs
 from core.access import deny_unless
 from core.errors import ConflictError
@@ -421,6 +421,24 @@ def eligible_employees(plan: IncentivePlan) -> QuerySet[Employee]:
     return employees.order_by("pk")
 
 
+def paid_goals(plan: IncentivePlan) -> QuerySet[Goal]:
+    """The goals a plan's QI-goal component counts: approved individual goals of the cycle's period."""
+    return Goal.objects.filter(
+        period_id=plan.cycle.period_id, level=GoalLevel.INDIVIDUAL, approval=Approval.APPROVED
+    ).exclude(status=GoalStatus.CANCELLED)
+
+
+def goals_awaiting_sign_off(plan: IncentivePlan) -> int:
+    """How many of the goals the plan would pay on count 0 % for want of a sign-off (shown before
+    computing, so that HR can ask the managers first): closed without one, or open with progress
+    typed in by hand (incentives.payout_formula.goal_figure)."""
+    if not plan.components.filter(kind=ComponentKind.QI_GOALS).exists():
+        return 0
+    eligible = eligible_employees(plan).values("pk")
+    unsigned = paid_goals(plan).filter(owner_id__in=eligible, result_signed_off_at__isnull=True)
+    return unsigned.exclude(status=GoalStatus.OPEN, progress_mode=ProgressMode.MEASURE).count()
+
+
 def compute_problems(plan: IncentivePlan) -> list[str]:
     components = list(plan.components.all())
     problems = []
@@ -517,18 +535,21 @@ def _rules(plan: IncentivePlan) -> list[rules.ComponentRule]:
 
 def _compute_batch(plan: IncentivePlan, components, employee_ids: list[int], targets, existing) -> None:
     goals: dict[int, list[rules.GoalFigure]] = {}
-    for owner_id, weight, progress, status in (
-        Goal.objects.filter(
-            period_id=plan.cycle.period_id,
-            level=GoalLevel.INDIVIDUAL,
-            approval=Approval.APPROVED,
-            owner_id__in=employee_ids,
-        )
-        .exclude(status=GoalStatus.CANCELLED)
+    for owner_id, weight, progress, status, signed_off_at, mode in (
+        paid_goals(plan)
+        .filter(owner_id__in=employee_ids)
         .order_by("pk")
-        .values_list("owner_id", "weight", "progress", "status")
+        .values_list("owner_id", "weight", "progress", "status", "result_signed_off_at", "progress_mode")
     ):
-        goals.setdefault(owner_id, []).append(rules.GoalFigure(weight, progress, status == GoalStatus.ACHIEVED))
+        # Only a signed-off result counts in full (incentives.payout_formula.goal_figure).
+        figure = rules.goal_figure(
+            weight=weight,
+            progress=progress,
+            status=status,
+            signed_off=signed_off_at is not None,
+            measure_driven=mode == ProgressMode.MEASURE,
+        )
+        goals.setdefault(owner_id, []).append(figure)
     scores = dict(
         Appraisal.objects.filter(
             participant__cycle_id=plan.cycle_id, participant__employee_id__in=employee_ids
