@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
+import itertools
 import json
 
 from django.core.paginator import Paginator
@@ -21,6 +20,7 @@ from appraisals.models import (
 )
 from appraisals.selectors import cycles as cycle_selectors
 from appraisals.views.cycle_common import cycle_or_404
+from core import exports
 from core.access import get_visible_or_404, requires
 
 HISTORY_PER_PAGE = 50
@@ -33,30 +33,13 @@ def _export_name(cycle: ReviewCycle, extension: str) -> str:
     return f"{slugify(cycle.name) or 'cycle'}-results.{extension}"
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_value(value: object) -> object:
-    return "" if value is None else value
-
-
 @requires(can_manage_cycles, HR_ONLY_CYCLES)
 @require_GET
 def export_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     cycle = cycle_or_404(request, pk)
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff"  # so that spreadsheet programs read the names as UTF-8
-        yield writer.writerow(cycle_selectors.EXPORT_COLUMNS)
-        for row in cycle_selectors.result_rows(cycle):
-            yield writer.writerow([_csv_value(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(cycle, "csv")}"'
-    return response
+    # Streamed row by row; names and comments are people's text, escaped by core.exports.
+    rows = itertools.chain([cycle_selectors.EXPORT_COLUMNS], cycle_selectors.result_rows(cycle))
+    return exports.csv_stream(rows, _export_name(cycle, "csv"))
 
 
 @requires(can_manage_cycles, HR_ONLY_CYCLES)
@@ -69,24 +52,10 @@ def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Results")
     sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    from openpyxl.cell import WriteOnlyCell
-
-    header = []
-    for title in cycle_selectors.EXPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    exports.xlsx_row(sheet, cycle_selectors.EXPORT_COLUMNS, font=Font(bold=True))
     for row in cycle_selectors.result_rows(cycle):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(cycle, "xlsx")}"'
-    return response
+        exports.xlsx_row(sheet, row)
+    return exports.xlsx_response(workbook, _export_name(cycle, "xlsx"))
 
 
 @requires(can_manage_cycles, HR_ONLY_CYCLES)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +18,7 @@ from cascade.imports.goals import TEMPLATE_ROWS as IMPORT_TEMPLATE_ROWS
 from cascade.models import (
     ImportKind,
 )
+from core import exports
 from core.access import requires
 from core.forms import apply_service_errors
 
@@ -31,12 +30,7 @@ IMPORTERS_ONLY = "Goal imports are for HR, the quality lead and managers."
 @require_http_methods(["GET", "POST"])
 def goal_import(request: HttpRequest) -> HttpResponse:
     if request.GET.get("template") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="goals-template.csv"'
-        writer = csv.writer(response)
-        writer.writerow(IMPORT_COLUMNS)
-        writer.writerows(IMPORT_TEMPLATE_ROWS)
-        return response
+        return exports.csv_response([IMPORT_COLUMNS, *IMPORT_TEMPLATE_ROWS], "goals-template.csv", bom=False)
     current = selectors.default_period_for(request.user)
     if request.method == "POST":
         form = GoalImportForm(request.POST, request.FILES)
@@ -49,7 +43,7 @@ def goal_import(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 kind=ImportKind.GOALS,
                 file_name=upload.name,
-                content=upload.read(),
+                content=upload,  # checked before it is read (core.tabular.check_upload)
                 period=form.cleaned_data["period"],
             )
         except ValidationError as exc:

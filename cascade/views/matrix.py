@@ -7,8 +7,6 @@ person sees the counts their own visibility allows, in a fixed number of queries
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -18,10 +16,10 @@ from django.utils.text import slugify
 
 from cascade import access, selectors
 from cascade.models import GoalPeriod
+from core import exports
 from people.models import Department
 
 ALL_PERIODS = "all"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEAT_LEGEND = [
     (0, "No linked goals"),
     (1, "Mean progress under 20 %"),
@@ -125,22 +123,15 @@ def _export(request: HttpRequest):
     return grid, period, name
 
 
-def _safe(value: object) -> object:
-    """Text a spreadsheet would run as a formula is written as plain text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 EXPORT_HEADER = ["priority", "priority_status", "department", "linked_goals", "mean_progress_percent"]
 
 
 def _tidy_rows(grid) -> list[list[object]]:
     return [
         [
-            _safe(priority.title),
+            priority.title,
             priority.status,
-            _safe(department.name),
+            department.name,
             cell.count,
             cell.mean_progress if cell.count else None,
         ]
@@ -152,13 +143,7 @@ def _tidy_rows(grid) -> list[list[object]]:
 @login_required
 def matrix_csv(request: HttpRequest) -> HttpResponse:
     grid, _, name = _export(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(EXPORT_HEADER)
-    for row in _tidy_rows(grid):
-        writer.writerow(["" if v is None else v for v in row])
-    return response
+    return exports.csv_response([EXPORT_HEADER, *_tidy_rows(grid)], f"{name}.csv", bom=False)
 
 
 @login_required
@@ -169,7 +154,7 @@ def matrix_xlsx(request: HttpRequest) -> HttpResponse:
     grid, period, name = _export(request)
     workbook = Workbook()
     bold = Font(bold=True)
-    heading = [_safe(d.name) for d in grid.departments]
+    heading = [d.name for d in grid.departments]
     for index, (title, value_of) in enumerate(
         (
             ("Linked goals", lambda cell: cell.count),
@@ -178,21 +163,15 @@ def matrix_xlsx(request: HttpRequest) -> HttpResponse:
     ):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         sheet.title = title
-        sheet.append([f"Priority \\ department ({period.name if period else 'all periods'})", *heading])
+        exports.xlsx_row(
+            sheet, [f"Priority \\ department ({period.name if period else 'all periods'})", *heading], font=bold
+        )
         for priority, cells in grid.rows():
-            sheet.append([_safe(priority.title), *(value_of(cell) for _, cell in cells)])
-        for cell in sheet[1]:
-            cell.font = bold
+            exports.xlsx_row(sheet, [priority.title, *(value_of(cell) for _, cell in cells)])
         sheet.freeze_panes = "B2"
         sheet.column_dimensions["A"].width = 48
     data = workbook.create_sheet("Data")
-    data.append(EXPORT_HEADER)
+    exports.xlsx_row(data, EXPORT_HEADER, font=bold)
     for row in _tidy_rows(grid):
-        data.append([float(v) if isinstance(v, Decimal) else v for v in row])
-    for cell in data[1]:
-        cell.font = bold
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+        exports.xlsx_row(data, [float(v) if isinstance(v, Decimal) else v for v in row])
+    return exports.xlsx_response(workbook, f"{name}.xlsx")

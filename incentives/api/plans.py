@@ -8,23 +8,22 @@ and their managers; anyone else 404); PATCH is HR's adjustment with a required r
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appraisals.models import ReviewCycle
+from core import exports
 from core.access import Requires, deny_unless
-from core.api import validated
+from core.api import IntegerFilter, validated
+from core.parsers import JSONParser
 from incentives import access
 from incentives.models.plans import (
     ComponentKind,
@@ -212,34 +211,26 @@ class PayoutAdjustSerializer(serializers.Serializer):
 
 
 class PayoutFilterSerializer(serializers.Serializer):
-    plan = serializers.IntegerField(required=False)
-    employee = serializers.IntegerField(required=False)
+    plan = IntegerFilter()
+    employee = IntegerFilter()
 
 
 # ---------------------------------------------------------------- views
 
 
 def _export_response(plan: IncentivePlan, kind: str) -> HttpResponse:
+    """The payroll file, as the plan's export page writes it (core.exports escapes people's text)."""
     rows = services.export_rows(plan)
-    name = f"payouts-plan-{plan.pk}"
+    name = f"payouts-plan-{plan.pk}.{kind}"
     if kind == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows([[str(c) for c in row] for row in rows])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
+        return exports.csv_response(rows, name, bom=False)
+    from openpyxl import Workbook
 
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Payouts")
-        for row in rows:
-            sheet.append(row)  # Decimals are written as exact numbers
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-    return response
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Payouts")
+    for row in rows:
+        exports.xlsx_row(sheet, row)  # Decimals are written as exact numbers
+    return exports.xlsx_response(book, name)
 
 
 @extend_schema_view(

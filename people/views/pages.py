@@ -4,7 +4,6 @@ org-chart import. (The home page is home.views.home.)"""
 from __future__ import annotations
 
 import contextlib
-import csv
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import exports
 from core.access import get_visible_or_404, requires
 from people import access, org_import, selectors
 from people.forms import OrgChartUploadForm
@@ -71,7 +71,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             record = start_import(
                 user=request.user,
                 file_name=upload.name,
-                content=upload.read(),
+                content=upload,  # checked before it is read (core.tabular.check_upload)
                 deactivate_missing=form.cleaned_data["deactivate_missing"],
             )
         except ValidationError as exc:
@@ -108,24 +108,19 @@ def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     record = _get_import(request, pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-errors.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["row", "field", "message"])
-    for error in record.errors:
-        writer.writerow([error["row"], error["field"], error["message"]])
-    return response
+    # A message may quote the uploaded cell, so it is escaped like every export.
+    rows = [["row", "field", "message"], *([e["row"], e["field"], e["message"]] for e in record.errors)]
+    return exports.csv_response(rows, f"import-{record.pk}-errors.csv", bom=False)
 
 
 @import_page
 def import_template_csv(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="org-chart-template.csv"'
-    writer = csv.writer(response)
-    writer.writerow(COLUMNS)
-    writer.writerow(["H0001", "Ada Example", "ada@example.org", "Nursing", "", "Chief Nurse", "2019-04-01"])
-    writer.writerow(["H0002", "Ben Example", "ben@example.org", "Nursing", "H0001", "Ward Manager", "2021-09-13"])
-    return response
+    rows = [
+        COLUMNS,
+        ["H0001", "Ada Example", "ada@example.org", "Nursing", "", "Chief Nurse", "2019-04-01"],
+        ["H0002", "Ben Example", "ben@example.org", "Nursing", "H0001", "Ward Manager", "2021-09-13"],
+    ]
+    return exports.csv_response(rows, "org-chart-template.csv", bom=False)
 
 
 def _get_import(request: HttpRequest, pk: int) -> OrgChartImport:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import csv
-import io
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,6 +17,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
 
+from core import exports
 from core.errors import ConflictError
 from core.forms import apply_service_errors
 from core.inputs import parse_decimal
@@ -131,15 +130,12 @@ def _same_amount(value: str, stored: Decimal | None) -> bool:
 def _template_response(plan: IncentivePlan) -> HttpResponse:
     """A CSV to fill in: every eligible person's employee ID and name, with any amount stored."""
     stored = dict(TargetBonus.objects.filter(plan=plan).values_list("employee_id", "amount"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["employee_id", "amount", "name", "department"])
-    for person in services.eligible_employees(plan).select_related("department").order_by("employee_id"):
-        amount = stored.get(person.pk)
-        writer.writerow([person.employee_id, "" if amount is None else amount, person.full_name, person.department])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="target-bonuses-{slugify(plan.name) or plan.pk}.csv"'
-    return response
+    people = services.eligible_employees(plan).select_related("department").order_by("employee_id")
+    rows = [
+        ["employee_id", "amount", "name", "department"],
+        *([p.employee_id, stored.get(p.pk), p.full_name, p.department.name] for p in people),
+    ]
+    return exports.csv_response(rows, f"target-bonuses-{slugify(plan.name) or plan.pk}.csv")
 
 
 @login_required
