@@ -33,7 +33,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from core.api import NamedChoiceField
+from core.api import IntegerFilter, NamedChoiceField
 from people import selectors as people
 from people.api.serializers import DepartmentRefSerializer, EmployeeRefSerializer, StrictInputSerializer
 from people.models import Department, Employee
@@ -324,8 +324,8 @@ class MeasureUpdateSerializer(StrictInputSerializer):
 class MeasureFilterSerializer(serializers.Serializer):
     """Query parameters of the measure list."""
 
-    priority = serializers.IntegerField(required=False, help_text="Quality priority id.")
-    department = serializers.IntegerField(required=False, help_text="Owning department id.")
+    priority = IntegerFilter(help_text="Quality priority id.")
+    department = IntegerFilter(help_text="Owning department id.")
 
 
 class ObservationCreateSerializer(StrictInputSerializer):
@@ -365,6 +365,18 @@ class GoalSerializer(serializers.ModelSerializer):
     kind = NamedChoiceField(choices=GoalKind.choices, enum_name="GoalKindEnum", read_only=True)
     status = NamedChoiceField(choices=GoalStatus.choices, enum_name="GoalStatusEnum", read_only=True)
     line_of_sight = serializers.SerializerMethodField()
+    close_requested_by = EmployeeRefSerializer(read_only=True, allow_null=True)
+    close_proposed_status = serializers.CharField(
+        read_only=True, help_text="The result the owner asks to close with: achieved, not_achieved, or empty."
+    )
+    result_signed_off_by = EmployeeRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Who signed the result off; null when nobody has, or when its measure did (result_by_measure).",
+    )
+    result_by_measure = serializers.BooleanField(
+        read_only=True, help_text="The result was signed off by the system, from the linked measure's result."
+    )
 
     class Meta:
         model = Goal
@@ -394,6 +406,13 @@ class GoalSerializer(serializers.ModelSerializer):
             "approved_at",
             "cancel_requested_at",
             "cancel_reason",
+            "close_requested_at",
+            "close_requested_by",
+            "close_proposed_status",
+            "close_comment",
+            "result_signed_off_at",
+            "result_signed_off_by",
+            "result_by_measure",
             "created_at",
             "updated_at",
             "version",
@@ -477,7 +496,11 @@ class GoalEditSerializer(StrictInputSerializer):
         choices=GoalStatus.choices,
         enum_name="GoalStatusEnum",
         required=False,
-        help_text="The outcome; the one field an approved goal takes.",
+        help_text=(
+            "The outcome; the one field an approved goal takes. Closing it (achieved / not achieved) is the "
+            "approver's or HR's sign-off; anyone else answers 400 and asks with `close-request/`. `open` "
+            "reopens a closed result and clears its sign-off."
+        ),
     )
     due_date = serializers.DateField(required=False, allow_null=True)
     improvement_hours_per_month = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, required=False)
@@ -486,10 +509,10 @@ class GoalEditSerializer(StrictInputSerializer):
 class GoalFilterSerializer(serializers.Serializer):
     """Query parameters of the goal list."""
 
-    priority = serializers.IntegerField(required=False, help_text="Quality priority id.")
-    department = serializers.IntegerField(required=False, help_text="Owning department id.")
-    owner = serializers.IntegerField(required=False, help_text="Owner's employee id (individual goals).")
-    period = serializers.IntegerField(required=False, help_text="Goal period id.")
+    priority = IntegerFilter(help_text="Quality priority id.")
+    department = IntegerFilter(help_text="Owning department id.")
+    owner = IntegerFilter(help_text="Owner's employee id (individual goals).")
+    period = IntegerFilter(help_text="Goal period id.")
     level = NamedChoiceField(choices=GoalLevel.choices, enum_name="GoalLevelEnum", required=False)
     approval = serializers.ChoiceField(choices=Approval.choices, required=False)
 
@@ -542,6 +565,42 @@ class GoalKeepSerializer(StrictInputSerializer):
     )
 
 
+RESULT_CHOICES = [(GoalStatus.ACHIEVED.value, "Achieved"), (GoalStatus.NOT_ACHIEVED.value, "Not achieved")]
+
+
+class GoalCloseRequestSerializer(StrictInputSerializer):
+    result = serializers.ChoiceField(
+        choices=RESULT_CHOICES, required=False, allow_blank=True, default="", help_text="Required: the result proposed."
+    )
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required: what was achieved (or not)."
+    )
+
+
+class GoalSignOffSerializer(StrictInputSerializer):
+    version = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, default=None, help_text=VERSION_HELP
+    )
+    result = serializers.ChoiceField(
+        choices=RESULT_CHOICES,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The result signed off; defaults to the one the owner asked for.",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", help_text="Sent to the owner.")
+
+
+class GoalCloseDeclineSerializer(StrictInputSerializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required: why the goal stays open."
+    )
+
+
+class GoalCloseByMeasureSerializer(StrictInputSerializer):
+    """No fields: the result follows from the linked measure's latest value."""
+
+
 # ---------------------------------------------------------------- progress updates
 
 
@@ -574,7 +633,7 @@ class GoalUpdateCreateSerializer(StrictInputSerializer):
 class GoalUpdateFilterSerializer(serializers.Serializer):
     """Query parameters of the progress-update list."""
 
-    goal = serializers.IntegerField(required=False, help_text="Goal id.")
+    goal = IntegerFilter(help_text="Goal id.")
 
 
 # ---------------------------------------------------------------- the linkage matrix

@@ -17,7 +17,6 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_re
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +25,9 @@ from cascade import access, progress, selectors, services, workflow
 from cascade.api.serializers import (
     GoalCancelRequestSerializer,
     GoalCancelSerializer,
+    GoalCloseByMeasureSerializer,
+    GoalCloseDeclineSerializer,
+    GoalCloseRequestSerializer,
     GoalCreateSerializer,
     GoalEditSerializer,
     GoalFilterSerializer,
@@ -34,6 +36,7 @@ from cascade.api.serializers import (
     GoalSerializer,
     GoalSetReviewSerializer,
     GoalSetSerializer,
+    GoalSignOffSerializer,
     GoalUpdateCreateSerializer,
     GoalUpdateFilterSerializer,
     GoalUpdateSerializer,
@@ -53,6 +56,7 @@ from cascade.api.serializers import (
 from cascade.models import Goal, GoalUpdate, Observation, QualityMeasure, QualityPriority
 from core.access import Requires, deny_unless
 from core.api import validated
+from core.parsers import JSONParser
 from people import selectors as people
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")
@@ -205,6 +209,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self) -> QuerySet[Goal]:
         return (
             access.goals_visible_to(self.request.user)
+            .select_related("close_requested_by", "result_signed_off_by")
             .prefetch_related("contributing_departments")
             .order_by("priority_id", "level", "title", "pk")
         )
@@ -238,7 +243,10 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         description=(
             "Send the `version` you read. An approved goal takes only `status`; reopen it to change more. "
             "`status: cancelled` cancels the goal as `cancel/` does: a goal once approved is cancelled only by "
-            "its approver or HR, so its owner's request answers 400 and names `cancel-request/`."
+            "its approver or HR, so its owner's request answers 400 and names `cancel-request/`. "
+            "`status: achieved` / `not_achieved` closes the goal, which is the approver's or HR's sign-off "
+            "(as `sign-off/`); anyone else answers 400 naming `close-request/`. `status: open` reopens a "
+            "closed result and clears its sign-off (a signed-off one: the approver or HR only)."
         ),
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
@@ -302,6 +310,70 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         goal = self.get_object()
         data = validated(GoalKeepSerializer, request.data, request)
         workflow.keep(user=request.user, goal=goal, comment=data["comment"])
+        return Response(self._read(goal.pk))
+
+    @extend_schema(
+        request=GoalCloseRequestSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        description=(
+            "The owner (or anyone who may edit the goal but not sign off its result) asks the approver to close "
+            "an approved goal with a `result` (achieved / not_achieved) and a `comment`; the approver is notified."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="close-request")
+    def close_request(self, request: Request, pk: str | None = None) -> Response:
+        goal = self.get_object()
+        data = validated(GoalCloseRequestSerializer, request.data, request)
+        workflow.request_close(user=request.user, goal=goal, result=data["result"], comment=data["comment"])
+        return Response(self._read(goal.pk))
+
+    @extend_schema(
+        request=GoalSignOffSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 409: CONFLICT},
+        description=(
+            "The approver (or HR) closes the goal as `result` and signs it off: answering a request to close "
+            "(the result defaults to the one asked for, and may differ), closing it directly, or signing off a "
+            "result closed earlier without a sign-off. Payouts count only signed-off results."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="sign-off")
+    def sign_off(self, request: Request, pk: str | None = None) -> Response:
+        goal = self.get_object()
+        data = validated(GoalSignOffSerializer, request.data, request)
+        workflow.sign_off(
+            user=request.user,
+            goal=goal,
+            result=data["result"],
+            comment=data["comment"],
+            expected_version=data["version"],
+        )
+        return Response(self._read(goal.pk))
+
+    @extend_schema(
+        request=GoalCloseDeclineSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        description="The approver (or HR) declines a request to close the goal, with a `comment`; it stays open.",
+    )
+    @action(detail=True, methods=["post"], url_path="close-decline")
+    def close_decline(self, request: Request, pk: str | None = None) -> Response:
+        goal = self.get_object()
+        data = validated(GoalCloseDeclineSerializer, request.data, request)
+        workflow.decline_close(user=request.user, goal=goal, comment=data["comment"])
+        return Response(self._read(goal.pk))
+
+    @extend_schema(
+        request=GoalCloseByMeasureSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        description=(
+            "Close a measure-driven goal by its linked measure's latest value: achieved when it reached the "
+            "target, else not achieved; signed off by the system (`result_by_measure`), no person."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="close-by-measure")
+    def close_by_measure(self, request: Request, pk: str | None = None) -> Response:
+        goal = self.get_object()
+        validated(GoalCloseByMeasureSerializer, request.data, request)
+        workflow.close_by_measure(user=request.user, goal=goal)
         return Response(self._read(goal.pk))
 
     @extend_schema(

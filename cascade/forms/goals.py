@@ -106,6 +106,8 @@ class GoalForm(forms.Form):
         choices=[(v, label) for v, label in GoalStatus.choices if v != GoalStatus.CANCELLED],
         label="Outcome",
         required=False,
+        help_text="Closing it as achieved or not achieved is its approver’s sign-off: "
+        "anyone else asks, with “Ask to close” on the goal’s page.",
     )
 
     def __init__(
@@ -435,6 +437,58 @@ class KeepForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why the goal stays, so that the person who asked knows."},
         label="Why does the goal stay?",
+        help_text="Sent to the person who asked.",
+    )
+
+
+RESULT_CHOICES = [(GoalStatus.ACHIEVED.value, "Achieved"), (GoalStatus.NOT_ACHIEVED.value, "Not achieved")]
+
+
+class CloseRequestForm(forms.Form):
+    """The owner asks the approver to close the goal with a result (both required by the workflow)."""
+
+    prefix = "close"
+    result = forms.ChoiceField(
+        choices=RESULT_CHOICES,
+        widget=forms.RadioSelect,
+        label="Result",
+        error_messages={"required": "Choose the result: achieved or not achieved."},
+    )
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say what was achieved (or not), so that its approver can sign it off."},
+        label="What was achieved?",
+        help_text="Sent to the approver, who signs the result off or declines.",
+    )
+
+
+class SignOffForm(forms.Form):
+    """The approver (or HR) closes the goal and signs its result off; the comment is optional."""
+
+    prefix = "signoff"
+    version = VersionField(required=False)
+    result = forms.ChoiceField(
+        choices=RESULT_CHOICES,
+        widget=forms.RadioSelect,
+        label="Result",
+        error_messages={"required": "Choose the result: achieved or not achieved."},
+    )
+    comment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Comment",
+        help_text="Sent to the owner with the result.",
+    )
+
+
+class CloseDeclineForm(forms.Form):
+    """The approver declines a request to close the goal, saying why (required by the workflow)."""
+
+    prefix = "closeno"
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the goal stays open, so that the person who asked knows."},
+        label="Why does it stay open?",
         help_text="Sent to the person who asked.",
     )
 

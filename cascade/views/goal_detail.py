@@ -1,5 +1,6 @@
 """One goal's page and the actions on it: progress, reopening, cancelling, asking to cancel,
-keeping. Refusals come back as 403 (PermissionDenied), 400 with the form or 409 (ConflictError)."""
+keeping, asking to close, signing off a result (or declining), closing by measure and reopening
+a result. Refusals come back as 403 (PermissionDenied), 400 with the form or 409 (ConflictError)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from cascade.forms.goals import (
     SERVICE_FIELD_TO_FORM,
     CancelForm,
     CancelRequestForm,
+    CloseDeclineForm,
+    CloseRequestForm,
     KeepForm,
     ProgressUpdateForm,
     ReopenForm,
+    SignOffForm,
 )
 from cascade.models import (
+    CLOSED_RESULTS,
     Approval,
     Goal,
     GoalLevel,
@@ -59,6 +64,9 @@ def render_detail(
     cancel_form: CancelForm | None = None,
     ask_form: CancelRequestForm | None = None,
     keep_form: KeepForm | None = None,
+    close_form: CloseRequestForm | None = None,
+    sign_off_form: SignOffForm | None = None,
+    decline_form: CloseDeclineForm | None = None,
     action_errors: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -98,8 +106,28 @@ def render_detail(
         "reopen_form": reopen_form or ReopenForm(),
         "action_errors": action_errors or [],
         "last_event": _last_event(goal) if goal.approval == Approval.RETURNED else None,
+        **_closing_context(user, goal, close_form, sign_off_form, decline_form),
     }
     return render(request, "cascade/goals/goal_detail.html", context, status=status)
+
+
+def _closing_context(user, goal, close_form, sign_off_form, decline_form) -> dict[str, object]:
+    """What the page offers for the goal's result: the owner asks to close it, the approver (or HR)
+    signs it off or declines, a measure-driven goal closes by its measure, a closed one reopens."""
+    closable = goal.approval == Approval.APPROVED and goal.status != GoalStatus.CANCELLED
+    can_sign = closable and access.can_sign_off_result(user, goal)
+    measure_driven = goal.progress_mode == ProgressMode.MEASURE and goal.measure_id is not None
+    closed = goal.status in CLOSED_RESULTS
+    initial = {"version": goal.version, "result": goal.close_proposed_status or (goal.status if closed else "")}
+    return {
+        "can_ask_close": closable and access.can_request_close(user, goal) and not goal.close_requested,
+        "can_sign_off": can_sign and not goal.result_signed_off,
+        "can_close_by_measure": closable and measure_driven and access.can_close_by_measure(user, goal),
+        "can_reopen_result": closed and (can_sign or (not goal.result_signed_off and access.can_edit_goal(user, goal))),
+        "close_form": close_form or CloseRequestForm(),
+        "sign_off_form": sign_off_form or SignOffForm(initial=initial),
+        "decline_form": decline_form or CloseDeclineForm(),
+    }
 
 
 def _last_event(goal: Goal) -> GoalSetEvent | None:
@@ -220,4 +248,121 @@ def goal_cancel_keep(request: HttpRequest, pk: int) -> HttpResponse:
         goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
         return render_detail(request, goal, keep_form=form, status=400)
     messages.success(request, f"“{goal.title}” stays; the person who asked is told why.")
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+# ---------------------------------------------------------------- closing: the result and its sign-off
+
+
+def _refused(request: HttpRequest, goal: Goal, form, exc: ValidationError, **forms_kwargs) -> HttpResponse:
+    apply_service_errors(form, exc, {"status": "result"})
+    goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+    return render_detail(request, goal, status=400, **forms_kwargs)
+
+
+@login_required
+@require_POST
+def goal_close_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner asks the approver to close the goal with a result and a comment (the approver is notified)."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(
+        access.can_request_close(request.user, goal) or access.can_sign_off_result(request.user, goal),
+        "You cannot ask to close this goal.",
+    )
+    form = CloseRequestForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, goal, close_form=form, status=400)
+    try:
+        workflow.request_close(
+            user=request.user, goal=goal, result=form.cleaned_data["result"], comment=form.cleaned_data["comment"]
+        )
+    except ValidationError as exc:
+        return _refused(request, goal, form, exc, close_form=form)
+    messages.success(
+        request, f"{workflow.approver_label(goal)} is asked to sign off “{goal.title}”; it stays open until they do."
+    )
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approver (or HR) closes the goal with a result and signs it off."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(
+        access.can_sign_off_result(request.user, goal),
+        "Only the approver of this goal or HR can sign off its result.",
+    )
+    form = SignOffForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, goal, sign_off_form=form, status=400)
+    try:
+        closed = workflow.sign_off(
+            user=request.user,
+            goal=goal,
+            result=form.cleaned_data["result"],
+            comment=form.cleaned_data["comment"],
+            expected_version=form.cleaned_data.get("version"),
+        )
+    except ConflictError as exc:
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return render_detail(request, goal, sign_off_form=form, action_errors=[exc.message], status=409)
+    except ValidationError as exc:
+        return _refused(request, goal, form, exc, sign_off_form=form)
+    messages.success(request, f"“{goal.title}” is closed as {closed.get_status_display().lower()} and signed off.")
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_close_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approver (or HR) declines a request to close the goal, saying why."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(
+        access.can_sign_off_result(request.user, goal),
+        "Only the approver of this goal or HR can answer a request to close it.",
+    )
+    form = CloseDeclineForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, goal, decline_form=form, status=400)
+    try:
+        workflow.decline_close(user=request.user, goal=goal, comment=form.cleaned_data["comment"])
+    except ValidationError as exc:
+        return _refused(request, goal, form, exc, decline_form=form)
+    messages.success(request, f"“{goal.title}” stays open; the person who asked is told why.")
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_close_by_measure(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a measure-driven goal by its measure's latest value (signed off by the system)."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(access.can_close_by_measure(request.user, goal), "You cannot close this goal.")
+    try:
+        closed = workflow.close_by_measure(user=request.user, goal=goal)
+    except ValidationError as exc:
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return render_detail(request, goal, action_errors=exc.messages, status=400)
+    messages.success(
+        request, f"“{goal.title}” is closed as {closed.get_status_display().lower()} by {goal.measure.name}."
+    )
+    return redirect("cascade:goal_detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_reopen_result(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put a closed goal back to open, clearing its sign-off (a signed-off one: the approver or HR)."""
+    goal = selectors.get_visible_goal(user=request.user, pk=pk)
+    deny_unless(
+        access.can_sign_off_result(request.user, goal) or access.can_edit_goal(request.user, goal),
+        "You cannot reopen this goal's result.",
+    )
+    try:
+        workflow.reopen_result(user=request.user, goal=goal, comment=request.POST.get("comment", ""))
+    except ValidationError as exc:
+        goal = selectors.get_visible_goal(user=request.user, pk=goal.pk)
+        return render_detail(request, goal, action_errors=exc.messages, status=400)
+    messages.success(request, f"“{goal.title}” is open again; closing it needs a sign-off once more.")
     return redirect("cascade:goal_detail", pk=goal.pk)

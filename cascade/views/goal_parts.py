@@ -154,6 +154,11 @@ class SetCard:
         return sum(g.cancel_requested_at is not None for g in self.live_goals)
 
     @property
+    def close_requests(self) -> int:
+        """Goals of the set whose owner asked the approver to close them (sign off the result)."""
+        return sum(g.close_requested_at is not None for g in self.live_goals)
+
+    @property
     def can_submit(self) -> bool:
         return any(g.approval in EDITABLE for g in self.live_goals)
 

@@ -64,6 +64,7 @@ def render_team(
         "hr_cards": hr_cards,
         "waiting": sum(c.awaiting_review for c in people_cards + department_cards + hr_cards),
         "cancel_requests": sum(c.cancel_requests for c in people_cards + department_cards + hr_cards),
+        "close_requests": sum(c.close_requests for c in people_cards + department_cards + hr_cards),
         "feed": selectors.team_feed(manager=employee, limit=10) if employee else [],
     }
     return render(request, "cascade/goals/team_goals.html", context, status=status)

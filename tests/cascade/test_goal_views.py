@@ -557,11 +557,19 @@ def test_reopening_a_draft_is_a_400_with_the_reason(client_for, cast, my_goal):
 def test_an_approved_goals_outcome_is_recorded_without_reopening(client_for, cast, my_goal):
     Goal.objects.filter(pk=my_goal.pk).update(approval=Approval.APPROVED)
     my_goal.refresh_from_db()
-    response = client_for(cast.employee).post(
+    # The owner cannot close their own goal: the form says how to ask for the sign-off.
+    refused = client_for(cast.employee).post(
+        reverse("cascade:goal_edit", args=[my_goal.pk]), goal_data(my_goal, status="achieved")
+    )
+    assert refused.status_code == 400 and "Ask to close" in page(refused)
+    assert Goal.objects.get(pk=my_goal.pk).status == GoalStatus.OPEN
+    # The approver records it, and that is the sign-off.
+    response = client_for(cast.manager).post(
         reverse("cascade:goal_edit", args=[my_goal.pk]), goal_data(my_goal, status="achieved")
     )
     assert response.status_code == 302
-    assert Goal.objects.get(pk=my_goal.pk).status == GoalStatus.ACHIEVED
+    closed = Goal.objects.get(pk=my_goal.pk)
+    assert (closed.status, closed.result_signed_off_by) == (GoalStatus.ACHIEVED, cast.manager)
 
 
 def test_a_stale_edit_is_a_409_that_keeps_the_input(client_for, cast, my_goal):

@@ -84,6 +84,8 @@ def detail_page(request: HttpRequest, plan: IncentivePlan, *, status: int = 200,
         "with_target": with_target,
         "missing_targets": eligible_count - with_target,
         "problems": services.compute_problems(plan) if not plan.is_locked else [],
+        # Shown before computing: goals that would count 0 % for want of a manager's sign-off.
+        "awaiting_sign_off": services.goals_awaiting_sign_off(plan) if not plan.is_locked else 0,
         "totals": selectors.plan_totals(plan),
         "compute": compute_status(plan),
         "can_set_up": plan.state in {PlanState.DRAFT, PlanState.COMPUTED},
