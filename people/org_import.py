@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from core import jobs
 from core.log import log_action, log_actions
-from core.tabular import ImportFileError, Problem, check_upload, rows_of
+from core.tabular import ImportFileError, Problem, Upload, check_upload, read_upload, rows_of
 from people.models import Department, Employee, ImportStatus, OrgChartImport
 from people.services import rebuild_paths
 
@@ -72,6 +72,7 @@ class CheckResult:
 
 
 def read_rows(file_name: str, content: bytes) -> list[Row]:
+    """The file's people; ImportFileError (as the reader reaches it) for a file that cannot be read."""
     raw_rows = rows_of(file_name, content)
     header = next(raw_rows, None)
     if header is None:
@@ -376,8 +377,10 @@ def apply_rows(
 # ---------------------------------------------------------------- the whole run
 
 
-def start_import(*, user, file_name: str, content: bytes, deactivate_missing: bool) -> OrgChartImport:
-    """Record an upload and queue its import once the record is committed."""
+def start_import(*, user, file_name: str, content: Upload, deactivate_missing: bool) -> OrgChartImport:
+    """Record an upload and queue its import once the record is committed. The file is refused
+    first (core.tabular.check_upload: size, type, bomb, rows, unreadable cells) as a field error,
+    before it is read into memory."""
     from people.tasks import run_org_chart_import  # the task module imports this one
 
     check_upload(file_name, content)
@@ -385,7 +388,7 @@ def start_import(*, user, file_name: str, content: bytes, deactivate_missing: bo
         record = OrgChartImport.objects.create(
             created_by=user,
             file_name=file_name[:255],
-            content=content,
+            content=read_upload(content),
             deactivate_missing=deactivate_missing,
             **jobs.beat(),
         )

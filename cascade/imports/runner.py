@@ -17,7 +17,7 @@ from cascade.imports.rows import ImportFileError, ImportHandler, Problem, read_r
 from cascade.models import CascadeImport, ImportKind, QualityMeasure
 from core import jobs
 from core.log import log_action
-from core.tabular import check_upload
+from core.tabular import Upload, check_upload, read_upload
 from people.models import ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,13 @@ def start_import(
     user,
     kind: str,
     file_name: str,
-    content: bytes,
+    content: Upload,
     measure: QualityMeasure | None = None,
     period=None,
 ) -> CascadeImport:
-    """Record an upload and queue its import once the record is committed."""
+    """Record an upload and queue its import once the record is committed. The file is refused
+    first (core.tabular.check_upload: size, type, bomb, rows, unreadable cells) as a field error,
+    before it is read into memory."""
     from cascade.tasks import run_import as run_import_task  # the task module imports this one
 
     check_upload(file_name, content)
@@ -61,7 +63,7 @@ def start_import(
             period=period,
             created_by=user,
             file_name=file_name[:255],
-            content=content,
+            content=read_upload(content),
             **jobs.beat(),
         )
         log_action(record, "import.uploaded", user=user, data={"kind": kind, "file_name": record.file_name})

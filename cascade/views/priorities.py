@@ -448,7 +448,7 @@ def observation_import(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user,
                 kind=ImportKind.OBSERVATIONS,
                 file_name=upload.name,
-                content=upload.read(),
+                content=upload,  # checked before it is read (core.tabular.check_upload)
                 measure=measure,
             )
         except ValidationError as exc:

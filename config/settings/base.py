@@ -204,6 +204,14 @@ THROUGHLINE_JOB_STALL_AFTER = env_int("THROUGHLINE_JOB_STALL_AFTER", 5 * 60, min
 # Rows checked between two progress writes during an org-chart import.
 THROUGHLINE_IMPORT_PROGRESS_EVERY = env_int("THROUGHLINE_IMPORT_PROGRESS_EVERY", 250, minimum=1)
 THROUGHLINE_IMPORT_MAX_BYTES = env_int("THROUGHLINE_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Rows an import reads (the header not counted): twice the 10,000-person organisation the benchmark
+# imports in about 6 s, so a whole org chart fits with room to grow while one job stays bounded.
+THROUGHLINE_IMPORT_MAX_ROWS = env_int("THROUGHLINE_IMPORT_MAX_ROWS", 20_000, minimum=1)
+# What an .xlsx may unpack to (all its zip entries together), checked before any XML is parsed: a
+# 20,000-row sheet of seven columns unpacks to about 9 MB, so this leaves room for wide sheets.
+THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES = env_int(
+    "THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024, minimum=1024 * 1024
+)
 # Where links in emails point, e.g. https://throughline.example.org (no trailing slash).
 THROUGHLINE_SITE_URL = env.str("THROUGHLINE_SITE_URL", default="")
 # An appraisal form whose process share (competencies) is below this many percent
@@ -221,11 +229,3 @@ LOGGING = {
     # One line per finished task drowns the output of seed_demo and make run; failures still show.
     "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
-# Rows an import reads (the header not counted): twice the 10,000-person organisation the benchmark
-# imports in about 6 s, so a whole org chart fits with room to grow while one job stays bounded.
-THROUGHLINE_IMPORT_MAX_ROWS = env_int("THROUGHLINE_IMPORT_MAX_ROWS", 20_000, minimum=1)
-# What an .xlsx may unpack to (all its zip entries together), checked before any XML is parsed: a
-# 20,000-row sheet of seven columns unpacks to about 9 MB, so this leaves room for wide sheets.
-THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES = env_int(
-    "THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024, minimum=1024 * 1024
-)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -178,11 +177,10 @@ class OrgImportViewSet(
         """Upload a file; it is checked and applied in the background. Poll `url` for progress."""
         data = validated(OrgImportCreateSerializer, request.data, request)
         upload = data["file"]
-        # One byte past the limit is enough for start_import to refuse an oversized file
-        # in its own words, without reading all of it into memory.
-        content = upload.read(settings.THROUGHLINE_IMPORT_MAX_BYTES + 1)
+        # start_import refuses a file over the limits from its size and a streamed look, before
+        # reading it into memory.
         record = org_import.start_import(
-            user=request.user, file_name=upload.name, content=content, deactivate_missing=data["deactivate_missing"]
+            user=request.user, file_name=upload.name, content=upload, deactivate_missing=data["deactivate_missing"]
         )
         # Read it back: with eager tasks (development) the import has already finished.
         body = self.get_serializer(self.get_queryset().get(pk=record.pk)).data

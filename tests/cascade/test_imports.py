@@ -182,8 +182,6 @@ def test_every_problem_in_the_file_is_listed_by_row(client_for, cast, measure, d
         ("scans.csv", b"when,value\n2026-01-01,4\n", "Missing column(s): date."),
         ("scans.csv", HEADER.encode(), "The file has a header but no rows."),
         ("scans.csv", b"\n\n", "The file is empty."),
-        ("scans.csv", "date,value\n2026-01-01,4\n".encode("utf-16"), "not UTF-8"),
-        ("scans.xlsx", b"not a workbook", "not a readable .xlsx workbook"),
     ],
 )
 def test_an_unreadable_file_is_rejected_as_a_whole(
@@ -193,6 +191,22 @@ def test_an_unreadable_file_is_rejected_as_a_whole(
     record = CascadeImport.objects.get()
     assert record.status == ImportStatus.REJECTED
     assert record.errors[0]["row"] == 0 and message in record.errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("scans.csv", "date,value\n2026-01-01,4\n".encode("utf-16"), "not UTF-8"),
+        ("scans.xlsx", b"not a workbook", "not a readable .xlsx workbook"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_on_upload(client_for, cast, measure, name, content, message):
+    response = client_for(cast.chief).post(
+        reverse("cascade:observation_import", args=[measure.pk]), {"file": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not CascadeImport.objects.exists()
 
 
 def test_the_upload_form_refuses_other_file_types_with_a_400(client_for, cast, measure):

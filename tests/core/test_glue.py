@@ -209,7 +209,7 @@ def test_a_file_over_the_limit_is_refused():
 
 
 def test_an_upload_of_another_type_is_refused_before_anything_is_recorded():
-    check_upload("org.XLSX", b"x")
+    check_upload("org.CSV", b"employee_id\nE1\n")
     with pytest.raises(ValidationError) as error:
         check_upload("org.pdf", b"x")
     assert error.value.message_dict == {"file": ["Upload a .csv or .xlsx file."]}
