@@ -74,4 +74,4 @@ check: $(STAMP)  ## Deploy checks, migrations up to date, lint, compose file
 
 .PHONY: clean
 clean:  ## Remove the virtual environment and the local database
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
+from core.api import SchemaReadable, docs_page
 from home.views import home
 
 urlpatterns = [
@@ -23,7 +24,12 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Public in development only (THROUGHLINE_API_DOCS_PUBLIC); in production, for people signed in.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[SchemaReadable]), name="api-schema"),
+    path(
+        "api/docs/",
+        docs_page(SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[SchemaReadable])),
+        name="api-docs",
+    ),
     path("healthz", healthz, name="healthz"),
 ]

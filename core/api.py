@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_choice_description_list
 from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -25,6 +37,27 @@ def validated(
     serializer = serializer_class(data=data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+# What a database integer column can hold. SQLite raises OverflowError on a larger number (a
+# 500), and PostgreSQL compares bigint ids with it only to find nothing: either way the caller
+# mistyped, and is told so.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+class IntegerFilter(serializers.IntegerField):
+    """An integer query parameter (usually an id) for a list's filter serializer.
+
+    Not a whole number, or outside what a 64-bit integer column holds: 400 naming the parameter.
+    Every integer filter uses it (tests/core/test_api_robustness.py finds any that does not).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", INT64_MIN)
+        kwargs.setdefault("max_value", INT64_MAX)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -59,4 +92,53 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, SuspiciousOperation):
+        # Django answers these with its HTML 400 page; an API client gets JSON it can read.
+        return Response({"detail": _suspicious_message(exc)}, status=_suspicious_status(exc))
     return drf_exception_handler(exc, context)
+
+
+def _suspicious_status(exc: SuspiciousOperation) -> int:
+    if isinstance(exc, RequestDataTooBig):
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    return status.HTTP_400_BAD_REQUEST
+
+
+def _suspicious_message(exc: SuspiciousOperation) -> str:
+    # Django's own messages name settings; these name the limit as a caller meets it.
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        return f"The request body is larger than the {limit:g} MB the API accepts (not counting uploaded files)."
+    if isinstance(exc, TooManyFieldsSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters."
+    if isinstance(exc, TooManyFilesSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
+    return "Bad request."
+
+
+# ---------------------------------------------------------------- the schema and its docs
+
+
+def docs_are_public() -> bool:
+    return settings.THROUGHLINE_API_DOCS_PUBLIC
+
+
+class SchemaReadable(BasePermission):
+    """/api/schema/: anyone where THROUGHLINE_API_DOCS_PUBLIC (development), else signed-in people
+    (401 to anyone else, as the rest of the API)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return docs_are_public() or bool(request.user and request.user.is_authenticated)
+
+
+def docs_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """/api/docs/ is a page a person opens: where the docs are not public, someone not signed in
+    goes to the sign-in page and comes back."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not docs_are_public() and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped

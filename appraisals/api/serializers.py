@@ -29,7 +29,7 @@ from appraisals.models import (
 )
 from cascade.api.serializers import ChartSerializer, PeriodRefSerializer
 from competencies.models import Competency
-from core.api import NamedChoiceField
+from core.api import IntegerFilter, NamedChoiceField
 from people.api.serializers import EmployeeRefSerializer, StrictInputSerializer
 
 VERSION_HELP = "Required: the version you read. A newer save in between answers 409 and changes nothing."
@@ -306,9 +306,9 @@ class AppraisalDetailSerializer(AppraisalSerializer):
 
 
 class AppraisalFilterSerializer(serializers.Serializer):
-    cycle = serializers.IntegerField(required=False, min_value=1)
+    cycle = IntegerFilter(min_value=1)
     state = NamedChoiceField(choices=AppraisalState.choices, enum_name="AppraisalStateEnum", required=False)
-    employee = serializers.IntegerField(required=False, min_value=1)
+    employee = IntegerFilter(min_value=1)
 
 
 # ---------------------------------------------------------------- appraisals: writing
@@ -401,8 +401,8 @@ class CheckInUpdateSerializer(StrictInputSerializer):
 
 
 class RecordFilterSerializer(serializers.Serializer):
-    cycle = serializers.IntegerField(required=False, min_value=1)
-    employee = serializers.IntegerField(required=False, min_value=1)
+    cycle = IntegerFilter(min_value=1)
+    employee = IntegerFilter(min_value=1)
 
 
 # ---------------------------------------------------------------- development plans

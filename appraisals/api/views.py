@@ -17,7 +17,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,6 +52,7 @@ from appraisals.services import appraisals as workflow
 from appraisals.services import checkins, development
 from core.access import Requires
 from core.api import validated
+from core.parsers import JSONParser
 
 BAD_REQUEST = OpenApiResponse(
     description="Invalid input, or not allowed in the record's current state; the body says why."

@@ -14,7 +14,6 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +25,8 @@ from audits.rules import get_rule
 from audits.services import findings as finding_services
 from audits.services import runs as run_services
 from core.access import Requires, deny_unless
-from core.api import validated
+from core.api import IntegerFilter, validated
+from core.parsers import JSONParser
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input, or not allowed in the record's state; the body says why.")
 FORBIDDEN = OpenApiResponse(description="Only HR admins may do this.")
@@ -151,9 +151,7 @@ class FindingFilterSerializer(serializers.Serializer):
     )
     rule = serializers.CharField(required=False, max_length=40, help_text="A rule's key, e.g. unaligned_goals.")
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    department = serializers.IntegerField(
-        required=False, min_value=0, help_text="A department's id; 0 for findings about the whole organisation."
-    )
+    department = IntegerFilter(min_value=0, help_text="A department's id; 0 for findings about the whole organisation.")
 
 
 class FindingActionSerializer(serializers.Serializer):

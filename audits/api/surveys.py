@@ -15,7 +15,6 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +26,7 @@ from audits.selectors import surveys as read
 from audits.services import surveys as services
 from core.access import Requires, deny_unless
 from core.api import NamedChoiceField, validated
+from core.parsers import JSONParser
 from people.api.serializers import StrictInputSerializer
 from people.models import Department
 

@@ -17,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,6 +45,7 @@ from competencies.models import AppraisalForm, Competency, FormVersion, RatingSc
 from competencies.selectors import preview
 from core.access import Requires
 from core.api import validated
+from core.parsers import JSONParser
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body names each field and what is wrong with it.")
 FORBIDDEN = OpenApiResponse(

@@ -51,6 +51,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",  # before WhiteNoise: static files get it too
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,6 +87,18 @@ TEMPLATES = [
 DATABASES = {"default": env_db("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_CONN_MAX_AGE", 0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo (`make run`): runserver's threads and the eager tasks write at once. Without
+    # this a second writer fails at once with "database is locked" (a 500). WAL lets readers
+    # go on beside the one writer; IMMEDIATE takes the write lock when a transaction begins,
+    # so a writer that must wait does so (up to the timeout) instead of failing mid-way.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------- auth
@@ -174,6 +187,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # DRF's three, with a JSON parser that answers over-deep nesting and unpaired surrogates
+    # with 400 instead of a RecursionError or a database encoding error (core.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Throughline API",
@@ -212,6 +232,9 @@ THROUGHLINE_IMPORT_MAX_ROWS = env_int("THROUGHLINE_IMPORT_MAX_ROWS", 20_000, min
 THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES = env_int(
     "THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024, minimum=1024 * 1024
 )
+# Whether /api/schema/ and /api/docs/ answer anyone (development: local.py turns it on) or only
+# people signed in: the schema maps every endpoint, filter and field, which outsiders need not see.
+THROUGHLINE_API_DOCS_PUBLIC = env_bool("THROUGHLINE_API_DOCS_PUBLIC", False)
 # Where links in emails point, e.g. https://throughline.example.org (no trailing slash).
 THROUGHLINE_SITE_URL = env.str("THROUGHLINE_SITE_URL", default="")
 # An appraisal form whose process share (competencies) is below this many percent

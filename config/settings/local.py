@@ -8,6 +8,7 @@ from config.settings.environment import env, env_bool
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+THROUGHLINE_API_DOCS_PUBLIC = env_bool("THROUGHLINE_API_DOCS_PUBLIC", True)  # production: sign-in first
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -19,7 +19,7 @@ from rest_framework.routers import DefaultRouter
 
 from competencies.models import Competency
 from core.access import Requires
-from core.api import NamedChoiceField, validated
+from core.api import IntegerFilter, NamedChoiceField, validated
 from incentives import access
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, Recognition, RecognitionKind
 from incentives.selectors import recognition as selectors
@@ -106,9 +106,9 @@ class RecognitionCreateSerializer(StrictInputSerializer):
 
 
 class RecognitionFilterSerializer(serializers.Serializer):
-    department = serializers.IntegerField(required=False, help_text="Posts to this department or anyone in it.")
-    priority = serializers.IntegerField(required=False, help_text="Posts linked to this quality priority.")
-    person = serializers.IntegerField(required=False, help_text="Posts thanking this person.")
+    department = IntegerFilter(help_text="Posts to this department or anyone in it.")
+    priority = IntegerFilter(help_text="Posts linked to this quality priority.")
+    person = IntegerFilter(help_text="Posts thanking this person.")
 
 
 class HideSerializer(StrictInputSerializer):

@@ -12,6 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api import IntegerFilter
 from people.models import Department, Employee, OrgChartImport
 
 UNKNOWN_FIELD_MESSAGE = "This field cannot be changed here."
@@ -127,8 +128,8 @@ class EmployeeUpdateSerializer(StrictInputSerializer):
 class EmployeeFilterSerializer(serializers.Serializer):
     """Query parameters of the employee list."""
 
-    department = serializers.IntegerField(required=False, help_text="Department id.")
-    manager = serializers.IntegerField(required=False, help_text="Direct manager's id.")
+    department = IntegerFilter(help_text="Department id.")
+    manager = IntegerFilter(help_text="Direct manager's id.")
     active = serializers.BooleanField(
         required=False,
         default=True,

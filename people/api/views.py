@@ -14,13 +14,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import Requires, deny_unless
 from core.api import validated
+from core.parsers import JSONParser
 from people import access, org_import, selectors, services
 from people.api.serializers import (
     ChainLinkSerializer,
@@ -184,7 +185,9 @@ class OrgImportViewSet(
         )
         # Read it back: with eager tasks (development) the import has already finished.
         body = self.get_serializer(self.get_queryset().get(pk=record.pk)).data
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        # str(): the serializer's url is DRF's Hyperlink, a str subclass that WSGI servers refuse
+        # as a header value (runserver answered 500).
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": str(body["url"])})
 
 
 @extend_schema_view(list=extend_schema(parameters=[HistoryFilterSerializer]))
