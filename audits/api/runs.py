@@ -40,7 +40,7 @@ STATUS_FILTERS = ["active", *FindingStatus.values, "all"]
 
 
 class AuditRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.CharField(source="requested_by.full_name", read_only=True, default=None)
+    requested_by = serializers.CharField(source="requested_by.full_name", read_only=True, default=None, allow_null=True)
     percent = serializers.IntegerField(read_only=True)
     stalled = serializers.BooleanField(
         source="is_stalled",
@@ -77,7 +77,7 @@ class AuditRunSerializer(serializers.ModelSerializer):
 
 
 class FindingEventSerializer(serializers.ModelSerializer):
-    by = serializers.CharField(source="by.full_name", read_only=True, default=None)
+    by = serializers.CharField(source="by.full_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = FindingEvent
@@ -88,8 +88,8 @@ class FindingEventSerializer(serializers.ModelSerializer):
 class FindingSerializer(serializers.ModelSerializer):
     rule_title = serializers.SerializerMethodField()
     pitfall = serializers.SerializerMethodField()
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
-    acted_by = serializers.CharField(source="acted_by.full_name", read_only=True, default=None)
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None, allow_null=True)
+    acted_by = serializers.CharField(source="acted_by.full_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Finding

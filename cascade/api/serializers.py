@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from cascade import access, charts, selectors
@@ -646,6 +646,7 @@ class MatrixCellSerializer(serializers.Serializer):
     mean_progress = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True)
 
 
+@extend_schema_serializer(many=False)  # one object, though it answers the viewset's list route
 class MatrixSerializer(serializers.Serializer):
     """Priorities × departments; only cells with at least one goal are listed."""
 

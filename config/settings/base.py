@@ -185,7 +185,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # documents every operation's error answers
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # DRF's three, with a JSON parser that answers over-deep nesting and unpaired surrogates
     # with 400 instead of a RecursionError or a database encoding error (core.parsers).

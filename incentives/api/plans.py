@@ -81,7 +81,9 @@ class IncentivePlanSerializer(serializers.ModelSerializer):
         help_text="Under way with no progress for THROUGHLINE_JOB_STALL_AFTER seconds: no worker holds it; HR may resume it.",
     )
     payout_count = serializers.IntegerField(read_only=True, default=0)
-    payout_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, default=None)
+    payout_total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = IncentivePlan
@@ -168,7 +170,7 @@ class TargetImportResultSerializer(serializers.Serializer):
 
 
 class PayoutAdjustmentSerializer(serializers.ModelSerializer):
-    by = serializers.CharField(source="by.username", read_only=True, default=None)
+    by = serializers.CharField(source="by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = PayoutAdjustment
@@ -303,7 +305,8 @@ class IncentivePlanViewSet(
         responses={200: TargetBonusSerializer(many=True), **WRITE_RESPONSES},
         description="Set (create or replace) target bonuses; all or nothing.",
     )
-    @action(detail=True, methods=["get", "put"], url_path="target-bonuses")
+    # Never paged: the response is the whole list, and the schema says so.
+    @action(detail=True, methods=["get", "put"], url_path="target-bonuses", pagination_class=None)
     def target_bonuses(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
         if request.method == "PUT":

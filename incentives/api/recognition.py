@@ -261,7 +261,7 @@ class PathwayViewSet(viewsets.ModelViewSet):
         request=None,
         responses={200: CandidateSerializer(many=True), 404: NOT_FOUND},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # never paged: the whole list, as documented
     def candidates(self, request: Request, pk: str | None = None) -> Response:
         pathway = self.get_object()
         filters = validated(CandidateFilterSerializer, request.query_params, request)
