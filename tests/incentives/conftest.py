@@ -14,7 +14,7 @@ from incentives.models.plans import IncentivePlan, Payout
 from incentives.services import plans as services
 from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
 from tests.cascade.factories import IndividualGoalFactory
-from tests.incentives.factories import PLAN_COMPONENTS, plan_world
+from tests.incentives.factories import PLAN_COMPONENTS, plan_world, signed_off_short
 
 D = Decimal
 
@@ -42,10 +42,20 @@ def setup(cast):
         participant = ParticipantFactory(cycle=cycle, employee=person, form_version=form)
         Appraisal.objects.create(participant=participant, score=D("80"))
     IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=60, progress=D("60")
+        owner=cast.employee,
+        period=cycle.period,
+        approval=Approval.APPROVED,
+        weight=60,
+        progress=D("60"),
+        **signed_off_short(cast),
     )
     IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=40, progress=D("91.25")
+        owner=cast.employee,
+        period=cycle.period,
+        approval=Approval.APPROVED,
+        weight=40,
+        progress=D("91.25"),
+        **signed_off_short(cast),
     )
     IndividualGoalFactory(
         owner=cast.employee, period=cycle.period, approval=Approval.DRAFT, weight=100, progress=D("0")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from appraisals.models import Appraisal, ReviewCycle
-from cascade.models import Approval
+from cascade.models import Approval, GoalStatus
 from incentives.models.plans import IncentivePlan
 from incentives.services import plans as services
 from tests.appraisals.factories import ParticipantFactory, PublishedFormVersionFactory, ReviewCycleFactory
@@ -21,6 +23,16 @@ PLAN_COMPONENTS = [
 ]
 
 
+def signed_off_short(cast) -> dict[str, object]:
+    """A goal closed short of its target, the result signed off by the manager: it counts its progress
+    (payouts count only signed-off results; incentives.payout_formula.goal_figure)."""
+    return {
+        "status": GoalStatus.NOT_ACHIEVED,
+        "result_signed_off_at": timezone.now(),
+        "result_signed_off_by": cast.manager,
+    }
+
+
 def plan_world(cast) -> tuple[object, ReviewCycle, IncentivePlan]:
     """A cycle with the four non-HR people taking part, a plan with three components and target
     bonuses for the employee (2000), the manager (3000) and the stranger (1000)."""
@@ -30,10 +42,20 @@ def plan_world(cast) -> tuple[object, ReviewCycle, IncentivePlan]:
         participant = ParticipantFactory(cycle=cycle, employee=person, form_version=form)
         Appraisal.objects.create(participant=participant, score=D("80"))
     IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=60, progress=D("60")
+        owner=cast.employee,
+        period=cycle.period,
+        approval=Approval.APPROVED,
+        weight=60,
+        progress=D("60"),
+        **signed_off_short(cast),
     )
     IndividualGoalFactory(
-        owner=cast.employee, period=cycle.period, approval=Approval.APPROVED, weight=40, progress=D("91.25")
+        owner=cast.employee,
+        period=cycle.period,
+        approval=Approval.APPROVED,
+        weight=40,
+        progress=D("91.25"),
+        **signed_off_short(cast),
     )
     hr = cast.hr.user
     plan = services.plan_create(user=hr, cycle=cycle, data={"name": "Clinical bonus"})

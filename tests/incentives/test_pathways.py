@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from appraisals.models import ActionStatus, Appraisal, AppraisalState, CompetencyRating, CycleState
@@ -37,9 +38,11 @@ def closed_cycle(year: int):
     return ReviewCycleFactory(year=year, state=CycleState.CLOSED, phase=None)
 
 
-def achieved_goals(person, cycle, count: int, status=GoalStatus.ACHIEVED) -> None:
+def achieved_goals(person, cycle, count: int, status=GoalStatus.ACHIEVED, *, signed_off: bool = True) -> None:
+    """Goals closed with ``status``, the result signed off by the person's manager unless told otherwise."""
+    sign_off = {"result_signed_off_at": timezone.now(), "result_signed_off_by": person.manager} if signed_off else {}
     for _ in range(count):
-        IndividualGoalFactory(owner=person, period=cycle.period, status=status, weight=10)
+        IndividualGoalFactory(owner=person, period=cycle.period, status=status, weight=10, **sign_off)
 
 
 def locked_rating(person, cycle, rating: str):
@@ -79,6 +82,17 @@ def test_achieved_qi_goals_count_over_the_last_closed_cycles_only(cast):
     assert service.evaluate(one_cycle) == {}
     two_cycles = service.save_pathway(user=cast.hr.user, pathway=one_cycle, data={"goal_cycles": 2})
     assert service.evaluate(two_cycles) == {cast.employee.pk: {"achieved_goals": 3}}
+
+
+def test_an_achieved_goal_counts_only_once_its_result_is_signed_off(cast):
+    cycle = closed_cycle(2025)
+    achieved_goals(cast.employee, cycle, 2, signed_off=False)  # closed by the owner alone: a claim
+    champion = pathway(cast.hr, min_achieved_goals=2, goal_cycles=1)
+    assert service.evaluate(champion) == {}
+    achieved_goals(cast.employee, cycle, 1)
+    assert service.evaluate(champion) == {}
+    achieved_goals(cast.employee, cycle, 1)
+    assert service.evaluate(champion) == {cast.employee.pk: {"achieved_goals": 2}}
 
 
 def test_a_competency_level_counts_only_from_a_locked_appraisal_at_or_above_the_minimum(cast):
