@@ -93,7 +93,11 @@ def max_rows() -> int:
 
 
 def _megabytes(limit: int) -> str:
-    return f"{limit / (1024 * 1024):g} MB"
+    """A limit as people read it: "20 MB", or "1 KB" for a small one set in a test."""
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if limit >= size:
+            return f"{limit / size:.3g} {unit}"
+    return f"{limit} bytes"
 
 
 def _size_of(content: Upload) -> int:

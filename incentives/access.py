@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
+from incentives.models.imports import TargetBonusImport
 from incentives.models.plans import IncentivePlan, Payout, PlanState
 from incentives.models.recognition import Pathway, PathwayCandidate, Recognition
 from people.access import employee_for_user, is_hr_admin
@@ -48,6 +49,11 @@ def plans_visible_to(user: User) -> QuerySet[IncentivePlan]:
     if can_manage_plans(user):
         return IncentivePlan.objects.select_related("cycle").all()
     return IncentivePlan.objects.none()
+
+
+def target_imports_visible_to(user: User) -> QuerySet[TargetBonusImport]:
+    """Target-bonus uploads: HR's set-up records, so to anyone else they do not exist (404)."""
+    return TargetBonusImport.objects.filter(plan__in=plans_visible_to(user)).select_related("plan", "created_by")
 
 
 def payouts_visible_to(user: User) -> QuerySet[Payout]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from config import schedules
-from incentives.services import pathways, plans
+from incentives.services import pathways, plans, target_imports
 
 # name → (task, hour, minute, description); the time is in CELERY_TIMEZONE.
 NIGHTLY_TASKS = {
@@ -27,6 +27,11 @@ NIGHTLY_TASKS = {
 @shared_task(name="incentives.compute_plan")
 def compute_plan(plan_id: int) -> str:
     return plans.run_compute(plan_id).state
+
+
+@shared_task(name="incentives.run_target_import")
+def run_target_import(import_id: int) -> str:
+    return target_imports.run_target_import(import_id).status
 
 
 @shared_task(name="incentives.find_pathway_candidates")

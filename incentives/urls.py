@@ -15,6 +15,12 @@ urlpatterns = [
     path("plans/<int:pk>/components/", components.components_edit, name="components_edit"),
     path("plans/<int:pk>/targets/", targets.targets_edit, name="targets_edit"),
     path("plans/<int:pk>/targets/import/", targets.targets_import, name="targets_import"),
+    path("plans/<int:pk>/targets/imports/<int:import_pk>/", targets.target_import_detail, name="target_import_detail"),
+    path(
+        "plans/<int:pk>/targets/imports/<int:import_pk>/resume/",
+        targets.target_import_resume,
+        name="target_import_resume",
+    ),
     path("plans/<int:pk>/compute/", compute.compute, name="compute"),
     path("plans/<int:pk>/compute/progress/", compute.compute_progress, name="compute_progress"),
     path("plans/<int:pk>/compute/resume/", compute.compute_resume, name="compute_resume"),

@@ -45,6 +45,7 @@ from audits.models import AuditRun, Finding, RunState, Severity, SubjectType, Su
 from cascade.models import Approval, CascadeImport, ImportKind
 from competencies.models import FormVersion, VersionStatus
 from core.log import log_action
+from incentives.models.imports import TargetBonusImport
 from incentives.models.plans import Payout
 from incentives.models.recognition import CandidateStatus, Pathway, PathwayCandidate, Recognition
 from incentives.services import plans as plan_services
@@ -147,6 +148,10 @@ def record(kind: str) -> Callable[[Any], dict[str, object]]:
     return lambda w: {"pk": getattr(w, kind).pk}
 
 
+def target_import_kwargs(w: Any) -> dict[str, object]:
+    return {"pk": w.incentive_plan.pk, "import_pk": w.target_import.pk}
+
+
 TABLE: dict[str, Row] = {
     # ------------------------------------------------------------ project
     "home": Row(get=everyone()),
@@ -166,6 +171,10 @@ TABLE: dict[str, Row] = {
     "people:import_detail": Row(get=only(*HR, deny=404), kwargs=record("org_import")),
     "people:import_resume": Row(post=only(*HR, ok=ALLOWED, deny=404), kwargs=record("org_import")),
     "people:import_errors": Row(get=only(*HR, deny=404), kwargs=record("org_import")),
+    # Sign-in locks are HR's to see and lift (people.access.can_unlock_sign_ins); the empty POST
+    # names no lock, so HR is sent back to the page with the message.
+    "people:sign_in_locks": Row(get=only(*HR)),
+    "people:sign_in_unlock": Row(post=only(*HR, ok=ALLOWED)),
     "history:list": Row(get=only(*HR)),
     "history:csv": Row(get=only(*HR)),
     "department-list": Row(get=everyone(), post=only(*HR, ok=ALLOWED)),
@@ -380,6 +389,10 @@ TABLE: dict[str, Row] = {
     "incentives:targets_import": Row(
         get=only(*HR, deny=404), post=only(*HR, ok=ALLOWED, deny=404), kwargs=record("incentive_plan")
     ),
+    "incentives:target_import_detail": Row(get=only(*HR, deny=404), kwargs=lambda w: target_import_kwargs(w)),
+    "incentives:target_import_resume": Row(
+        post=only(*HR, ok=ALLOWED, deny=404), kwargs=lambda w: target_import_kwargs(w)
+    ),
     "incentives:compute": Row(post=only(*HR, ok=ALLOWED, deny=404), kwargs=record("incentive_plan")),
     "incentives:compute_progress": Row(get=only(*HR, deny=404), kwargs=record("incentive_plan")),
     "incentives:compute_resume": Row(post=only(*HR, ok=ALLOWED, deny=404), kwargs=record("incentive_plan")),
@@ -402,6 +415,7 @@ TABLE: dict[str, Row] = {
     "incentive-plan-export-csv": Row(get=only(*HR, deny=404), kwargs=record("incentive_plan")),
     "incentive-plan-export-xlsx": Row(get=only(*HR, deny=404), kwargs=record("incentive_plan")),
     "incentive-plan-import-target-bonuses": Row(post=only(*HR, ok=ALLOWED, deny=404), kwargs=record("incentive_plan")),
+    "target-bonus-import-detail": Row(get=only(*HR, deny=404), kwargs=record("target_import")),
     "incentive-plan-publish": Row(post=only(*HR, ok=ALLOWED, deny=404), kwargs=record("incentive_plan")),
     "incentive-plan-target-bonuses": Row(get=only(*HR, deny=404), kwargs=record("incentive_plan")),
     "payout-list": Row(get=everyone()),
@@ -556,6 +570,9 @@ def build_world() -> World:
     log_entry = log_action(goal, "goal.updated", user=manager.user, changes={"title": ("Old", goal.title)})
 
     plan = plan_services.plan_create(user=hr.user, cycle=scenario.cycle, data={"name": "Clinical bonus"})
+    target_import = TargetBonusImport.objects.create(
+        plan=plan, created_by=hr.user, file_name="t.csv", content=b"employee_id,amount\n", status=ImportStatus.FAILED
+    )
     payout = Payout.objects.create(
         plan=plan, employee=employee, target_bonus=Decimal(2000), computed_amount=Decimal(1500), amount=Decimal(1500)
     )
@@ -610,6 +627,7 @@ def build_world() -> World:
         cascade_import=cascade_import,
         log_entry=log_entry,
         incentive_plan=plan,
+        target_import=target_import,
         payout=payout,
         recognition=recognition,
         pathway=pathway,

@@ -25,6 +25,7 @@ from core.access import Requires, deny_unless
 from core.api import IntegerFilter, validated
 from core.parsers import JSONParser
 from incentives import access
+from incentives.models.imports import TargetBonusImport
 from incentives.models.plans import (
     ComponentKind,
     IncentivePlan,
@@ -35,6 +36,8 @@ from incentives.models.plans import (
     min_qi_weight,
 )
 from incentives.services import plans as services
+from incentives.services import target_imports
+from people.api.serializers import ImportProblemSerializer
 from people.models import Department
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input, or not allowed in the plan's state; the body says why.")
@@ -165,8 +168,46 @@ class TargetImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A .csv or .xlsx file with the columns employee_id and amount.")
 
 
-class TargetImportResultSerializer(serializers.Serializer):
-    imported = serializers.IntegerField()
+class TargetImportSummarySerializer(serializers.Serializer):
+    imported = serializers.IntegerField(required=False, help_text="Target bonuses written, once the import succeeded.")
+
+
+class TargetBonusImportSerializer(serializers.ModelSerializer):
+    """A target-bonus upload and its progress (a background job, as an org-chart import is)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="target-bonus-import-detail")
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    stalled = serializers.BooleanField(
+        source="is_stalled",
+        read_only=True,
+        help_text="Under way with no progress for THROUGHLINE_JOB_STALL_AFTER seconds: no worker holds it; HR may resume it.",
+    )
+    errors = ImportProblemSerializer(many=True, read_only=True)
+    summary = TargetImportSummarySerializer(read_only=True)
+
+    class Meta:
+        model = TargetBonusImport
+        # Never the file's bytes: they can be megabytes, and they are pay data.
+        fields = [
+            "id",
+            "url",
+            "plan",
+            "file_name",
+            "created_at",
+            "created_by",
+            "status",
+            "status_display",
+            "total_rows",
+            "processed_rows",
+            "percent",
+            "progress_at",
+            "stalled",
+            "errors",
+            "summary",
+            "finished_at",
+        ]
+        read_only_fields = fields
 
 
 class PayoutAdjustmentSerializer(serializers.ModelSerializer):
@@ -321,17 +362,25 @@ class IncentivePlanViewSet(
 
     @extend_schema(
         request={"multipart/form-data": TargetImportSerializer},
-        responses={200: TargetImportResultSerializer, **WRITE_RESPONSES},
-        description="Import target bonuses from CSV or XLSX (employee_id, amount): every row checked, all or nothing.",
+        responses={202: TargetBonusImportSerializer, **WRITE_RESPONSES},
+        description=(
+            "Import target bonuses from CSV or XLSX (employee_id, amount) in the background: every row "
+            "checked, then all written or none. A file over the limits (size, rows, an .xlsx that unpacks "
+            "too far) or with a cell that cannot be stored is refused at once with 400. Otherwise 202: "
+            "the Location header and `url` name the import; poll it for progress and problems."
+        ),
     )
     @action(detail=True, methods=["post"], url_path="target-bonuses/import", parser_classes=[MultiPartParser])
     def import_target_bonuses(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
         upload = validated(TargetImportSerializer, request.data)["file"]
-        count = services.target_bonuses_import(
-            user=request.user, plan=plan, file_name=upload.name, content=upload.read()
-        )
-        return Response({"imported": count})
+        # Checked from its size and a streamed look before it is read into memory (core.tabular).
+        record = target_imports.target_import_start(user=request.user, plan=plan, file_name=upload.name, content=upload)
+        # Read it back: with eager tasks (development) the import has already finished.
+        job = access.target_imports_visible_to(request.user).defer("content").get(pk=record.pk)
+        body = TargetBonusImportSerializer(job, context=self.get_serializer_context()).data
+        # str(): the url is DRF's Hyperlink, which WSGI servers refuse as a header value.
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": str(body["url"])})
 
     @extend_schema(
         request=None,
@@ -435,3 +484,16 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             expected_version=data["version"],
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=payout.pk)).data)
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: TargetBonusImportSerializer, 404: NOT_FOUND}))
+class TargetBonusImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A target-bonus upload and its progress: HR's, as its plan is; anyone else gets 404. Start one
+    with POST /incentive-plans/<id>/target-bonuses/import/."""
+
+    serializer_class = TargetBonusImportSerializer
+    permission_classes = [IsAuthenticated, Requires]  # scoped by the queryset (incentives.access)
+
+    def get_queryset(self) -> QuerySet[TargetBonusImport]:
+        # The uploaded bytes stay in the database: a progress poll should not fetch megabytes.
+        return access.target_imports_visible_to(self.request.user).defer("content").order_by("-created_at", "-pk")

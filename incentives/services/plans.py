@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -37,7 +37,7 @@ from core.access import deny_unless
 from core.errors import ConflictError
 from core.inputs import check_fits, check_length, limits, parse_decimal
 from core.log import diff, log_action, log_actions, snapshot
-from core.tabular import ImportFileError, header_key, rows_of
+from core.tabular import ImportFileError, Problem, Upload, header_key, rows_of
 from core.weights import weights_total_problem
 from incentives import access
 from incentives import payout_formula as rules
@@ -334,63 +334,74 @@ def _write_targets(
     return len(clean)
 
 
-def read_target_file(file_name: str, content: bytes) -> list[tuple[int, str, str]]:
-    """(row number, employee_id, amount) from a CSV or XLSX with those two headers."""
+def read_target_file(file_name: str, content: Upload) -> list[tuple[int, str, str]]:
+    """(row number, employee_id, amount) from a CSV or XLSX with those two headers, streamed
+    (core.tabular: the row limit, cells that cannot be stored)."""
     try:
-        raw = list(rows_of(file_name, content))
+        raw = rows_of(file_name, content)
+        first = next(raw, None)
+        if first is None:
+            raise ValidationError({"file": "The file is empty."})
+        header = [header_key(h) for h in first]
+        if "employee id" not in header or "amount" not in header:
+            raise ValidationError({"file": "The file needs the columns employee_id and amount."})
+        id_at, amount_at = header.index("employee id"), header.index("amount")
+        rows = []
+        for number, cells in enumerate(raw, start=2):
+            cells = [*cells, None, None]
+            employee_id = str(cells[id_at] if cells[id_at] is not None else "").strip()
+            amount = str(cells[amount_at] if cells[amount_at] is not None else "").strip()
+            if employee_id or amount:
+                rows.append((number, employee_id, amount))
     except ImportFileError as exc:
         raise ValidationError({"file": str(exc)}) from None
-    if not raw:
-        raise ValidationError({"file": "The file is empty."})
-    header = [header_key(h) for h in raw[0]]
-    if "employee id" not in header or "amount" not in header:
-        raise ValidationError({"file": "The file needs the columns employee_id and amount."})
-    id_at, amount_at = header.index("employee id"), header.index("amount")
-    rows = []
-    for number, cells in enumerate(raw[1:], start=2):
-        cells = [*cells, None, None]
-        employee_id = str(cells[id_at] if cells[id_at] is not None else "").strip()
-        amount = str(cells[amount_at] if cells[amount_at] is not None else "").strip()
-        if employee_id or amount:
-            rows.append((number, employee_id, amount))
     return rows
 
 
-def target_bonuses_import(*, user, plan: IncentivePlan, file_name: str, content: bytes) -> int:
-    """Import target bonuses from a file: every row checked first, then all written or none."""
-    _may_manage_plans(user, "import target bonuses")
-    rows = read_target_file(file_name, content)
+def check_target_rows(
+    rows: Sequence[tuple[int, str, str]], *, on_progress: Callable[[int], None] | None = None
+) -> tuple[dict[int, Decimal], list[Problem]]:
+    """Every row's problems, and the amounts by employee pk when there are none; no writes."""
     ids = dict(Employee.objects.filter(employee_id__in=[r[1] for r in rows]).values_list("employee_id", "pk"))
-    problems: list[dict[str, object]] = []
+    problems: list[Problem] = []
     clean: dict[int, Decimal] = {}
     seen: dict[str, int] = {}
-    for number, employee_id, amount in rows:
+    for index, (number, employee_id, amount) in enumerate(rows, start=1):
+        if on_progress is not None:
+            on_progress(index)
         if not employee_id:
-            problems.append({"row": number, "field": "employee_id", "message": "The employee ID is missing."})
+            problems.append(Problem(number, "employee_id", "The employee ID is missing."))
         elif employee_id not in ids:
-            problems.append({"row": number, "field": "employee_id", "message": f"No employee has ID {employee_id}."})
+            problems.append(Problem(number, "employee_id", f"No employee has ID {employee_id}."))
         elif employee_id in seen:
-            problems.append(
-                {
-                    "row": number,
-                    "field": "employee_id",
-                    "message": f"{employee_id} is already on row {seen[employee_id]}.",
-                }
-            )
+            problems.append(Problem(number, "employee_id", f"{employee_id} is already on row {seen[employee_id]}."))
         try:
             value = _amount(amount)
         except ValidationError as error:
-            problems.append({"row": number, "field": "amount", "message": error.messages[0]})
+            problems.append(Problem(number, "amount", error.messages[0]))
             continue
         if employee_id in ids and employee_id not in seen:
             clean[ids[employee_id]] = value
         seen.setdefault(employee_id, number)
+    return clean, problems
+
+
+def target_bonuses_import(*, user, plan: IncentivePlan, file_name: str, content: Upload) -> int:
+    """Import target bonuses from a file at once: every row checked first, then all written or none.
+    Pages and the API run it in the background instead (incentives.services.target_imports)."""
+    _may_manage_plans(user, "import target bonuses")
+    clean, problems = check_target_rows(read_target_file(file_name, content))
     if problems:
         raise ValidationError(
-            {"file": [f"Row {p['row']}, {p['field']}: {p['message']}" for p in problems] + ["Nothing was imported."]}
+            {"file": [f"Row {p.row}, {p.field}: {p.message}" for p in problems] + ["Nothing was imported."]}
         )
     if not clean:
         raise ValidationError({"file": "The file has no rows."})
+    return write_imported_targets(plan, clean, user=user, file_name=file_name)
+
+
+def write_imported_targets(plan: IncentivePlan, clean: Mapping[int, Decimal], *, user, file_name: str) -> int:
+    """Write checked amounts from a file (one action-log entry naming the file); all or none."""
     return _write_targets(
         plan, clean, None, user=user, action="incentive_plan.target_bonuses_imported", data={"file": file_name}
     )

@@ -1,11 +1,11 @@
-"""A plan's target bonuses: typed in a paged table, or imported from CSV/XLSX."""
+"""A plan's target bonuses: typed in a paged table, or imported from CSV/XLSX in the background."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,18 +13,22 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core import exports
+from core.access import get_visible_or_404
 from core.errors import ConflictError
 from core.forms import apply_service_errors
 from core.inputs import parse_decimal
+from core.tabular import max_bytes, max_rows
+from incentives import access
 from incentives.forms.plans import TargetImportForm
+from incentives.models import TargetBonusImport
 from incentives.models.plans import IncentivePlan, TargetBonus
 from incentives.selectors import plans as selectors
 from incentives.services import plans as services
+from incentives.services import target_imports
 from incentives.views.plans.common import TARGETS_PER_PAGE, plan_for, posted_version, refuse_locked
 
 # ---------------------------------------------------------------- target bonuses
@@ -141,6 +145,8 @@ def _template_response(plan: IncentivePlan) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def targets_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """The upload: refused at once for what the file or the plan is; otherwise checked and applied
+    in the background while the import's page shows progress (incentives.services.target_imports)."""
     plan = plan_for(request, pk)
     if request.method == "GET" and request.GET.get("template") == "csv":
         return _template_response(plan)
@@ -149,18 +155,46 @@ def targets_import(request: HttpRequest, pk: int) -> HttpResponse:
     form = TargetImportForm(request.POST, request.FILES) if request.method == "POST" else TargetImportForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        limit = settings.THROUGHLINE_IMPORT_MAX_BYTES
-        content = upload.read(limit + 1)
         try:
-            if len(content) > limit:
-                raise ValidationError({"file": f"The file is larger than {filesizeformat(limit)}."})
-            count = services.target_bonuses_import(
-                user=request.user, plan=copy.copy(plan), file_name=upload.name, content=content
+            record = target_imports.target_import_start(
+                user=request.user, plan=plan, file_name=upload.name, content=upload
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, f"{count} target bonus{'es were' if count != 1 else ' was'} imported.")
-            return redirect("incentives:targets_edit", pk=plan.pk)
+            return redirect("incentives:target_import_detail", pk=plan.pk, import_pk=record.pk)
     status = 400 if form.errors else 200
-    return render(request, "incentives/plans/targets_import.html", {"plan": plan, "form": form}, status=status)
+    recent = access.target_imports_visible_to(request.user).filter(plan=plan).defer("content")[:10]
+    return render(
+        request,
+        "incentives/plans/targets_import.html",
+        {"plan": plan, "form": form, "imports": recent, "max_rows": f"{max_rows():,}", "max_size": max_bytes()},
+        status=status,
+    )
+
+
+def _import_for(request: HttpRequest, pk: int, import_pk: int) -> TargetBonusImport:
+    """The plan's import for HR; 404 for anyone else (incentives.access.target_imports_visible_to)."""
+    visible = access.target_imports_visible_to(request.user).filter(plan_id=pk).defer("content")
+    return get_visible_or_404(visible, pk=import_pk)
+
+
+@login_required
+def target_import_detail(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
+    record = _import_for(request, pk, import_pk)
+    template = (
+        "incentives/plans/_target_import_status.html"
+        if request.headers.get("HX-Request")
+        else "incentives/plans/target_import_detail.html"
+    )
+    return render(request, template, {"plan": record.plan, "record": record, "errors": record.errors[:500]})
+
+
+@login_required
+@require_POST
+def target_import_resume(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
+    """Resume a stalled import; one that finished meanwhile simply shows how it ended."""
+    record = _import_for(request, pk, import_pk)
+    with contextlib.suppress(ValidationError):
+        target_imports.target_import_resume(user=request.user, record=record)
+    return redirect("incentives:target_import_detail", pk=pk, import_pk=import_pk)
