@@ -1,9 +1,9 @@
 """Who may see and do what in the audits app — the one place that decides it.
 
 HR admins and quality leads read the audits (dashboard, findings, runs, settings, the
-correlation analysis); only HR acts on them (acknowledge or resolve a finding, run an audit,
-change the settings and the schedule). Surveys are HR's: HR sets them up and reads their
-results; everyone else only answers the surveys they were invited to.
+correlation analysis, whose per-person points only HR sees); only HR acts on them (acknowledge
+or resolve a finding, run an audit, change the settings and the schedule). Surveys are HR's: HR
+sets them up and reads their results; everyone else only answers the surveys they were invited to.
 
 Pages and the API apply these rules through ``core.access``: a record outside a user's
 querysets answers 404; a role-reserved page or endpoint answers 403 with the message below,
@@ -43,6 +43,19 @@ def can_read_audits(user: User) -> bool:
 
 def can_read_correlation(user: User) -> bool:
     return can_read_audits(user)
+
+
+def can_see_individual_scores(user: User) -> bool:
+    """Whether the correlation analysis shows ``user`` each person's point — their exact appraisal
+    score beside their QI goal achievement — and each department's mean score.
+
+    Only a reader who may see every scored person's score may: HR admins, for whom
+    ``appraisals.access.can_see_score`` holds whoever the person is. A quality lead reads the
+    analysis (ρ, its interval, n) but may not see one person's score (PRODUCT.md: ratings are
+    private, charts included); and since goals are not private, a point's achievement names the
+    person it belongs to. Pages and the API ask this; none re-derives it.
+    """
+    return people.is_hr_admin(user)
 
 
 def can_act_on_findings(user: User, finding: Finding | None = None) -> bool:

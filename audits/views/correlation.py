@@ -5,8 +5,10 @@ It shows the ``CorrelationResult`` rows of the latest succeeded audit run, or of
 (404 for an unknown run, 400 for something that is not a run number): the organisation first
 (by person, then by department), then each department. Every shown result states n, ρ, its 95 %
 interval, the unit of analysis and the outcome, in words that describe an association and never a
-cause, with a scatter plot (static/js/scatter.js, from ``json_script`` data) and a table of the
-same numbers for anyone who cannot see it. Results on too few pairs say "not shown".
+cause. HR admins see a scatter plot (static/js/scatter.js, from ``json_script`` data) and a table of
+the same numbers for anyone who cannot see it; every other reader sees where ρ and its interval lie
+between −1 and 1 instead, and no pair at all (``audits.access.can_see_individual_scores``, below).
+Results on too few pairs say "not shown".
 
 The page reads a fixed number of queries however many departments there are.
 """
@@ -41,6 +43,11 @@ FLOOR_NOTE = re.compile(r"Fewer than (\d+) ")
 BANDS = (0, 20, 40, 60, 80)
 # Up to this many points, the table lists every department; people are always grouped in bands.
 LISTED_POINTS = 200
+# The picture of ρ and its interval for readers who may not see the points: an SVG this many units
+# wide and high, −1 at the left edge of the scale and 1 at its right.
+INTERVAL_WIDTH, INTERVAL_HEIGHT = 320, 52
+INTERVAL_LEFT, INTERVAL_RIGHT = 16, 304
+INTERVAL_TICKS = ((-1.0, "\u22121"), (-0.5, "\u22120.5"), (0.0, "0"), (0.5, "0.5"), (1.0, "1"))
 
 AXES = {
     AnalysisUnit.PERSON: {
@@ -51,6 +58,7 @@ AXES = {
         "x_short": "QI goal achievement",
         "y_short": "appraisal scores",
         "who": "people",
+        "summary_unit": "Unit of analysis: the person (one pair of values per person).",
         "outcome": "Achievement of their QI-linked goals in the cycle (mean progress, weighted by goal weight; "
         "an achieved goal counts 100 %).",
     },
@@ -62,6 +70,7 @@ AXES = {
         "x_short": "measure improvement",
         "y_short": "mean appraisal scores",
         "who": "departments",
+        "summary_unit": "Unit of analysis: the department (one pair of values per department).",
         "outcome": "Improvement of the quality measures linked to the department's goals (progress from "
         "baseline towards target, honouring the direction of improvement), averaged over its measures.",
     },
@@ -77,12 +86,31 @@ class Band:
     high: float | None
 
 
+@dataclass(frozen=True)
+class IntervalPicture:
+    """Where ρ and its interval lie on the scale from −1 to 1, in SVG units (the template draws it)."""
+
+    rho: float
+    low: float | None
+    high: float | None
+    zero: float
+    ticks: list[tuple[float, str]]
+    width: int = INTERVAL_WIDTH
+    height: int = INTERVAL_HEIGHT
+
+
+def _along(value: float) -> float:
+    return round(INTERVAL_LEFT + (value + 1) / 2 * (INTERVAL_RIGHT - INTERVAL_LEFT), 1)
+
+
 @dataclass
 class Panel:
     result: CorrelationResult
     title: str
     axes: dict[str, str]
     chart_id: str
+    # Whether the reader sees each pair (a point per person or department); see ``_panel``.
+    individual: bool = True
     reading: list[str] = field(default_factory=list)
     chart: dict | None = None
     bands: list[Band] = field(default_factory=list)
@@ -102,6 +130,20 @@ class Panel:
         if self.result.ci_low is None or self.result.ci_high is None:
             return "none"
         return f"{_signed(self.result.ci_low)} to {_signed(self.result.ci_high)}"
+
+    @property
+    def interval_picture(self) -> IntervalPicture | None:
+        result = self.result
+        if result.rho is None:
+            return None
+        bounds = result.ci_low is not None and result.ci_high is not None
+        return IntervalPicture(
+            rho=_along(result.rho),
+            low=_along(result.ci_low) if bounds else None,
+            high=_along(result.ci_high) if bounds else None,
+            zero=_along(0.0),
+            ticks=[(_along(value), label) for value, label in INTERVAL_TICKS],
+        )
 
     @property
     def too_small(self) -> bool:
@@ -156,17 +198,34 @@ def _bands(points: list[list]) -> list[Band]:
     return bands
 
 
-def _panel(result: CorrelationResult, findings: dict[str, Finding]) -> Panel:
+def _panel(result: CorrelationResult, findings: dict[str, Finding], *, individual: bool) -> Panel:
+    """One result as the page shows it; ``individual``: whether the reader may see its pairs.
+
+    A reader who may not see every person's score (anyone but HR) gets ρ, its interval, n and a
+    picture of where they lie between −1 and 1 — and no pair, neither in the page nor in its JSON.
+    A scatter plot would hand them each person's exact score: goals are not private, so a point's
+    achievement names its person. A binned grid (achievement bands × score bands, small cells held
+    back) was not chosen: the reader still knows which band of achievement each person is in, so a
+    band whose people all fall in one score band tells each of them their score band however many
+    they are, and the grids of the organisation and of its departments overlap, so that one can be
+    subtracted from the other. The per-department points (each department's mean score) are held
+    back too: a department of one is one person's score, and a mean beside the means of the teams
+    within it gives away the rest by subtraction.
+    """
     axes = AXES[AnalysisUnit(result.unit)]
     title = result.department.name if result.department_id else "Organisation"
     slug = f"dept-{result.department_id}" if result.department_id else "org"
-    panel = Panel(result=result, title=title, axes=axes, chart_id=f"scatter-{slug}-{result.unit}")
+    panel = Panel(
+        result=result, title=title, axes=axes, chart_id=f"scatter-{slug}-{result.unit}", individual=individual
+    )
     key = finding_key(department_id=result.department_id, unit=result.unit, outcome=result.outcome)
     panel.finding = findings.get(f"{WeakQILink.key}:{key}")
     if not panel.shown:
         return panel
-    points = [p for p in result.points if isinstance(p, list) and len(p) >= 2]
     panel.reading = reading(result, axes)
+    if not individual:
+        return panel
+    points = [p for p in result.points if isinstance(p, list) and len(p) >= 2]
     by_department = result.unit == AnalysisUnit.DEPARTMENT
     panel.chart = {
         "title": f"{title}: {axes['heading']}",
@@ -218,7 +277,8 @@ def correlation(request: HttpRequest) -> HttpResponse:
         results = sorted(
             access.correlation_results_visible_to(request.user).filter(run=run).select_related("department"), key=_order
         )
-        panels = [_panel(r, findings) for r in results]
+        individual = access.can_see_individual_scores(request.user)
+        panels = [_panel(r, findings, individual=individual) for r in results]
     organisation = [p for p in panels if p.result.scope == CorrelationScope.ORGANISATION]
     departments = [p for p in panels if p.result.scope == CorrelationScope.DEPARTMENT]
     recent = list(
@@ -239,6 +299,7 @@ def correlation(request: HttpRequest) -> HttpResponse:
             "hidden_departments": [p for p in departments if not p.shown],
             "recent_runs": recent,
             "min_n": MIN_N,
+            "individual": access.can_see_individual_scores(request.user),
             "rule": WeakQILink,
         },
         status=status,

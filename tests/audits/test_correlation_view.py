@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisals.models import ReviewCycle
+from audits import access
 from audits.models import AuditRun, CorrelationResult, CorrelationScope, Finding, RunState
 from audits.rules.base import AuditContext
 from audits.rules.correlation import WeakQILink
@@ -73,8 +74,8 @@ def test_it_shows_the_organisation_first_then_departments_with_n_rho_interval_an
     organisation = CorrelationResult.objects.get(run=analysed, scope=CorrelationScope.ORGANISATION, unit="person")
     assert page.index('<h2 id="org-title">Organisation</h2>') < page.index('<h2 id="dept-title">Departments</h2>')
     assert page.index("QI goal achievement and appraisal scores, by person") < page.index(">Nursing</h3>")
-    assert "Each point is one person." in page
-    assert "Each point is one department." in page
+    assert "Unit of analysis: the person" in page
+    assert "Unit of analysis: the department" in page
     assert "Achievement of their QI-linked goals in the cycle" in page  # the outcome, named
     assert f"{nursing.rho:.2f}" == "0.08" and ">0.08</dd>" in page
     low, high = (f"{v:.2f}".replace("-", "\u2212") for v in (nursing.ci_low, nursing.ci_high))
@@ -107,6 +108,27 @@ def test_the_scatter_plot_gets_its_points_as_json_and_a_table_stands_in_for_it(u
     assert 'data-scatter data-scatter-source="scatter-org-person"' in page
     assert "The numbers behind the plot" in page
     assert "0–under 20 %" in page
+
+
+def test_a_quality_lead_gets_rho_its_interval_and_n_but_no_one_s_score(users, analysed, client_for):
+    """Goals are not private, so a point's achievement names its person: no pair reaches a
+    quality lead, in the page or in its data, only where ρ and its interval lie."""
+    page = client_for(users["quality"]).get(URL).content.decode()
+    assert "application/json" not in page and "data-scatter" not in page
+    assert "The numbers behind the plot" not in page and "Lowest" not in page
+    nursing = CorrelationResult.objects.get(run=analysed, department__name="Nursing")
+    assert f">{nursing.n} people</dd>" in page and ">0.08</dd>" in page
+    assert page.count('class="corr-interval"') == 2  # the organisation's result and Nursing's
+    assert "Spearman's ρ 0.08, 95 % interval" in page  # the picture's text alternative
+    assert "only HR may see" in page
+    for score in {f"{y:.1f}" for y in WEAK_Y} | {f"{y:.2f}" for y in WEAK_Y}:
+        assert not re.search(rf"(?<![\d.]){re.escape(score)}(?!\d)", page), score
+
+
+def test_who_sees_each_persons_point_is_one_check(users, cast):
+    assert access.can_see_individual_scores(users["hr"].user)
+    for who in ("quality", "employee", "manager", "stranger"):
+        assert not access.can_see_individual_scores(users[who].user)
 
 
 def test_a_result_that_is_a_finding_links_to_it(users, analysed, client_for):
