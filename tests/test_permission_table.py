@@ -68,7 +68,8 @@ ROLES = [
 SIGNED_IN = ROLES[1:]
 
 # URLs with no access rule of their own: Django's admin (its own permissions), the schema and
-# its documentation page (public by design), format-suffix twins of API routes (the same view).
+# its documentation page (anyone signed in, or public in development: THROUGHLINE_API_DOCS_PUBLIC,
+# tests/core/test_api_docs_and_headers.py), format-suffix twins of API routes (the same view).
 EXCLUDED_PREFIXES = ("admin/",)
 EXCLUDED_NAMES = {"api-schema", "api-docs"}
 
