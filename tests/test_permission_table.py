@@ -236,6 +236,25 @@ TABLE: dict[str, Row] = {
     "cascade:goal_cancel_keep": Row(
         post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
     ),
+    # Closing a goal: whoever edits it asks (the approver and HR may post too, and are told to sign
+    # off instead); the sign-off and declining are the approver's and HR's; anyone who edits the goal
+    # or signs it off may close a measure-driven goal by its measure or reopen a result (400 here:
+    # the goal is open).
+    "cascade:goal_close_request": Row(
+        post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
+    ),
+    "cascade:goal_sign_off": Row(
+        post={**only(*GOAL_READERS, ok=403, deny=404), "manager": ALLOWED, "hr": ALLOWED}, kwargs=record("goal")
+    ),
+    "cascade:goal_close_decline": Row(
+        post={**only(*GOAL_READERS, ok=403, deny=404), "manager": ALLOWED, "hr": ALLOWED}, kwargs=record("goal")
+    ),
+    "cascade:goal_close_by_measure": Row(
+        post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
+    ),
+    "cascade:goal_reopen_result": Row(
+        post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
+    ),
     # Progress is the owner's and their managers' to update; HR and the quality lead read it.
     "cascade:goal_progress": Row(
         post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403, "hr": 403}, kwargs=record("goal")
@@ -273,6 +292,18 @@ TABLE: dict[str, Row] = {
         post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
     ),
     "goal-cancel-request": Row(
+        post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
+    ),
+    "goal-close-request": Row(
+        post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
+    ),
+    "goal-sign-off": Row(
+        post={**only(*GOAL_READERS, ok=403, deny=404), "manager": ALLOWED, "hr": ALLOWED}, kwargs=record("goal")
+    ),
+    "goal-close-decline": Row(
+        post={**only(*GOAL_READERS, ok=403, deny=404), "manager": ALLOWED, "hr": ALLOWED}, kwargs=record("goal")
+    ),
+    "goal-close-by-measure": Row(
         post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")
     ),
     "goal-reopen": Row(post={**only(*GOAL_READERS, ok=ALLOWED, deny=404), "quality_lead": 403}, kwargs=record("goal")),

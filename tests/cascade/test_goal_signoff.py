@@ -234,7 +234,7 @@ def test_the_api_request_then_sign_off(cast, goal, api_client_for):
     assert asked.status_code == 200, asked.content
     assert asked.json()["close_proposed_status"] == "achieved"
     assert asked.json()["close_requested_by"]["id"] == cast.employee.pk
-    assert owner.post(f"{path}sign-off/", {}, format="json").status_code == 400  # names the way to ask
+    assert owner.post(f"{path}sign-off/", {"result": "achieved"}, format="json").status_code == 403
     assert owner.post(f"{path}close-decline/", {"comment": "No"}, format="json").status_code == 403
     stale = manager.post(f"{path}sign-off/", {"version": 1}, format="json")
     assert stale.status_code == 409
