@@ -22,6 +22,7 @@ HR_ONLY = "Only HR admins may do this."
 HR_ONLY_HISTORY = "Only HR admins may read the action log."
 HR_ONLY_IMPORT = "Only HR admins may import the org chart."
 HR_ONLY_PEOPLE = "Only HR admins may change people and departments."
+HR_ONLY_SIGN_IN_LOCKS = "Only HR admins may see and lift sign-in locks."
 
 
 # ---------------------------------------------------------------- who the user is
@@ -106,4 +107,9 @@ def can_import_org_chart(user: User) -> bool:
 
 def can_read_action_log(user: User) -> bool:
     """The action log (who changed what, across the organisation) is HR's to read."""
+    return is_hr_admin(user)
+
+
+def can_unlock_sign_ins(user: User) -> bool:
+    """See who is locked out of signing in (accounts and addresses) and lift a lock."""
     return is_hr_admin(user)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 
+from axes.models import AccessAttempt
+from axes.utils import reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -13,9 +15,12 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 
+from core.access import deny_unless
 from core.errors import ConflictError
 from core.log import changed, diff, log_action, snapshot
+from people import access
 from people.models import PATH_SEPARATOR, Department, Employee
+from people.selectors.sign_in_locks import ACCOUNT, ADDRESS
 
 UserModel = get_user_model()
 User = AbstractBaseUser
@@ -253,3 +258,37 @@ def rebuild_paths() -> int:
     changed = [Employee(pk=pk, path=paths[pk]) for pk, _, old in rows if paths[pk] != old]
     Employee.objects.bulk_update(changed, ["path"], batch_size=1000)
     return len(changed)
+
+
+# ---------------------------------------------------------------- sign-in locks
+
+
+def unlock_sign_in(*, kind: str, value: str, user: User) -> int:
+    """HR lifts a sign-in lock: axes forgets every failure of the account (``kind`` ACCOUNT,
+    ``value`` the username as typed) or from the address (ADDRESS), through its own reset.
+
+    Returns how many failure records were forgotten; 0 when there were none (the lock had
+    already lifted by itself), and then nothing is logged. The log entry sits on the person
+    whose account it is, so it shows in their history; for an address, or a username that is
+    no one's, on the newest failure record (gone after the reset; the entry keeps what it was).
+    """
+    deny_unless(access.can_unlock_sign_ins(user), access.HR_ONLY_SIGN_IN_LOCKS)
+    if kind not in (ACCOUNT, ADDRESS) or not value:
+        raise ValidationError("Say which account or address to unlock.")
+    with transaction.atomic():
+        lookup = {"username": value} if kind == ACCOUNT else {"ip_address": value}
+        attempts = list(AccessAttempt.objects.select_for_update().filter(**lookup).order_by("-attempt_time"))
+        if not attempts:
+            return 0
+        subject = Employee.objects.filter(user__username=value).first() if kind == ACCOUNT else None
+        log_action(
+            subject or attempts[0],
+            "sign_in.unlocked",
+            user=user,
+            data={
+                kind: value,
+                "failures": sum(attempt.failures_since_start for attempt in attempts),
+                "last_failure": attempts[0].attempt_time,
+            },
+        )
+        return reset(username=value) if kind == ACCOUNT else reset(ip=value)

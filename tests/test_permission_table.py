@@ -172,6 +172,10 @@ TABLE: dict[str, Row] = {
     "people:import_detail": Row(get=only(*HR, deny=404), kwargs=record("org_import")),
     "people:import_resume": Row(post=only(*HR, ok=ALLOWED, deny=404), kwargs=record("org_import")),
     "people:import_errors": Row(get=only(*HR, deny=404), kwargs=record("org_import")),
+    # Sign-in locks are HR's to see and lift (people.access.can_unlock_sign_ins); the empty POST
+    # names no lock, so HR is sent back to the page with the message.
+    "people:sign_in_locks": Row(get=only(*HR)),
+    "people:sign_in_unlock": Row(post=only(*HR, ok=ALLOWED)),
     "history:list": Row(get=only(*HR)),
     "history:csv": Row(get=only(*HR)),
     "department-list": Row(get=everyone(), post=only(*HR, ok=ALLOWED)),

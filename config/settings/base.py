@@ -3,11 +3,12 @@ is read from the environment through the strict readers in ``environment``."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django.utils.csp import CSP
 
-from config.settings.environment import env, env_bool, env_db, env_int, env_list, env_url
+from config.settings.environment import env, env_bool, env_db, env_int, env_list, env_rate, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,6 +36,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",  # sign-in locks (people.sign_in)
 ]
 # Ordered from the foundation upwards: a lower app never imports a higher one.
 LOCAL_APPS = [
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "core.middleware.ActionSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a sign-in that axes refused into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ---------------------------------------------------------------- cache
+# The API's rate-limit counts (REST_FRAMEWORK throttles). One process's memory is enough for
+# `make run` and the tests; production shares Redis between its workers (production.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throughline"}}
+
 # ---------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -108,9 +117,43 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked, on every
+    # path that calls authenticate() with the request (sign-in page, admin, API token).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# ---------------------------------------------------------------- sign-in locks (django-axes)
+# How people.sign_in throttles guessing on the sign-in page, the admin's and the API token
+# endpoint. Five wrong passwords lock the account (from anywhere): a person who mistypes gets
+# four retries, a guesser five tries per cool-off, about 480 a day (NIST SP 800-63B allows up
+# to 100 in a row). Twenty across accounts lock the address: one machine spraying a common
+# password; a hospital behind one NAT address rarely has twenty unresolved mistypes within the
+# cool-off, since a successful sign-in clears that person's own failures. A lock lifts 15
+# minutes after the last failure that caused it, or when HR unlocks it (/people/sign-in-locks/).
+AXES_FAILURE_LIMIT = env_int("THROUGHLINE_SIGN_IN_ACCOUNT_LIMIT", 5, minimum=1)
+THROUGHLINE_SIGN_IN_ADDRESS_LIMIT = env_int("THROUGHLINE_SIGN_IN_ADDRESS_LIMIT", 20, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("THROUGHLINE_SIGN_IN_COOL_OFF_MINUTES", 15, minimum=1))
+# Both parameters are counted separately (never as a pair), each against its own limit.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "people.sign_in.SignInLockHandler"
+AXES_LOCKOUT_CALLABLE = "people.sign_in.lockout_response"  # the lockout page, or JSON from the API
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "people.sign_in.client_address"
+# A refused attempt during a lock does not extend it: the time the page gives holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful sign-in clears that account's own failures (and only those: people.sign_in).
+AXES_RESET_ON_SUCCESS = True
+# No table of every successful sign-in: only failures are needed, and they expire.
+AXES_DISABLE_ACCESS_LOG = True
+# Reverse proxies in front of Throughline that append to X-Forwarded-For (0: clients connect
+# directly). Behind a proxy this must say so, or every sign-in seems to come from the proxy
+# and the address limit locks everyone at once.
+THROUGHLINE_TRUSTED_PROXIES = env_int("THROUGHLINE_TRUSTED_PROXIES", 0, minimum=0)
 
 # ---------------------------------------------------------------- i18n
 LANGUAGE_CODE = "en-gb"
@@ -194,6 +237,19 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # Rate limits per signed-in user and per anonymous address, and the token endpoint's own
+    # ("sign-in", per address) under the sign-in locks. Counts live in the default cache:
+    # Redis in production, so that every gunicorn worker shares them.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonRateThrottle", "core.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Integrations syncing data make the most calls: ten a second, sustained, is ample.
+        "user": env_rate("THROUGHLINE_API_USER_RATE", "600/min"),
+        # Anonymous callers, wherever a view lets them in (most answer 401 before any rate).
+        "anon": env_rate("THROUGHLINE_API_ANON_RATE", "60/min"),
+        "sign-in": env_rate("THROUGHLINE_API_SIGN_IN_RATE", "20/min"),
+    },
+    # The client's address for the anonymous and sign-in rates (as for the sign-in locks).
+    "NUM_PROXIES": THROUGHLINE_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Throughline API",
@@ -250,5 +306,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"level": "INFO", "handlers": ["console"]},
     # One line per finished task drowns the output of seed_demo and make run; failures still show.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    # axes says INFO at every sign-in; its WARNINGs (each wrong password, each lock) stay, for security review.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

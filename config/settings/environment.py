@@ -60,3 +60,17 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = env.str(name, default=",".join(default))
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as ``60/min``: a whole number of requests per second, minute,
+    hour or day. DRF reads only the period's first letter, so ``10/month`` would quietly mean
+    ten a minute; refuse anything but the names above."""
+    raw = env.str(name, default=default).strip()
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name} must be a rate such as 60/min (per s, min, hour or day), not {raw!r}.")
+    return raw

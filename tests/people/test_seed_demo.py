@@ -7,6 +7,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count
+from django.http import HttpRequest
 
 from people.demo import DEMO_PASSWORD, HOSPITAL_TOP, HOSPITAL_UNITS, SYNTHETIC_EMAIL_DOMAIN
 from people.models import Department, Employee
@@ -41,9 +42,10 @@ def hospital() -> str:
     return seed()
 
 
+# authenticate() is given a request: the sign-in locks (axes) count failures per account and address.
 def test_the_four_logins_sign_in_with_the_demo_password(hospital: str) -> None:
     for username in LOGINS:
-        user = authenticate(username=username, password=DEMO_PASSWORD)
+        user = authenticate(HttpRequest(), username=username, password=DEMO_PASSWORD)
         assert user is not None, username
         assert user.employee.is_active
 
@@ -52,7 +54,7 @@ def test_no_other_user_can_sign_in(hospital: str) -> None:
     others = list(User.objects.exclude(username__in=LOGINS))
     assert len(others) > 50
     assert not any(user.has_usable_password() for user in others)
-    assert authenticate(username=others[0].username, password=DEMO_PASSWORD) is None
+    assert authenticate(HttpRequest(), username=others[0].username, password=DEMO_PASSWORD) is None
 
 
 def test_manager_manages_employee(hospital: str) -> None:
@@ -150,7 +152,7 @@ def test_rerunning_the_synthetic_seed_does_not_duplicate() -> None:
 def test_synthetic_and_hospital_organisations_coexist(hospital: str) -> None:
     seed("--employees", "200")
     assert Employee.objects.filter(manager=None).count() == 2
-    assert authenticate(username="manager", password=DEMO_PASSWORD) is not None
+    assert authenticate(HttpRequest(), username="manager", password=DEMO_PASSWORD) is not None
     assert_paths_consistent(list(Employee.objects.select_related("manager")))
 
 

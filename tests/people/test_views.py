@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
@@ -173,7 +174,8 @@ def test_login_logout_and_password_change(cast):
     assert response.status_code == 302
     client.post(reverse("logout"))
     assert client.get("/").status_code == 302
-    assert client.login(username="employee", password="Br1ght-new-pass")
+    # authenticate() needs a request: the sign-in locks (axes) count failures per account and address.
+    assert client.login(request=HttpRequest(), username="employee", password="Br1ght-new-pass")
 
 
 def test_pages_carry_a_csp_without_inline_script(cast, client_for):
