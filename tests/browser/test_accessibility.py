@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,6 +160,37 @@ def test_the_sign_in_page_passes_axe_and_fits_a_phone(page, width):
     page.goto(reverse("login"))
     check_accessible(page)
     check_no_sideways_scroll(page)
+
+
+def test_the_sign_in_locked_page_and_hrs_sign_in_locks_page_pass_axe_and_fit_a_phone(page, demo):
+    """Wrong passwords until the employee's account locks: the lockout page; then HR's page
+    listing that lock, with its Unlock button."""
+    page.goto(reverse("login"))
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.get_by_label("Username").fill("employee")
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Sign-in locked for now").is_visible()
+    problems: list[str] = []
+    for width in (PHONE, LAPTOP):
+        page.set_viewport_size({"width": width, "height": 800})
+        for check in (check_accessible, check_no_sideways_scroll):
+            try:
+                check(page)
+            except AssertionError as failure:
+                problems.append(str(failure))
+    sign_in(page, "hradmin")
+    page.goto(reverse("people:sign_in_locks"))
+    assert page.get_by_role("button", name="Unlock the account employee").is_visible()
+    for width in (PHONE, LAPTOP):
+        page.set_viewport_size({"width": width, "height": 800})
+        for check in (check_accessible, check_no_sideways_scroll):
+            try:
+                check(page)
+            except AssertionError as failure:
+                problems.append(str(failure))
+    assert not problems, "\n\n".join(problems)
+    assert page.csp_violations == []
 
 
 def test_the_cycle_dashboard_late_table_scrolls_in_its_own_labelled_box_on_a_phone(page, demo):
