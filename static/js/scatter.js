@@ -1,4 +1,6 @@
 // Scatter plots for the correlation analysis (templates/audits/correlation/), drawn as inline SVG.
+// Only HR admins get the points (audits.access.can_see_individual_scores): each is one person's
+// exact score; other readers get ρ and its interval (templates/audits/correlation/_interval.html).
 //
 // A template embeds a plot as an element that names a JSON data block:
 //
