@@ -1,11 +1,13 @@
 """The API's JSON parser: a body the server cannot hold is a 400, never a 500.
 
-DRF's own JSONParser lets two kinds of well-formed-looking JSON through to a crash:
+DRF's own JSONParser lets three kinds of well-formed-looking JSON through to a crash:
 
 * thousands of nested brackets, on which the json module raises RecursionError (a 500 on
   every write operation and on the anonymous token endpoint, before any permission check);
 * a lone UTF-16 surrogate (``"\\ud800"``), which json accepts but no database can store
-  (UnicodeEncodeError on save).
+  (UnicodeEncodeError on save);
+* a number too large for a float (``1e400``), which json reads as infinity, and an id field
+  then fails to convert (OverflowError). DRF refuses the literals NaN and Infinity, not these.
 
 This module imports no DRF view: it is named in REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"], which
 DRF reads while it defines APIView itself.
@@ -14,6 +16,7 @@ DRF reads while it defines APIView itself.
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import IO, Any
@@ -54,9 +57,9 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON parse error - the body is not valid {encoding}: {exc.reason}.") from None
         if too_deep(text):
             raise ParseError(f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep.")
-        parse_constant = strict_constant if self.strict else None
+        strict = {"parse_constant": strict_constant, "parse_float": _finite_float} if self.strict else {}
         try:
-            data = json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, **strict)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:  # the depth check makes this unreachable; kept as the last guard
@@ -70,3 +73,10 @@ class JSONParser(parsers.JSONParser):
                     "which is not a character."
                 ) from None
         return data
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise ValueError(f"Out of range float values are not JSON compliant: {literal[:40]}")
+    return value
