@@ -13,6 +13,11 @@ has to list them and none can forget one:
 * 409 — its body carries the ``version`` the caller read (a stale one is refused);
 * 429 — the view is throttled.
 
+It also says of every request body that it takes the fields listed and no others: the API
+refuses an unknown field with 400 ("This field cannot be changed here.") rather than ignore
+a misspelt one, so ``additionalProperties`` is false (with COMPONENT_SPLIT_REQUEST, request
+bodies are components of their own, without the read-only fields).
+
 A view that documents one of these codes itself (a sharper description, or an extra 404 for a
 record named in the body) keeps its text; an answer documented without a body gets the
 error component, since every error body has that shape.
@@ -56,6 +61,12 @@ DESCRIPTIONS = {
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _map_serializer(self, serializer, direction, bypass_extensions=False) -> dict[str, Any]:
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+        return schema
+
     def get_operation(self, path, path_regex, path_prefix, method, registry) -> dict[str, Any] | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
