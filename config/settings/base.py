@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1/",
+    # Request bodies as components of their own (no read-only fields, no unknown ones: core.schema).
+    "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrgImportStatusEnum": "people.models.ImportStatus",
         "MethodologyEnum": "cascade.models.Methodology",
