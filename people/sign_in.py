@@ -18,6 +18,7 @@ A lock lifts by itself once the failures that caused it are older than the cool-
 from __future__ import annotations
 
 import datetime
+import ipaddress
 from dataclasses import dataclass
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -48,9 +49,31 @@ def client_address(request: HttpRequest) -> str | None:
     proxies = settings.THROUGHLINE_TRUSTED_PROXIES
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if forwarded:
+        if forwarded and _is_address(forwarded[-min(proxies, len(forwarded))]):
             return forwarded[-min(proxies, len(forwarded))]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_address(value: str) -> bool:
+    # axes stores the address in an IP address column: anything else would fail to save (a 500).
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+USERNAME_LENGTH = AccessAttempt._meta.get_field("username").max_length
+
+
+def client_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The username a sign-in tries, as axes counts it (settings ``AXES_USERNAME_CALLABLE``):
+    axes' own reading (the credentials, else the posted form or JSON), cut to the length of its
+    column. Django's sign-in form does not limit the length it passes to authenticate(), and
+    a longer name would fail to save its failure (a 500) instead of being counted."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    username = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
+    return username[:USERNAME_LENGTH] if isinstance(username, str) else username
 
 
 # ---------------------------------------------------------------- counting failures

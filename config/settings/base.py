@@ -144,6 +144,7 @@ AXES_HANDLER = "people.sign_in.SignInLockHandler"
 AXES_LOCKOUT_CALLABLE = "people.sign_in.lockout_response"  # the lockout page, or JSON from the API
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "people.sign_in.client_address"
+AXES_USERNAME_CALLABLE = "people.sign_in.client_username"
 # A refused attempt during a lock does not extend it: the time the page gives holds.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A successful sign-in clears that account's own failures (and only those: people.sign_in).

@@ -131,6 +131,13 @@ def test_a_username_that_is_no_ones_locks_the_same_way(path):
     assert_locked(path, answers[-1])
 
 
+def test_an_overlong_username_is_counted_like_any_other(path):
+    """Longer than axes' column (Django's sign-in form passes any length on): counted, not a 500."""
+    answers = lock_account(path, "u" * 5000)
+    assert all(path.refused_as_usual(answer) for answer in answers[:-1])
+    assert_locked(path, answers[-1])
+
+
 def test_the_twenty_five_wrong_passwords_of_the_report_are_stopped_at_the_limit(path):
     """Issue 13: 25 wrong passwords in 14 s were all answered as usual, then the right one worked."""
     answers = [path.attempt(path.username, f"guess-{n}") for n in range(25)]
@@ -223,6 +230,9 @@ def test_hr_unlocks_an_address(cast, client_for):
     assert page.signed_in(page.attempt("employee", PASSWORD, HERE))
     entry = ActionLogEntry.objects.get(action="sign_in.unlocked")
     assert entry.data["address"] == HERE and entry.data["failures"] == ADDRESS_LIMIT
+    # HR reads it in the action log with the rest.
+    log = hr.get(reverse("history:list"), {"action": "sign_in.unlocked"}).content.decode()
+    assert f"address: {HERE}" in log and f"failures: {ADDRESS_LIMIT}" in log
 
 
 def test_unlocking_what_has_already_lifted_says_so_and_logs_nothing(cast, client_for):
@@ -295,6 +305,7 @@ def test_signed_in_api_users_have_a_rate_each(cast, api_client_for):
         (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client wrote 6.6.6.6; the proxy appended the real one
         (2, "6.6.6.6, 203.0.113.9, 10.1.1.1", "203.0.113.9"),
         (1, "", "192.0.2.1"),
+        (1, "not-an-address", "192.0.2.1"),  # a misconfigured proxy: never a value axes cannot store
     ],
 )
 def test_the_address_counted_is_the_one_the_trusted_proxies_saw(proxies, forwarded, expected):
