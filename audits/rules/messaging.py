@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, StdDev, Sum
+from django.db.models import Count, Q, StdDev, Sum
 
 from appraisals.models import Appraisal
 from audits.models import ItemTopic, Severity, SubjectType, Survey, SurveyState
@@ -199,7 +199,7 @@ class InconsistentMessaging(Rule):
         rows = (
             scored.filter(participant__reviewer__isnull=False)
             .values("participant__reviewer_id")
-            .annotate(sd=StdDev("score"), n=Count("pk"), mean=Avg("score"))
+            .annotate(sd=StdDev("score"), n=Count("pk"))
             .filter(n__gte=min_team)
         )
         limit = float(max_ratio)
@@ -242,6 +242,8 @@ class InconsistentMessaging(Rule):
                         f"deviation) of {team_sd:.1f} points, {how}; the limit is {s.as_set(max_ratio)} times "
                         "either way."
                     ),
+                    # No team mean: with the spread (zero when everyone got the same score) it
+                    # would give each member's score to the finding's readers (ratings are private).
                     details={
                         "employees": s.capped(rated.get(reviewer_id, [])),
                         "departments": [department_id] if department_id else [],
@@ -252,7 +254,6 @@ class InconsistentMessaging(Rule):
                             "team_spread": round(team_sd, 2),
                             "organisation_spread": round(org_sd, 2),
                             "ratio": round(ratio, 2),
-                            "team_mean": round(float(row["mean"]), 2),
                             "max_spread_ratio": s.number(max_ratio),
                         },
                     },

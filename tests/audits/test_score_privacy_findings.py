@@ -20,11 +20,6 @@ from tests.factories import EmployeeFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audits/rules/messaging.py (rating spread): the finding's figures give the team's mean score and its "
-    "message says everyone got the same score, so each member's score reaches the quality lead; to fix there",
-)
 def test_a_team_scored_alike_does_not_give_its_scores_away_in_a_finding(users, client_for):
     """The rating-spread finding names a team whose reviewer gave everyone the same score; its
     figures must not then hand the quality lead that score (page and API)."""
