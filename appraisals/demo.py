@@ -463,14 +463,23 @@ def _last_years_goals(cycle: ReviewCycle, people: Sequence[Participant]) -> tupl
 
 def _finish_last_years_goals(cycle: ReviewCycle, year_end: YearEnd) -> None:
     """Where each goal stood at the end of Do (achieved from ACHIEVED_FROM %), with its update, and
-    the roll-up of last year's priorities."""
+    the roll-up of last year's priorities. The year is closed, so each result was signed off by the
+    owner's manager (HR for anyone without one): achieved, or not achieved at its progress — the
+    results last year's payouts count (incentives.payout_formula.goal_figure)."""
     goals = []
+    signed_at = _at(cycle.do_end, 16)
     for goal, reached in year_end:
         goal.progress = reached
-        goal.status = GoalStatus.ACHIEVED if reached == 100 else GoalStatus.OPEN
+        goal.status = GoalStatus.ACHIEVED if reached == 100 else GoalStatus.NOT_ACHIEVED
+        goal.result_signed_off_at = signed_at
+        goal.result_signed_off_by_id = goal.owner.manager_id
         goal.version += 1
         goals.append(goal)
-    Goal.objects.bulk_update(goals, ["progress", "status", "version"], batch_size=BATCH)
+    Goal.objects.bulk_update(
+        goals,
+        ["progress", "status", "result_signed_off_at", "result_signed_off_by", "version"],
+        batch_size=BATCH,
+    )
     rng = random.Random(f"{RANDOM_SEED}:last-year-goal-updates")
     _write_goal_updates(cycle, goals, rng, at=_at(cycle.do_end, 16))
     Goal.objects.filter(pk__in=[g.pk for g in goals]).update(updated_at=_at(cycle.do_end, 16))

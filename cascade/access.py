@@ -288,8 +288,3 @@ def can_close_by_measure(user: User, goal: Goal) -> bool:
     """Close a measure-driven goal by its measure's result (the system signs it off): whoever may
     edit the goal or sign its result off. Whether the goal is measure-driven is the workflow's check."""
     return goal.status == GoalStatus.OPEN and (can_edit_goal(user, goal) or can_sign_off_result(user, goal))
-
-
-def goals_awaiting_sign_off_by(user: User) -> QuerySet[Goal]:
-    """Live goals of the sets this user approves whose owner asked to close them."""
-    return goals_approvable_by(user).filter(close_requested_at__isnull=False).exclude(status=GoalStatus.CANCELLED)
