@@ -176,7 +176,8 @@ class FindingFilterForm(forms.Form):
     rule = forms.ChoiceField(label="Check", required=False)
     severity = forms.ChoiceField(label="Severity", required=False)
     department = forms.TypedChoiceField(label="Department", required=False, coerce=int, empty_value=None)
-    run = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Bounded as an id column is: past 64 bits SQLite raises OverflowError (a 500).
+    run = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
     change = forms.ChoiceField(
         required=False,
         choices=[("", ""), ("new", "new"), ("seen", "seen"), ("closed", "closed")],

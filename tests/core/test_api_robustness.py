@@ -4,7 +4,7 @@ Over-deep JSON, unpaired surrogates, integer filters past 64 bits, a body over t
 limit, malformed JSON, wrong content types, page numbers out of range, unknown parameters and
 undecodable query strings. The operations and integer filters are found in the OpenAPI schema,
 so a new endpoint or filter is covered without being listed here. Header values are checked as
-a real WSGI server checks them.
+a real WSGI server checks them. The pages take the same odd query strings without a server error.
 """
 
 from __future__ import annotations
@@ -378,3 +378,42 @@ def test_a_created_resource_answers_well_formed_headers(cast):
     status, headers = wsgi_call("POST", f"{API}/departments/", body, "application/json", token)
     assert status.startswith("201")
     assert all(type(value) is str for _, value in headers)
+
+
+# ---------------------------------------------------------------- pages take the same query strings
+
+
+def page_paths() -> Iterator[str]:
+    """Every page the resolver knows that takes no argument in its path (not the admin's, the
+    API's, or sign-out)."""
+
+    def walk(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry, prefix + str(entry.pattern))
+            else:
+                yield prefix + str(entry.pattern)
+
+    for pattern in walk(get_resolver()):
+        plain = "<" not in pattern and "(" not in pattern and "logout" not in pattern
+        if plain and not pattern.startswith(("admin/", "api/")):
+            yield "/" + pattern.lstrip("^").rstrip("$")
+
+
+FILTER_NAMES = [
+    *("department", "manager", "period", "priority", "owner", "cycle", "employee", "plan", "page", "object"),
+    *("actor", "goal", "measure", "audit", "run", "survey", "form", "version", "kind", "status", "level"),
+    *("person", "competency", "scale", "pathway", "rule", "severity", "q", "search"),
+]
+
+
+@pytest.mark.parametrize("value", [str(INT64_MAX + 1), "-" + str(INT64_MAX + 1), "%ED%A0%80", "%00"])
+def test_no_page_answers_odd_filter_values_with_a_server_error(cast, client_for, value):
+    client = quiet(client_for(cast.hr))
+    query = "&".join(f"{name}={value}" for name in FILTER_NAMES)
+    failures = []
+    for path in page_paths():
+        response = client.get(path, QUERY_STRING=query)
+        if response.status_code >= 500:
+            failures.append((path, response.status_code))
+    assert failures == []
