@@ -273,20 +273,29 @@ def _open_workbook(content: Upload):  # type: ignore[no-untyped-def]
 
 def _count_sheet_rows(content: Upload) -> int:
     """The first sheet's rows, counted from its XML's row elements without parsing them (so that
-    the upload answers at once); past the row limit, ImportFileError. The reader enforces the limit
-    again on the rows it yields, empty ones included."""
-    workbook = _open_workbook(content)
+    the upload answers at once); past the row limit, ImportFileError. Only the workbook's own part
+    is parsed to find the sheet: not the shared strings, which openpyxl reads whole when it opens a
+    workbook. The reader enforces the limit again on the rows it yields, empty ones included."""
+    from openpyxl.reader.excel import ExcelReader  # only imports read workbooks
+
     limit = max_rows()
+    _zip_of(content).close()  # the directory's checks first
+    archive = None
     try:
-        sheet = workbook.worksheets[0]
+        reader = ExcelReader(_stream(content))
+        archive = reader.archive
+        reader.read_manifest()
+        reader.read_workbook()
+        path = next((rel.target for _, rel in reader.parser.find_sheets() if rel.Type.endswith("/worksheet")), None)
+        if path is None or path not in archive.namelist():
+            raise ImportFileError("The workbook has no sheet to read.")
         count, tail = 0, b""
-        with workbook._archive.open(sheet._worksheet_path) as xml:  # bounded by the checked directory
+        with archive.open(path) as xml:  # bounded by the checked directory
             while chunk := xml.read(1024 * 1024):
                 # A tag split across two chunks is counted once: the tail keeps what may start one.
                 data = tail + chunk
-                matches = list(_ROW_TAG.finditer(data))
                 cut = max(len(data) - 64, 0)
-                count += sum(1 for m in matches if m.start() < cut)
+                count += sum(1 for m in _ROW_TAG.finditer(data, 0, cut + 64) if m.start() < cut)
                 tail = data[cut:]
                 if count > limit + 1:
                     break
@@ -296,7 +305,8 @@ def _count_sheet_rows(content: Upload) -> int:
     except Exception:
         raise ImportFileError("The file is not a readable .xlsx workbook.") from None
     finally:
-        workbook.close()
+        if archive is not None:
+            archive.close()
     if count > limit + 1:
         raise ImportFileError(
             f"The file has more than {limit:,} rows (not counting the header row); "

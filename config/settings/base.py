@@ -287,9 +287,10 @@ THROUGHLINE_IMPORT_MAX_BYTES = env_int("THROUGHLINE_IMPORT_MAX_BYTES", 20 * 1024
 # imports in about 6 s, so a whole org chart fits with room to grow while one job stays bounded.
 THROUGHLINE_IMPORT_MAX_ROWS = env_int("THROUGHLINE_IMPORT_MAX_ROWS", 20_000, minimum=1)
 # What an .xlsx may unpack to (all its zip entries together), checked before any XML is parsed: a
-# 20,000-row sheet of seven columns unpacks to about 9 MB, so this leaves room for wide sheets.
+# 20,000-row sheet of seven columns unpacks to about 9 MB, so this leaves room for sheets five
+# times as wide, while bounding what a worker's openpyxl parses (it reads shared strings whole).
 THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES = env_int(
-    "THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024, minimum=1024 * 1024
+    "THROUGHLINE_IMPORT_MAX_UNPACKED_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024
 )
 # Whether /api/schema/ and /api/docs/ answer anyone (development: local.py turns it on) or only
 # people signed in: the schema maps every endpoint, filter and field, which outsiders need not see.
