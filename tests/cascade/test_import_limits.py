@@ -60,7 +60,9 @@ def test_a_zip_bomb_workbook_is_refused_at_once_by_both_imports(cast, client_for
         path.write_bytes(zip_bomb_xlsx(header.strip().split(",")))
         answer = post_file_streamed(client_for(cast.chief), url, path, name="bomb.xlsx", fields=fields)
         print(f"\n{url}, zip bomb: {answer.status_code} in {answer.seconds:.2f} s")
-        assert answer.status_code == 400 and "packed more than 100 to 1" in answer.text
+        # The goal file's 17 columns unpack past the size limit before their ratio is looked at.
+        assert answer.status_code == 400
+        assert "packed more than 100 to 1" in answer.text or "unpacks to more than 50 MB" in answer.text
         assert answer.seconds < LIMIT_SECONDS
     assert not CascadeImport.objects.exists()
 
