@@ -6,8 +6,10 @@ Schemathesis generates requests for each operation of the schema that drf-specta
 bounded number of examples per operation, derandomised so a run is reproducible. The caller is
 HR (who may do the most) on the demo hospital, so that detail routes find real records: an
 ``{id}`` the generator picks is mapped onto the ids of that resource (one slot in each cycle
-keeps the generated value, so "not found" is exercised too). A second, smaller pass signs in
-as a manager, whose refusals (403, 404) must be documented as well.
+keeps the generated value, so "not found" is exercised too), and so are ids named in query
+parameters and bodies (``ID_FIELDS``), page numbers and, mostly, the ``version`` of the record
+written. A second, smaller pass signs in as a manager, whose refusals (403, 404) must be
+documented as well. The checks: no 5xx, only documented status codes, bodies as documented.
 
 The demo is loaded once for the module inside a transaction rolled back at its end; each
 example runs in a savepoint of its own, rolled back after the response, so one example's
@@ -37,6 +39,7 @@ from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.utils.encoders import JSONEncoder
 from schemathesis.checks import not_a_server_error
+from schemathesis.errors import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from cascade.models import GoalPeriod
@@ -49,8 +52,10 @@ EXAMPLES = 12  # per operation, as HR
 MANAGER_EXAMPLES = 4  # per operation, as a manager
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
-# Operations whose failures belong to work another helper has under way (issue 13). Each entry
-# names the operation, the failure and whose fix removes it; remove the entry once fixed.
+# Operations with a failure whose fix is under way elsewhere, as "METHOD /path" → the failure
+# and who fixes it. Such an operation still runs every example; a failure of it is reported
+# as xfail with this reason instead of failing the suite. Remove the entry once fixed.
+# (Empty: every failure the run found is fixed; see /work/notes/schemathesis_findings.md.)
 KNOWN_FAILURES: dict[str, str] = {}
 
 # The model behind each resource of /api/v1/, by the path's first segment: a generated {id}
@@ -126,6 +131,21 @@ class Demo:
     versions: dict[str, dict[int, int]] = field(default_factory=dict)  # resource → id → version
 
 
+def report_run(config: pytest.Config, *, seconds: float, loading: float) -> None:
+    """One line on the terminal: the run's size, so a reader of CI's log sees what was checked."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not RUN["requests"]:
+        return
+    operations = sum(1 for key in RUN if key.startswith("operation "))
+    statuses = ", ".join(f"{key[7:]}: {RUN[key]}" for key in sorted(RUN) if key.startswith("status "))
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(
+            f"\nschema conformance: {operations} operations, {RUN['requests']} requests ({statuses}) "
+            f"in {seconds:.0f} s, after {loading:.0f} s loading the demo"
+        )
+
+
 @pytest.fixture(scope="module")
 def demo(request, django_db_setup, django_db_blocker) -> Iterator[Demo]:
     """The demo hospital, loaded once inside a transaction rolled back when the module ends."""
@@ -161,16 +181,9 @@ def demo(request, django_db_setup, django_db_blocker) -> Iterator[Demo]:
             )
             started = time.monotonic()
             yield demo
-            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None and RUN["requests"]:
-                operations = sum(1 for key in RUN if key.startswith("operation "))
-                statuses = ", ".join(f"{key[7:]}: {RUN[key]}" for key in sorted(RUN) if key.startswith("status "))
-                reporter.write_line(
-                    f"\nschema conformance: {operations} operations, {RUN['requests']} requests ({statuses}) "
-                    f"in {time.monotonic() - started:.0f} s, after {started - loading:.0f} s loading the demo"
-                )
-                if os.environ.get("SCHEMA_RUN_REPORT"):
-                    Path(os.environ["SCHEMA_RUN_REPORT"]).write_text(json.dumps(RUN, indent=1, sort_keys=True))
+            report_run(request.config, seconds=time.monotonic() - started, loading=started - loading)
+            if RUN["requests"] and os.environ.get("SCHEMA_RUN_REPORT"):
+                Path(os.environ["SCHEMA_RUN_REPORT"]).write_text(json.dumps(RUN, indent=1, sort_keys=True))
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
@@ -178,9 +191,10 @@ def demo(request, django_db_setup, django_db_blocker) -> Iterator[Demo]:
 
 @pytest.fixture(scope="module")
 def app(demo) -> Iterator[Any]:
-    """The WSGI application, as a server runs it. Django closes the database connection after each
-    request; here every request runs inside the module's transaction, so (as Django's own test
-    client does) that step is switched off for the module."""
+    """The WSGI application, as a server runs it. Django closes an old database connection before
+    and after each request; here every request runs inside the module's transaction, so (as
+    Django's own test client does) that step is switched off for the module."""
+    signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     logger = logging.getLogger("django.request")
     level = logger.level
@@ -189,6 +203,7 @@ def app(demo) -> Iterator[Any]:
         yield WSGIHandler()
     finally:
         logger.setLevel(level)
+        signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
 
@@ -256,13 +271,13 @@ def call(case: Any, app: Any, token: str) -> None:
             transaction.set_rollback(True)
     RUN[f"status {response.status_code}"] += 1
     RUN[f"{case.method.upper()} {case.path} {response.status_code}"] += 1
-    case.validate_response(response, checks=CHECKS)
-
-
-def known_failure(case: Any) -> None:
-    reason = KNOWN_FAILURES.get(f"{case.method.upper()} {case.path}")
-    if reason:
-        pytest.xfail(reason)
+    known = KNOWN_FAILURES.get(f"{case.method.upper()} {case.path}")
+    try:
+        case.validate_response(response, checks=CHECKS)
+    except FailureGroup as failure:
+        if known:
+            pytest.xfail(f"{known}: {failure}")
+        raise
 
 
 @schema.parametrize()
@@ -275,7 +290,6 @@ def known_failure(case: Any) -> None:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_as_hr(case, demo, app):
-    known_failure(case)
     point_at_real_records(case, demo)
     call(case, app, demo.tokens["hr"])
 
@@ -290,7 +304,6 @@ def test_every_operation_as_hr(case, demo, app):
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_as_a_manager(case, demo, app):
-    known_failure(case)
     point_at_real_records(case, demo)
     call(case, app, demo.tokens["manager"])
 
