@@ -78,7 +78,8 @@ def render_detail(
     can_update = is_open and access.can_update_progress(user, goal)
     derived = _derived(goal)
     if can_update and progress_form is None:
-        progress_form = ProgressUpdateForm(goal=goal, derived=derived)
+        # A signed-off result keeps its progress (cascade.progress.record_update): a comment only.
+        progress_form = ProgressUpdateForm(goal=goal, derived=derived or goal.result_signed_off)
     children = []
     if goal.level == GoalLevel.FUNCTIONAL:
         children = list(access.goals_visible_to(user).filter(parent_goal=goal).order_by("owner__full_name", "title"))
@@ -120,6 +121,8 @@ def _closing_context(user, goal, close_form, sign_off_form, decline_form) -> dic
     closed = goal.status in CLOSED_RESULTS
     initial = {"version": goal.version, "result": goal.close_proposed_status or (goal.status if closed else "")}
     return {
+        # An approved goal's edit page changes only its outcome, which is the sign-off's to close.
+        "can_edit_outcome": goal.approval not in {Approval.DRAFT, Approval.RETURNED} and can_sign,
         "can_ask_close": closable and access.can_request_close(user, goal) and not goal.close_requested,
         "can_sign_off": can_sign and not goal.result_signed_off,
         "can_close_by_measure": closable and measure_driven and access.can_close_by_measure(user, goal),
