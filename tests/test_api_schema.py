@@ -28,21 +28,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import schemathesis
 from django.apps import apps
 from django.core import signals
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, settings
+from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 from schemathesis.checks import not_a_server_error
 from schemathesis.errors import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from cascade.models import GoalPeriod
+from core.api import exception_handler as api_exception_handler
+from core.errors import ConflictError
 from people.models import Employee, ImportStatus, OrgChartImport
 
 # The database is set up for marked tests only; each operation's test also runs in a savepoint.
@@ -310,3 +316,61 @@ def test_every_operation_as_a_manager(case, demo, app):
 
 def test_every_resource_with_detail_routes_is_mapped_to_its_records():
     assert {path.split("/")[3] for path in RAW_SCHEMA["paths"] if "{id}" in path} <= set(RESOURCES)
+
+
+# ---------------------------------------------------------------- the schema's own promises
+
+
+ERROR_ANSWERS = [
+    DjangoValidationError("This appraisal is locked."),
+    DjangoValidationError({"title": "Give the goal a title."}),
+    serializers.ValidationError(["A check answering a plain list."]),
+    serializers.ValidationError({"rows": {"0": {"amount": ["Not a number."]}}}),
+    exceptions.ParseError("JSON parse error."),
+    exceptions.NotAuthenticated(),
+    exceptions.PermissionDenied("Only HR may do this."),
+    exceptions.NotFound(),
+    ConflictError(),
+    exceptions.Throttled(wait=3),
+]
+
+
+@pytest.mark.parametrize("error", ERROR_ANSWERS, ids=lambda error: type(error).__name__)
+def test_every_error_answer_has_the_documented_shape(error):
+    response = api_exception_handler(error, {})
+    body = json.loads(JSONRenderer().render(response.data))
+    component = "ValidationError" if response.status_code == 400 else "Error"
+    jsonschema.validate(body, RAW_SCHEMA["components"]["schemas"][component])
+
+
+def test_every_operation_documents_its_error_answers_with_a_body():
+    for path, operations in RAW_SCHEMA["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            where = f"{method.upper()} {path}"
+            if path != "/api/v1/auth/token/":
+                assert {"401", "403"} <= codes, where
+            if "{" in path:
+                assert "404" in codes, where
+            if method != "get" or any(
+                p["in"] == "query" and p["name"] != "page" for p in operation.get("parameters", [])
+            ):
+                assert "400" in codes, where
+            for code in codes:
+                if code >= "400":
+                    assert "schema" in operation["responses"][code]["content"]["application/json"], where
+
+
+def test_the_fields_and_shapes_the_issue_found_wrong_are_documented_as_they_are():
+    schemas = RAW_SCHEMA["components"]["schemas"]
+    assert schemas["Finding"]["properties"]["acted_by"]["nullable"] is True
+    assert schemas["IncentivePlan"]["properties"]["payout_total"]["nullable"] is True
+
+    def ok(path: str, method: str = "get") -> dict[str, Any]:
+        return RAW_SCHEMA["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert ok("/api/v1/matrix/") == {"$ref": "#/components/schemas/Matrix"}
+    assert ok("/api/v1/incentive-plans/{id}/target-bonuses/")["type"] == "array"
+    assert ok("/api/v1/incentive-plans/{id}/target-bonuses/", "put")["type"] == "array"
+    assert ok("/api/v1/pathways/{id}/candidates/")["type"] == "array"
+    assert "409" in RAW_SCHEMA["paths"]["/api/v1/goals/{id}/"]["patch"]["responses"]  # it takes a version
