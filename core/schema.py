@@ -10,7 +10,7 @@ has to list them and none can forget one:
 * 401 and 403 — it needs a signed-in caller (403: a role-reserved action, or a session
   write without its CSRF token);
 * 404 — its path names a record, or it is a paged list (a page past the end);
-* 409 — its body carries the ``version`` the caller read (a stale one is refused);
+* 409 — its body (or query) carries the ``version`` the caller read (a stale one is refused);
 * 429 — the view is throttled.
 
 It also says of every request body that it takes the fields listed and no others: the API
@@ -86,14 +86,14 @@ class AutoSchema(SpectacularAutoSchema):
         queries = [p for p in parameters if p["in"] == "query" and p["name"] != "page"]
         if "requestBody" in operation or queries or self.method not in ("GET", "HEAD", "OPTIONS"):
             codes.append("400")
-        if any(requirement for requirement in operation.get("security", [])) and {} not in operation.get(
-            "security", []
-        ):
+        security = operation.get("security", [])
+        if security and {} not in security:  # {}: the operation also takes anonymous callers
             codes += ["401", "403"]
         paged = self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
         if any(p["in"] == "path" for p in parameters) or paged:
             codes.append("404")
-        if "requestBody" in operation and self._checks_version():
+        version_asked = any(p["in"] == "query" and p["name"] == "version" for p in parameters)
+        if version_asked or ("requestBody" in operation and self._checks_version()):
             codes.append("409")
         if self.view.get_throttles():
             codes.append("429")
