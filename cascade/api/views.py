@@ -314,7 +314,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=GoalCloseRequestSerializer,
-        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         description=(
             "The owner (or anyone who may edit the goal but not sign off its result) asks the approver to close "
             "an approved goal with a `result` (achieved / not_achieved) and a `comment`; the approver is notified."
@@ -329,7 +329,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=GoalSignOffSerializer,
-        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 409: CONFLICT},
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
         description=(
             "The approver (or HR) closes the goal as `result` and signs it off: answering a request to close "
             "(the result defaults to the one asked for, and may differ), closing it directly, or signing off a "
@@ -351,7 +351,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=GoalCloseDeclineSerializer,
-        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         description="The approver (or HR) declines a request to close the goal, with a `comment`; it stays open.",
     )
     @action(detail=True, methods=["post"], url_path="close-decline")
@@ -363,7 +363,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=GoalCloseByMeasureSerializer,
-        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         description=(
             "Close a measure-driven goal by its linked measure's latest value: achieved when it reached the "
             "target, else not achieved; signed off by the system (`result_by_measure`), no person."
