@@ -52,10 +52,10 @@ def start_import(
     before it is read into memory."""
     from cascade.tasks import run_import as run_import_task  # the task module imports this one
 
-    check_upload(file_name, content)
     handler = handler_for(kind)
     if handler.authorize is not None:
         handler.authorize(user, measure=measure, period=period)
+    check_upload(file_name, content)  # after the right to upload: no one else makes the server read a file
     with transaction.atomic():
         record = CascadeImport.objects.create(
             kind=kind,
