@@ -429,3 +429,11 @@ def test_a_nul_in_a_query_string_is_a_400_on_pages_and_the_api(cast, client_for,
     assert api.status_code == 400
     assert api.json() == {"search": ["Null characters are not allowed."]}
     assert client_for(cast.hr).get("/people/", {"q": "Nurse"}).status_code == 200
+
+
+def test_the_payouts_page_ignores_a_department_past_64_bits(cast, client_for):
+    from tests.incentives.factories import plan_world
+
+    _, _, plan = plan_world(cast)
+    page = client_for(cast.hr).get(f"/incentives/plans/{plan.pk}/payouts/", {"department": str(INT64_MAX + 1)})
+    assert page.status_code == 200

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import deny_unless
+from core.api import INT64_MAX
 from core.errors import ConflictError
 from core.forms import apply_service_errors
 from incentives import access
@@ -33,6 +34,8 @@ def payout_list(request: HttpRequest, pk: int) -> HttpResponse:
     payouts = Payout.objects.filter(plan=plan).select_related("employee__department")
     query = request.GET.get("q", "").strip()
     department = request.GET.get("department", "")
+    if department.isdigit() and int(department) > INT64_MAX:
+        department = ""  # no department has that id, and SQLite cannot compare with it (OverflowError)
     sort = request.GET.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     if query:
