@@ -80,6 +80,8 @@ def server_environment(database_url: str, settings_module: str, checkout: Path) 
         "DJANGO_CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/9"),
         "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # As in production, tasks go to the broker (``make bench`` itself runs them eagerly).
+        "CELERY_TASK_ALWAYS_EAGER": "false",
         # Rate limits high enough never to answer 429 here: the bench measures the work, not the limit.
         "THROUGHLINE_API_USER_RATE": "100000000/min",
         "THROUGHLINE_API_ANON_RATE": "100000000/min",

@@ -7,8 +7,9 @@ measures seeding a 10,000-person organisation and its ~50,000 goals (each app's
 everyone visible to the top manager, the cascade's pages and roll-up
 (bench/cascade_bench.py), launching a review cycle and the appraisal page
 (bench/appraisals_bench.py), and computing an incentive plan's payouts
-(bench/incentives_bench.py). Figures are merged into ``bench/results/latest.json``
-as ``{"name": {"value": number, "unit": "...", ...}}``.
+(bench/incentives_bench.py); then the HTTP section (bench/http.py: the application under
+gunicorn against a bare DRF view; ``BENCH_HTTP=0`` skips it). Figures are merged into
+``bench/results/latest.json`` as ``{"name": {"value": number, "unit": "...", ...}}``.
 """
 
 from __future__ import annotations
@@ -203,6 +204,11 @@ def main() -> None:
         TARGETS | cascade_bench.TARGETS | appraisals_bench.TARGETS | incentives_bench.TARGETS | audits_bench.TARGETS,
     )
     print(f"Written to {RESULTS}")
+    # Then the same organisation over HTTP under gunicorn (bench/http.py); BENCH_HTTP=0 skips it.
+    if os.environ.get("BENCH_HTTP", "1").strip().lower() not in {"0", "false", "no", "off"}:
+        from bench import http
+
+        http.main([])
 
 
 if __name__ == "__main__":
