@@ -16,6 +16,7 @@ Errors are ValidationErrors without a field: the caller names the field or the r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -28,11 +29,17 @@ __all__ = [
     "check_fits",
     "check_length",
     "clean_decimal",
+    "id_list",
+    "id_or_none",
     "largest",
     "limits",
     "parse_decimal",
     "refuse_rather_than_cut",
 ]
+
+# The range of a 64-bit primary key: a larger number would overflow the database's integer
+# (OverflowError on SQLite) instead of simply matching nothing.
+ID_MAX = 2**63 - 1
 
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
@@ -123,3 +130,18 @@ def refuse_rather_than_cut(form: forms.Form) -> None:
     """
     for field in form.fields.values():
         field.widget.attrs.pop("maxlength", None)
+
+
+def id_or_none(value: object) -> int | None:
+    """A posted record id (or version number) as an int, or None for anything that is not a whole
+    number within a primary key's range, since it names no record."""
+    text = str(value).strip()
+    if text.isascii() and text.isdigit() and 0 < int(text) <= ID_MAX:
+        return int(text)
+    return None
+
+
+def id_list(values: Iterable[object]) -> list[int]:
+    """The record ids among ticked boxes or hidden inputs (a form's ``getlist``), as id_or_none
+    reads each; the rest are dropped."""
+    return [i for i in map(id_or_none, values) if i is not None]

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.inputs import check_fits, check_length, largest, parse_decimal
+from core.inputs import check_fits, check_length, id_list, id_or_none, largest, parse_decimal
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,16 @@ def test_text_over_its_column_is_refused_saying_by_how_much():
     with pytest.raises(ValidationError) as refused:
         check_length("A" * 201, model=Goal, field="title")
     assert refused.value.messages == ["Keep it to 200 characters; this has 201."]
+
+
+@pytest.mark.parametrize(
+    ("posted", "read"),
+    [("7", 7), (" 12 ", 12), (str(2**63 - 1), 2**63 - 1), (str(2**63), None), ("0", None), ("-3", None)]
+    + [("²", None), ("٣", None), ("1e3", None), ("", None), (None, None)],
+)
+def test_a_posted_id_is_a_whole_number_a_primary_key_can_hold(posted, read):
+    assert id_or_none(posted) == read
+
+
+def test_an_id_list_keeps_only_the_ids():
+    assert id_list(["3", "x", str(10**30), "5"]) == [3, 5]

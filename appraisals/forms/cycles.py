@@ -17,6 +17,7 @@ from cascade.forms.priorities import DATE_INPUT
 from cascade.models import GoalPeriod
 from competencies.models import FormVersion, VersionStatus
 from core.forms import EveryoneField, VersionedForm, require_departments_unless_everyone
+from core.inputs import id_list
 from people.models import Department, Employee
 
 __all__ = [
@@ -172,7 +173,7 @@ class CycleForm(VersionedForm):
     def excluded_people(self) -> list[Employee]:
         """The people ticked as excluded, for redrawing the form (one query)."""
         value = self["excluded"].value() or []
-        ids = [int(v) for v in value if str(v).isdigit()]
+        ids = id_list(value)
         if not ids:
             return []
         return list(Employee.objects.filter(pk__in=ids).select_related("department").order_by("full_name"))

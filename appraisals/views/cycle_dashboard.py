@@ -30,6 +30,7 @@ from appraisals.services import cycles as services
 from appraisals.services import todos
 from appraisals.views.cycle_common import cycle_or_404, errors_of, setup_context
 from core.access import requires
+from core.inputs import id_list
 from people.models import Employee
 
 
@@ -177,8 +178,8 @@ def nudge(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = cycle_or_404(request, pk)
     employees: list[Employee] | None = None
     if request.POST.get("everyone") != "1":
-        todo_ids = [int(v) for v in request.POST.getlist("todo") if v.isdigit()]
-        participant_ids = [int(v) for v in request.POST.getlist("participant") if v.isdigit()]
+        todo_ids = id_list(request.POST.getlist("todo"))
+        participant_ids = id_list(request.POST.getlist("participant"))
         holders = set(ToDo.objects.filter(cycle=cycle, pk__in=todo_ids).values_list("employee_id", flat=True))
         for employee_id, reviewer_id in Participant.objects.filter(cycle=cycle, pk__in=participant_ids).values_list(
             "employee_id", "reviewer_id"

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from competencies import access
 from competencies.models import AssignmentRule, FormVersion, VersionStatus
+from core.inputs import id_or_none
 from people import access as people_access
 from people.models import Department, Employee
 
@@ -26,7 +27,8 @@ def rules_with_published(*, user) -> list[tuple[AssignmentRule, int | None]]:  #
 
 def get_rule(*, user, raw: str) -> AssignmentRule | None:  # type: ignore[no-untyped-def]
     """The rule named by a posted or queried id, if it (still) exists."""
-    return access.rules_visible_to(user).filter(pk=int(raw)).first() if raw.isdigit() else None
+    pk = id_or_none(raw)
+    return access.rules_visible_to(user).filter(pk=pk).first() if pk else None
 
 
 def who_gets_what(*, user, query: str) -> list[tuple[Employee, FormVersion | None]]:  # type: ignore[no-untyped-def]

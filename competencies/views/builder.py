@@ -35,6 +35,7 @@ from competencies.models import DialogueQuestion, FormCompetency, FormVersion
 from core.access import deny_unless, requires
 from core.errors import ConflictError
 from core.forms import apply_service_errors
+from core.inputs import id_or_none
 
 STALE = (
     "Someone else changed this draft while you were editing it, so your change was not saved. "
@@ -48,8 +49,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _posted_version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version", "").strip()
-    return int(raw) if raw.isdigit() else None
+    return id_or_none(request.POST.get("version", ""))
 
 
 def _messages_of(exc: ValidationError) -> dict[str, list[str]]:
@@ -310,7 +310,7 @@ def _add_question(request: HttpRequest, version: FormVersion, target: str) -> Ht
 
 
 def _row_of(version: FormVersion, model: type[FormCompetency] | type[DialogueQuestion], raw: str):  # type: ignore[no-untyped-def]
-    row = model.objects.select_related("version").filter(pk=int(raw) if raw.isdigit() else 0).first()
+    row = model.objects.select_related("version").filter(pk=id_or_none(raw) or 0).first()
     if row is None or row.version_id != version.pk:
         # Removed by someone else (their save bumped the version, so this is stale too) or never here.
         raise ConflictError(STALE_ROW)

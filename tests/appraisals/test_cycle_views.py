@@ -541,6 +541,12 @@ def test_nudging_the_ticked_emails_them_and_records_the_reminder(client_for, tea
     assert response.status_code == 302 and len(mail.outbox) == 1  # nobody ticked: nothing sent
 
 
+def test_nudging_ids_past_64_bits_or_not_digits_nudges_nobody_and_does_not_fail(client_for, team, running, late):
+    ticked = {"todo": [str(2**64), "²", "-1"], "participant": [str(10**30)]}
+    response = client_for(team["hr"]).post(reverse("appraisals:nudge", args=[running.pk]), ticked)
+    assert response.status_code == 302 and mail.outbox == []
+
+
 def test_nudging_everyone_late(client_for, team, running, late):
     client_for(team["hr"]).post(reverse("appraisals:nudge", args=[running.pk]), {"everyone": "1"})
     assert [m.to for m in mail.outbox] == [[team["manager"].user.email]]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from core.inputs import id_or_none
 from incentives.models.plans import (
     PLAN_LOCKED_MESSAGE,
     ComponentKind,
@@ -45,8 +46,7 @@ def refuse_locked(request: HttpRequest, plan: IncentivePlan) -> HttpResponse | N
 
 
 def posted_version(request: HttpRequest) -> int | None:
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    return id_or_none(request.POST.get("version", ""))
 
 
 # ---------------------------------------------------------------- the plan at a glance

@@ -20,7 +20,7 @@ from core import exports
 from core.access import get_visible_or_404
 from core.errors import ConflictError
 from core.forms import apply_service_errors
-from core.inputs import parse_decimal
+from core.inputs import id_list, parse_decimal
 from core.tabular import max_bytes, max_rows
 from incentives import access
 from incentives.forms.plans import TargetImportForm
@@ -89,7 +89,7 @@ def targets_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _targets_page(request, plan)
     eligible = set(
         services.eligible_employees(plan)
-        .filter(pk__in=[int(k[7:]) for k in request.POST if k.startswith("amount-") and k[7:].isdigit()])
+        .filter(pk__in=id_list(k[7:] for k in request.POST if k.startswith("amount-")))
         .values_list("pk", flat=True)
     )
     # Only the boxes filled in are saved: an empty box keeps what is stored (a target bonus
