@@ -14,7 +14,7 @@ share a manager see each other's only when the organisation turns team visibilit
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import F, Lookup, Q, QuerySet
 
 from cascade.models import (
     Approval,
@@ -50,32 +50,71 @@ def measures_visible_to(user: User) -> QuerySet[QualityMeasure]:
     return QualityMeasure.objects.select_related("priority", "department")
 
 
-def _individual_scope(user: User) -> Q | None:
-    """Which individual goals this user may see, as one filter; None means all of them.
+def _visible_goal_ids(user: User) -> QuerySet[Goal] | None:
+    """The ids of the goals this user may see, as one subquery; None means all of them.
 
     HR and the quality lead (who owns the priorities and reads the matrix down to
     the people behind each cell) see every goal: goals, unlike appraisals, are
-    not private.
+    not private. Anyone else sees the department goals and the individual goals
+    of the people below them (their stored path's prefix), above them (their chain),
+    themselves, and — with team visibility on — their manager's other reports.
+
+    A UNION of those branches rather than one OR: each branch is answered by an index
+    (the partial index of department goals, the owner index, employee.path's pattern index),
+    where an OR across goal and employee columns made PostgreSQL read every goal.
     """
     if people.is_hr_admin(user) or people.is_quality_lead(user):
         return None
+    functional = Goal.objects.filter(level=GoalLevel.FUNCTIONAL).values("pk").order_by()
     employee = people.employee_for_user(user)
     if employee is None:
-        return Q(pk__in=[])
-    scope = Q(owner__path__startswith=employee.path) | Q(owner_id__in=employee.chain_ids())
+        return functional
+    # Their own goals and everyone's below them: the owner's path starts with theirs.
+    branches = [
+        Goal.objects.filter(level=GoalLevel.INDIVIDUAL, owner__path__startswith=employee.path).values("pk").order_by()
+    ]
+    if chain := employee.chain_ids():
+        branches.append(Goal.objects.filter(level=GoalLevel.INDIVIDUAL, owner_id__in=chain).values("pk").order_by())
     if employee.manager_id and CascadeSettings.team_visibility():
-        scope |= Q(owner__manager_id=employee.manager_id)
-    return scope
+        branches.append(
+            Goal.objects.filter(level=GoalLevel.INDIVIDUAL, owner__manager_id=employee.manager_id)
+            .values("pk")
+            .order_by()
+        )
+    return functional.union(*branches, all=True)
+
+
+class InIds(Lookup):
+    """``lhs IN (subquery)``; on PostgreSQL ``lhs = ANY(ARRAY(subquery))``.
+
+    PostgreSQL turns ``IN (subquery)`` into a semi-join, and with the goal pages' many
+    select_related joins (more than join_collapse_limit) it placed that join last: every
+    goal was joined to its related rows before the few visible ones were kept. ARRAY()
+    is computed once, before the scan (an InitPlan), so the goal table is then read by
+    its primary key whatever else the query joins or orders by.
+    """
+
+    lookup_name = "in_ids"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
 def goals_visible_to(user: User) -> QuerySet[Goal]:
     queryset = Goal.objects.select_related(*GOAL_RELATED)
     if not user.is_authenticated:
         return queryset.none()
-    scope = _individual_scope(user)
-    if scope is None:
+    visible = _visible_goal_ids(user)
+    if visible is None:
         return queryset
-    return queryset.filter(Q(level=GoalLevel.FUNCTIONAL) | (Q(level=GoalLevel.INDIVIDUAL) & scope))
+    return queryset.filter(InIds(F("pk"), visible))
 
 
 def goals_approvable_by(user: User) -> QuerySet[Goal]:

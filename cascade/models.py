@@ -274,6 +274,11 @@ class Goal(models.Model):
             models.Index(fields=["priority", "department"], name="goal_matrix"),
             models.Index(fields=["owner", "period"], name="goal_owner_period"),
             models.Index(fields=["department", "period", "level"], name="goal_dept_period"),
+            # The goal lists' order (Meta.ordering, then pk): a page is read off the index
+            # instead of sorting a whole priority's goals.
+            models.Index(fields=["priority", "level", "title", "id"], name="goal_list_order"),
+            # Department goals, which everyone sees (cascade.access's first UNION branch).
+            models.Index(fields=["id"], condition=Q(level="functional"), name="goal_functional"),
         ]
 
     def __str__(self) -> str:

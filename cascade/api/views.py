@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.core.paginator import Page, Paginator
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -194,6 +196,28 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 # ---------------------------------------------------------------- goals
 
 
+class _PageOfIdsPaginator(Paginator):
+    """Django's paginator, reading a page in two steps inside one query: the page's ids off
+    the list's ordering index (a narrow scan, however deep the page), then only those rows
+    with their joined related rows. Slicing the full query instead joined every skipped row:
+    the last page of 50,000 goals took half a second."""
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(access.InIds(F("pk"), ids)), number, self)
+
+
+class GoalPagination(PageNumberPagination):
+    """The default page-number pagination (same ``page`` parameter and response), read by ids."""
+
+    django_paginator_class = _PageOfIdsPaginator
+
+
 @extend_schema_view(list=extend_schema(parameters=[GoalFilterSerializer]))
 class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Goals, scoped by cascade.access.goals_visible_to: department goals for everyone;
@@ -201,6 +225,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     Anyone else's goal answers 404, so its existence does not leak."""
 
     serializer_class = GoalSerializer
+    pagination_class = GoalPagination
     # Creating goals, the goal-set steps and reopening depend on the body or on the approver,
     # so their services ask cascade.access (a refusal still answers 403).
     permission_classes = [IsAuthenticated]
