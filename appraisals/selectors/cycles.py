@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from appraisals.models import (
@@ -38,24 +38,27 @@ LATE_SHOWN = 50  # rows of each late list drawn on the dashboard; the count says
 FINISHED_APPRAISALS = (AppraisalState.ACKNOWLEDGED, AppraisalState.LOCKED)
 
 
-def _individual_goals(**filters: object) -> QuerySet[Goal]:
-    """The participant's own goals in the cycle's goal period (for use inside a Participant query)."""
+def _individual_goal_owners(period_id: int, **filters: object) -> QuerySet[Goal]:
+    """Who has individual goals (not cancelled) in the period matching ``filters``. Not tied to the
+    outer row, so PostgreSQL reads it once per query into a hash (a "hashed SubPlan") instead of
+    probing the goals twice per participant, which cost 0.3 s at 10,000 people."""
     return (
-        Goal.objects.filter(
-            owner=OuterRef("employee_id"), period=OuterRef("cycle__period_id"), level=GoalLevel.INDIVIDUAL
-        )
+        Goal.objects.filter(period_id=period_id, level=GoalLevel.INDIVIDUAL, owner__isnull=False)
         .exclude(status=GoalStatus.CANCELLED)
         .filter(**filters)
+        .values("owner_id")
     )
 
 
-def done_condition(phase: str) -> Q:
-    """When a participant's task for ``phase`` is done, as a condition on Participant rows."""
+def done_condition(phase: str, cycle: ReviewCycle) -> Q:
+    """When a participant of ``cycle`` has done their task for ``phase``, as a condition on
+    Participant rows (of that cycle: combine it with ``Q(cycle=cycle)`` when others are read)."""
     if phase == Phase.PLAN:
         pending = (Approval.DRAFT, Approval.SUBMITTED, Approval.RETURNED)
-        return Q(Exists(_individual_goals(approval=Approval.APPROVED))) & ~Q(
-            Exists(_individual_goals(approval__in=pending))
-        )
+        approved = _individual_goal_owners(cycle.period_id, approval=Approval.APPROVED)
+        waiting = _individual_goal_owners(cycle.period_id, approval__in=pending)
+        # owner_id is never NULL in either subquery, so NOT IN reads "has no pending goal".
+        return Q(employee_id__in=approved) & ~Q(employee_id__in=waiting)
     return {
         Phase.DO: Q(check_in__completed_at__isnull=False),
         Phase.STUDY: Q(appraisal__state__in=FINISHED_APPRAISALS),
@@ -114,12 +117,37 @@ def _completion(cycle: ReviewCycle, counts: dict[str, int]) -> Completion | None
     return Completion(label=label, done=counts.get(key, 0), total=counts.get("total", 0))
 
 
-def _count_annotations() -> dict[str, Count]:
+def _key_condition(key: str, cycle: ReviewCycle) -> Q:
+    """The condition counted for a completion key (a phase, or "acknowledged")."""
+    return ACKNOWLEDGED if key == "acknowledged" else done_condition(key, cycle)
+
+
+def _count_annotations(cycle: ReviewCycle) -> dict[str, Count]:
+    """Every count the dashboard shows, for participants of ``cycle``."""
     annotations = {"total": Count("pk")}
     for phase in PHASE_ORDER:
-        annotations[str(phase)] = Count("pk", filter=done_condition(phase))
+        annotations[str(phase)] = Count("pk", filter=done_condition(phase, cycle))
     annotations["acknowledged"] = Count("pk", filter=ACKNOWLEDGED)
     return annotations
+
+
+def _completion_annotations(cycles: list[ReviewCycle]) -> dict[str, Count]:
+    """The participants and, under ``completion_key``, the count each cycle's completion reads:
+    only that one condition per cycle, so a list or the home page does not count every phase."""
+    done = Q(pk__in=[])
+    for cycle in cycles:
+        key = completion_key(cycle)
+        if key is not None:
+            done |= Q(cycle_id=cycle.pk) & _key_condition(key, cycle)
+    return {"total": Count("pk"), "done": Count("pk", filter=done)}
+
+
+def _completion_counts(cycle: ReviewCycle, row: dict[str, int]) -> dict[str, int]:
+    key = completion_key(cycle)
+    counts = {"total": row.get("total", 0)}
+    if key is not None:
+        counts[key] = row.get("done", 0)
+    return counts
 
 
 # ---------------------------------------------------------------- the list of cycles
@@ -139,12 +167,12 @@ def cycle_rows() -> list[CycleRow]:
         row["cycle"]: row
         for row in Participant.objects.filter(cycle__in=[c.pk for c in cycles])
         .values("cycle")
-        .annotate(**_count_annotations())
+        .annotate(**_completion_annotations(cycles))
         .order_by()
     }
     rows = []
     for cycle in cycles:
-        counts = grouped.get(cycle.pk, {})
+        counts = _completion_counts(cycle, grouped.get(cycle.pk, {}))
         rows.append(CycleRow(cycle=cycle, participants=counts.get("total", 0), completion=_completion(cycle, counts)))
     return rows
 
@@ -160,8 +188,11 @@ def current_cycle() -> ReviewCycle | None:
 
 
 def cycle_card(cycle: ReviewCycle) -> CycleRow:
-    """One cycle's participants and completion, for the home page (one query)."""
-    counts = Participant.objects.filter(cycle=cycle).aggregate(**_count_annotations())
+    """One cycle's participants and completion, for the home page (one query, counting only what
+    the cycle's completion reads)."""
+    counts = _completion_counts(
+        cycle, Participant.objects.filter(cycle=cycle).aggregate(**_completion_annotations([cycle]))
+    )
     return CycleRow(cycle=cycle, participants=counts["total"], completion=_completion(cycle, counts))
 
 
@@ -214,7 +245,7 @@ def dashboard(cycle: ReviewCycle, *, today: datetime.date | None = None) -> Dash
     """Everything the cycle's dashboard shows, in seven queries whatever the number of people."""
     today = today or timezone.localdate()
     participants = Participant.objects.filter(cycle=cycle)
-    counts = participants.aggregate(**_count_annotations())
+    counts = participants.aggregate(**_count_annotations(cycle))
     by_state = dict(
         participants.values_list("appraisal__state")
         .annotate(n=Count("pk"))
@@ -227,7 +258,7 @@ def dashboard(cycle: ReviewCycle, *, today: datetime.date | None = None) -> Dash
     if by_state.get(None):
         states.append(StateCount(state="none", label="No appraisal yet", count=by_state[None]))
     key = completion_key(cycle)
-    done = ACKNOWLEDGED if key == "acknowledged" else done_condition(key) if key else Q(pk__in=[])
+    done = _key_condition(key, cycle) if key else Q(pk__in=[])
     departments = [
         DepartmentRow(name=row["employee__department__name"], total=row["total"], done=row["done"])
         for row in participants.values("employee__department_id", "employee__department__name")
@@ -260,11 +291,12 @@ def behind_phases(cycle: ReviewCycle, *, today: datetime.date) -> list[str]:
     return [str(p) for p in PHASE_ORDER[: index + 1] if today > cycle.window(p)[1]]
 
 
-def late_condition(phase: str) -> Q:
-    """A participant is late for a phase's task only when they were given its to-dos (a cycle
-    launched after Plan's window gave nobody goal-setting to-dos) and the task is not done."""
-    given = ToDo.objects.filter(participant=OuterRef("pk"), kind__in=PHASE_KINDS[phase])
-    return Q(Exists(given)) & ~done_condition(phase)
+def late_condition(phase: str, cycle: ReviewCycle) -> Q:
+    """A participant of ``cycle`` is late for a phase's task only when they were given its to-dos
+    (a cycle launched after Plan's window gave nobody goal-setting to-dos) and the task is not
+    done. Both sides are uncorrelated subqueries, each read once per query."""
+    given = ToDo.objects.filter(cycle=cycle, participant__isnull=False, kind__in=PHASE_KINDS[phase])
+    return Q(pk__in=given.values("participant_id")) & ~done_condition(phase, cycle)
 
 
 def behind_participants(cycle: ReviewCycle, *, today: datetime.date) -> QuerySet[Participant]:
@@ -275,11 +307,12 @@ def behind_participants(cycle: ReviewCycle, *, today: datetime.date) -> QuerySet
     if not phases:
         return queryset.none()
     annotations = {
-        f"behind_{phase}": ExpressionWrapper(late_condition(phase), output_field=BooleanField()) for phase in phases
+        f"behind_{phase}": ExpressionWrapper(late_condition(phase, cycle), output_field=BooleanField())
+        for phase in phases
     }
     any_behind = Q()
     for phase in phases:
-        any_behind |= late_condition(phase)
+        any_behind |= late_condition(phase, cycle)
     return queryset.filter(any_behind).annotate(**annotations)
 
 
