@@ -43,12 +43,19 @@ run: $(STAMP)  ## Load the demo hospital on SQLite and serve http://127.0.0.1:80
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 .PHONY: test
+# One pytest process per core (pytest-xdist); a file's tests stay together so its module-scoped
+# fixtures (the demo hospital of the browser tests) are built once. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)  ## Run the whole suite (PostgreSQL when DATABASE_URL is set, else SQLite)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: $(STAMP)  ## Measure on PostgreSQL and write bench/results/latest.json
 	DJANGO_SETTINGS_MODULE=config.settings.local DJANGO_DEBUG=false CELERY_TASK_ALWAYS_EAGER=true $(PY) -m bench.run
+
+.PHONY: bench-http
+bench-http: $(STAMP)  ## The HTTP section alone: gunicorn + production settings vs a bare DRF view (APP_DIR=path adds an older checkout)
+	$(PY) -m bench.http $(if $(APP_DIR),--app-dir $(APP_DIR))
 
 .PHONY: lint
 lint: $(STAMP)  ## Ruff lint and format check

@@ -79,8 +79,19 @@ def test_text_over_its_column_is_refused_saying_by_how_much():
 
 @pytest.mark.parametrize(
     ("posted", "read"),
-    [("7", 7), (" 12 ", 12), (str(2**63 - 1), 2**63 - 1), (str(2**63), None), ("0", None), ("-3", None)]
-    + [("²", None), ("٣", None), ("1e3", None), ("", None), (None, None)],
+    [
+        ("7", 7),
+        (" 12 ", 12),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("0", None),
+        ("-3", None),
+        ("²", None),
+        ("٣", None),
+        ("1e3", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_a_posted_id_is_a_whole_number_a_primary_key_can_hold(posted, read):
     assert id_or_none(posted) == read
