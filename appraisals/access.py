@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, F, Func, QuerySet, Subquery
+from django.db.models import QuerySet
 
 from appraisals.models import Appraisal, AppraisalState, CheckIn, DevelopmentPlan, Participant, ReviewCycle
+from core.access import among
 from people import access as people
 
 HR_ONLY_CYCLES = "Only HR admins may set up and run review cycles."
@@ -189,22 +190,6 @@ def _visible_participant_ids(user) -> QuerySet[Participant] | None:  # type: ign
     return own.union(reviewed, below)
 
 
-class _AmongIds(Func):
-    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))``, which the planner
-    evaluates once and applies as an indexed condition on the scanned table itself. A plain
-    ``IN`` becomes a semi-join, and with the many tables a record's page joins (past
-    ``join_collapse_limit``) it is joined last, after every record has been joined."""
-
-    template = "%(expressions)s"
-    arg_joiner = " IN "
-    output_field = BooleanField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
-        return self.as_sql(
-            compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)", **extra_context
-        )
-
-
 def _scoped(queryset: QuerySet, user, prefix: str) -> QuerySet:  # type: ignore[type-arg, no-untyped-def]
     """``queryset`` (reaching the Participant through ``prefix``) cut to what the user may read."""
     ids = _visible_participant_ids(user)
@@ -212,7 +197,7 @@ def _scoped(queryset: QuerySet, user, prefix: str) -> QuerySet:  # type: ignore[
         return queryset
     if not ids.query.combinator and ids.query.is_empty():
         return queryset.none()
-    return queryset.filter(_AmongIds(F(f"{prefix}id" if prefix else "pk"), Subquery(ids)))
+    return among(queryset, ids, f"{prefix}id" if prefix else "pk")
 
 
 def participants_visible_to(user) -> QuerySet[Participant]:  # type: ignore[no-untyped-def]

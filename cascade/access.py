@@ -14,7 +14,7 @@ share a manager see each other's only when the organisation turns team visibilit
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, Lookup, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from cascade.models import (
     Approval,
@@ -26,6 +26,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
+from core.access import among
 from people import access as people
 from people.models import Department, Employee
 
@@ -84,29 +85,6 @@ def _visible_goal_ids(user: User) -> QuerySet[Goal] | None:
     return functional.union(*branches, all=True)
 
 
-class InIds(Lookup):
-    """``lhs IN (subquery)``; on PostgreSQL ``lhs = ANY(ARRAY(subquery))``.
-
-    PostgreSQL turns ``IN (subquery)`` into a semi-join, and with the goal pages' many
-    select_related joins (more than join_collapse_limit) it placed that join last: every
-    goal was joined to its related rows before the few visible ones were kept. ARRAY()
-    is computed once, before the scan (an InitPlan), so the goal table is then read by
-    its primary key whatever else the query joins or orders by.
-    """
-
-    lookup_name = "in_ids"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
-
-
 def goals_visible_to(user: User) -> QuerySet[Goal]:
     queryset = Goal.objects.select_related(*GOAL_RELATED)
     if not user.is_authenticated:
@@ -114,7 +92,7 @@ def goals_visible_to(user: User) -> QuerySet[Goal]:
     visible = _visible_goal_ids(user)
     if visible is None:
         return queryset
-    return queryset.filter(InIds(F("pk"), visible))
+    return among(queryset, visible)
 
 
 def goals_approvable_by(user: User) -> QuerySet[Goal]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -56,7 +56,7 @@ from cascade.api.serializers import (
     PriorityUpdateSerializer,
 )
 from cascade.models import Goal, GoalUpdate, Observation, QualityMeasure, QualityPriority
-from core.access import Requires, deny_unless
+from core.access import Requires, among, deny_unless
 from core.api import validated
 from core.parsers import JSONParser
 from people import selectors as people
@@ -209,7 +209,7 @@ class _PageOfIdsPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = self.object_list.values("pk")[bottom:top]
-        return self._get_page(self.object_list.filter(access.InIds(F("pk"), ids)), number, self)
+        return self._get_page(among(self.object_list, ids), number, self)
 
 
 class GoalPagination(PageNumberPagination):
