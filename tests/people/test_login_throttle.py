@@ -294,6 +294,27 @@ def test_signed_in_api_users_have_a_rate_each(cast, api_client_for):
         assert api_client_for(cast.manager).get("/api/v1/employees/").status_code == 200
 
 
+def test_an_unreachable_cache_lets_api_calls_through_and_sign_in_locks_still_hold(cast, api_client_for):
+    """The rates live in the cache; with Redis down an API call is served (and the failure
+    logged), not answered 500. The sign-in locks are in the database and keep working."""
+    with (
+        rates(user="5/min"),
+        override_settings(
+            CACHES={
+                "default": {
+                    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": "redis://127.0.0.1:1/0",
+                }
+            }
+        ),
+    ):
+        employee = api_client_for(cast.employee)
+        assert [employee.get("/api/v1/employees/").status_code for _ in range(6)] == [200] * 6
+        api = PATHS[2]
+        answers = [api.attempt("employee", "wrong-password") for _ in range(6)]
+        assert answers[-1].status_code == 429
+
+
 # ---------------------------------------------------------------- the client's address
 
 
