@@ -11,6 +11,7 @@ has to list them and none can forget one:
   write without its CSRF token);
 * 404 — its path names a record, or it is a paged list (a page past the end);
 * 409 — its body (or query) carries the ``version`` the caller read (a stale one is refused);
+* 413 — it takes a body (one over DATA_UPLOAD_MAX_MEMORY_SIZE is refused before it is read);
 * 429 — the view is throttled.
 
 It also says of every request body that it takes the fields listed and no others: the API
@@ -56,6 +57,7 @@ DESCRIPTIONS = {
     "403": "Signed in, but this is not yours to do (or a session write came without its CSRF token).",
     "404": "No such record, or not one you may see (a paged list: no such page).",
     "409": "Someone saved this record after you read it; nothing was changed. Read it again.",
+    "413": "The request body is larger than the server accepts; the body names the limit.",
     "429": "Too many requests: wait the number of seconds the body names.",
 }
 
@@ -95,6 +97,8 @@ class AutoSchema(SpectacularAutoSchema):
         version_asked = any(p["in"] == "query" and p["name"] == "version" for p in parameters)
         if version_asked or ("requestBody" in operation and self._checks_version()):
             codes.append("409")
+        if "requestBody" in operation:
+            codes.append("413")
         if self.view.get_throttles():
             codes.append("429")
         return codes

@@ -311,6 +311,9 @@ def test_a_body_over_the_limit_is_answered_in_json_by_the_api(cast, api_client_f
         assert response.status_code == 413
         assert response["Content-Type"] == "application/json"
         assert "larger than the 2.5 MB" in response.json()["detail"]
+    schema = api_client_for(cast.hr).get("/api/schema/", {"format": "json"}).json()
+    for path in ("/departments/", "/auth/token/"):
+        assert "413" in schema["paths"][API + path]["post"]["responses"], path  # documented where a body is taken
 
 
 def test_a_body_over_the_limit_is_answered_by_a_page_on_pages(cast, client_for, settings):
