@@ -89,6 +89,13 @@ def prepare(size: int, mixed: int) -> dict:
     top_name = people_demo.synthetic_username(1)
     if seeded != size or not ReviewCycle.objects.filter(state=CycleState.ACTIVE).exists():
         top_name = _seed(size)
+    # Fresh planner statistics, as autovacuum would keep them on a live server: right after a bulk
+    # seed they still describe empty tables, and the plans (and figures) would be a newborn's.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     hr = Employee.objects.select_related("user").get(user__username=top_name)
     employee = Employee.objects.select_related("user", "manager__user").get(
         user__username=people_demo.synthetic_username(size // 2)

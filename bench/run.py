@@ -181,6 +181,15 @@ def report(figures: Figures, targets: dict[str, float]) -> None:
         print(f"{name:<22} {figure['value']:>10} {figure['unit']}{verdict}{note}")
 
 
+def analyze() -> None:
+    """Fresh planner statistics after the bulk seed and import, as autovacuum keeps them on a live
+    server; without them PostgreSQL plans for the empty tables it last saw."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def main() -> None:
     configure_environment()
     import django
@@ -193,6 +202,7 @@ def main() -> None:
     figures, top = measure_seed()
     figures |= cascade_bench.seed_goals(SIZE)
     figures |= measure_import(top)
+    analyze()
     figures |= measure_visible(top)
     figures |= cascade_bench.measure(top, SIZE)
     figures |= appraisals_bench.measure(top, SIZE)
