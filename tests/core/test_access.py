@@ -79,3 +79,12 @@ def test_a_plain_function_declared_on_a_view_class_is_asked_with_the_user(cast):
     assert Requires().has_permission(request, CycleSetUp())
     request.user = cast.employee.user
     assert not Requires().has_permission(request, CycleSetUp())
+
+
+def test_the_403_page_gives_the_rule_under_a_heading_that_claims_nothing_else(cast, client_for):
+    """A role-reserved page the reader cannot even see must not tell them "you can see this"."""
+    response = client_for(cast.employee).get("/people/sign-in-locks/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Not yours to do" in body and "Only HR admins may see and lift sign-in locks." in body
+    assert "You can see this" not in body
