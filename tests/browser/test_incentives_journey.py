@@ -35,6 +35,13 @@ def department_label(employee: Employee) -> str:
     return dict(department_choices())[employee.department_id]
 
 
+def settled(page) -> None:
+    """Let the live total's preview finish (it fires 500 ms after the last keystroke) before the
+    form is saved: under load a save clicked while it was in flight raced it."""
+    page.wait_for_timeout(700)
+    page.wait_for_load_state("networkidle")
+
+
 def hr_sets_up_a_misaligned_plan(page, employee: Employee) -> IncentivePlan:
     sign_in(page, "hradmin")
     page.goto(reverse("incentives:plan_list"))
@@ -56,11 +63,13 @@ def hr_sets_up_a_misaligned_plan(page, employee: Employee) -> IncentivePlan:
     page.get_by_label("Component 3 achievement %").fill("85")
     # The running total follows the typing (htmx), before anything is saved.
     page.locator("[data-weights-total]").filter(has_text="90").wait_for()
+    settled(page)
     page.get_by_role("button", name="Save components").click()
     page.get_by_role("alert").get_by_text(
         "The component weights total 90 (QI-linked goals 30 + Appraisal score 50"
     ).wait_for()
     page.get_by_label("Component 3 weight %").fill("20")
+    settled(page)
     page.get_by_role("button", name="Save components").click()
     said(page, "QI-linked goals carry 30 %")
     # The plan's page warns of reward misalignment: 30 % is below the floor of 40 %.
