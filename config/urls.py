@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config.health import healthz
 from core.api import SchemaReadable, docs_page
 from home.views import home
+from people.forms import SignInForm
 
 urlpatterns = [
     path("", home, name="home"),
@@ -18,7 +19,11 @@ urlpatterns = [
     path("reviews/", include("appraisals.urls")),
     path("incentives/", include("incentives.urls")),
     path("alignment/", include("audits.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm, redirect_authenticated_user=True),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -1,10 +1,26 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import QuerySet
 
+from people import sign_in
 from people.models import Employee
 from people.selectors.history import HistoryFilters
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, warning when the next wrong passwords would lock sign-in
+    (people.sign_in), so that nobody is locked out without having been told."""
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        error = super().get_invalid_login_error()
+        if self.request is None:
+            return error
+        warning = sign_in.closing_in_warning(self.request, {"username": self.cleaned_data.get("username")})
+        if not warning:
+            return error
+        return forms.ValidationError(f"{error.message} {warning}", code=error.code, params=error.params)
 
 
 class OrgChartUploadForm(forms.Form):

@@ -128,6 +128,27 @@ def failure_counts(request: HttpRequest, credentials: dict | None = None) -> tup
     return by_account, by_address
 
 
+def attempts_left(request: HttpRequest, credentials: dict | None = None) -> int:
+    """Wrong passwords left before this sign-in locks: the nearer of the two limits."""
+    by_account, by_address = failure_counts(request, credentials)
+    return min(settings.AXES_FAILURE_LIMIT - by_account, settings.THROUGHLINE_SIGN_IN_ADDRESS_LIMIT - by_address)
+
+
+# How close to a lock the sign-in page starts warning: a person who mistypes twice learns that the
+# next tries count before a third or fourth locks them out for the cool-off.
+WARN_WITHIN = 2
+
+
+def closing_in_warning(request: HttpRequest, credentials: dict | None = None) -> str:
+    """A sentence for the sign-in form after a wrong password, when the lock is near; else ""."""
+    left = attempts_left(request, credentials)
+    if not 0 < left <= WARN_WITHIN:
+        return ""
+    minutes = int(get_cool_off().total_seconds() // 60)
+    tries = "One more wrong password" if left == 1 else f"{left} more wrong passwords"
+    return f"{tries} will lock sign-in for {minutes} minutes."
+
+
 # ---------------------------------------------------------------- the answer to a locked sign-in
 
 

@@ -110,6 +110,17 @@ def test_wrong_passwords_lock_the_account_then_even_the_right_one_is_refused(pat
     assert_locked(path, path.attempt(path.username, PASSWORD))
 
 
+def test_the_sign_in_page_warns_before_the_wrong_passwords_that_lock_it(cast):
+    page = PATHS[0]
+    texts = [page.attempt("employee", "wrong-password").content.decode() for _ in range(ACCOUNT_LIMIT - 1)]
+    cool_off = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    # Silent while the lock is far; then the count of tries left, down to the last one.
+    assert all("will lock sign-in" not in text for text in texts[: ACCOUNT_LIMIT - 3])
+    assert f"2 more wrong passwords will lock sign-in for {cool_off} minutes." in texts[ACCOUNT_LIMIT - 3]
+    assert f"One more wrong password will lock sign-in for {cool_off} minutes." in texts[ACCOUNT_LIMIT - 2]
+    assert "Please enter a correct username and password" in texts[-1]
+
+
 def test_an_account_lock_holds_from_every_address_but_locks_no_one_else(path, cast):
     lock_account(path, path.username, HERE)
     assert_locked(path, path.attempt(path.username, PASSWORD, ELSEWHERE))
