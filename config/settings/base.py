@@ -312,5 +312,11 @@ LOGGING = {
     "root": {"level": "INFO", "handlers": ["console"]},
     # One line per finished task drowns the output of seed_demo and make run; failures still show.
     # axes says INFO at every sign-in; its WARNINGs (each wrong password, each lock) stay, for security review.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # Django's own "django" logger has a console handler under DEBUG and also passes its records to
+    # the root's: each warning (a 403, a 404) would print twice in `make run`. The root's alone prints it.
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django": {"level": "INFO", "handlers": [], "propagate": True},
+    },
 }
