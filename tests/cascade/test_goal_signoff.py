@@ -397,11 +397,14 @@ def test_the_request_and_the_sign_off_through_the_pages(client_for, cast, period
     assert done.status_code == 302
     html = employee.get(url).content.decode()
     assert "Achieved: signed off by Ward Manager" in html
+    # The bar keeps the last progress recorded; the page says what a payout counts instead.
+    assert "Payouts count it as 100 %, whatever the bar shows" in html
 
 
 def test_a_result_closed_before_sign_offs_shows_awaiting_and_the_approver_confirms_it(client_for, cast, goal):
     Goal.objects.filter(pk=goal.pk).update(status=GoalStatus.ACHIEVED)  # as the migration leaves old results
     url = reverse("cascade:goal_detail", args=[goal.pk])
-    assert "awaiting manager sign-off" in client_for(cast.employee).get(url).content.decode()
+    html = client_for(cast.employee).get(url).content.decode()
+    assert "awaiting manager sign-off" in html and "Payouts count it once it is signed off" in html
     confirmed = workflow.sign_off(user=user(cast.manager), goal=fresh(goal))
     assert confirmed.status == GoalStatus.ACHIEVED and confirmed.result_signed_off_by == cast.manager
