@@ -114,6 +114,8 @@ def test_a_rejected_import_lists_the_rows_to_fix(cast, django_capture_on_commit_
     page = client.get(response["Location"]).content.decode()
     assert "nothing was changed" in page
     assert "Unknown manager" in page and "YYYY-MM-DD" in page
+    # A rejection did nothing: no progress bar left part-full, only how many rows were checked.
+    assert "<progress" not in page and "1 of 1 row checked." in page
     errors = client.get(reverse("people:import_errors", args=[OrgChartImport.objects.get().pk])).content.decode()
     assert errors.splitlines()[0] == "row,field,message" and len(errors.splitlines()) == 3
 
