@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from cascade.charts import RUNS_LIMITS, chart_for, has_special_cause
+from cascade.charts import chart_for, has_special_cause, runs_table
 
 
 def monthly(values, start_year: int = 2025):
@@ -70,7 +70,7 @@ SIX_RISING = [14, 13, 10, 14, 11, 13, 9, 10, 11, 12, 13, 14]
 
 # Seven rising but for a repeat. sum = (11+12+14+10+14) + (9+10+11+11+13+14+15) = 61 + 83 = 144 → mean 12
 # moving ranges 1,2,4,4,5,1,1,0,2,1,1 = 22 → MR̄ = 2
-# 9,10,11 | 11,13,14,15: the equal 11 (index 8) ends the XmR rise at three points.
+# 9,10,11,(11),13,14,15: the equal 11 (index 8) is passed over; six points rise, one short of the XmR rule's 7.
 # Median (run chart): sorted 9,10,10,11,11,11,12,13,14,14,14,15 → (11 + 12) / 2 = 11.5
 RISING_WITH_REPEAT = [11, 12, 14, 10, 14, 9, 10, 11, 11, 13, 14, 15]
 
@@ -102,7 +102,7 @@ ON_THE_LIMIT = [Decimal(v) for v in ("13", "11", "13", "11", "13", "11", "12", "
 # sum = 13+13+13+13+12+14+10+13+9+11+13+11+13+15+12+10+11+10+9+15 = 240 → mean = 240 / 20 = 12
 # moving ranges 0,0,0,1,2,4,3,4,2,2,2,2,2,3,2,1,1,1,6 = 38 → MR̄ = 38 / 19 = 2
 # UCL = 17.32; LCL = 6.68; two-thirds 15.5467 / 8.4533 (15 is the highest value, 9 the lowest)
-# Median: ten values ≤ 12 and ten ≥ 13 → (12 + 13) / 2 = 12.5; 11 runs, 20 useful, table 6..16.
+# Median: ten values ≤ 12 and ten ≥ 13 → (12 + 13) / 2 = 12.5; 11 runs, 20 useful, limits 7..15.
 COMMON_CAUSE_20 = [13, 13, 13, 13, 12, 14, 10, 13, 9, 11, 13, 11, 13, 15, 12, 10, 11, 10, 9, 15]
 
 # Nineteen points. sum = 209 → mean = 209 / 19 = 11
@@ -210,9 +210,10 @@ def test_six_points_in_a_row_going_up_are_not_a_special_cause():
     assert result["signals"] == []
 
 
-def test_an_equal_value_breaks_the_xmr_trend_but_not_the_run_chart_trend():
+def test_a_repeated_value_neither_extends_nor_breaks_a_trend_on_either_chart():
     result = chart(RISING_WITH_REPEAT).as_dict()
     assert (result["xmr"]["mean"], result["xmr"]["mr_bar"]) == (12.0, 2.0)
+    # XmR: 9,10,11,(11),13,14,15 is six points rising once the repeat is passed over: one short of 7.
     assert result["xmr"]["signals"] == []
     # Run chart: 9,10,11,(11),13,14,15 — the repeat is passed over, six points rise.
     assert result["run"]["median"] == 11.5
@@ -223,6 +224,23 @@ def test_an_equal_value_breaks_the_xmr_trend_but_not_the_run_chart_trend():
             "end": 11,
             "kind": "improvement",
             "description": "6 points in a row going up (repeated values not counted)",
+        }
+    ]
+
+
+def test_a_repeated_value_inside_seven_rising_points_does_not_break_the_xmr_trend():
+    # 8,9,10,(10),11,12,13,14 from index 4: seven points rise once the repeat is passed over.
+    # (Were a repeat to break it, 8,9,10 | 10,…,14 would be three and five points: no signal.)
+    result = xmr([14, 13, 16, 12, 8, 9, 10, 10, 11, 12, 13, 14])
+    trends = [s for s in result["signals"] if s["rule"] == "trend"]
+    assert trends == [
+        {
+            "rule": "trend",
+            "start": 4,
+            "end": 11,
+            "indices": [4, 5, 6, 7, 8, 9, 10, 11],
+            "kind": "improvement",
+            "description": "7 points in a row going up (repeated values not counted)",
         }
     ]
 
@@ -308,8 +326,12 @@ def test_points_carry_the_signals_they_belong_to():
         "run_signal": False,
         "spc_signal": True,
         "signal_kind": "improvement",
+        "phase": 0,
+        "mr": 10.0,  # |22 − 12|
+        "signals": [{"chart": "xmr", "rule": "outside_limits", "kind": "improvement"}],
     }
     assert points[0]["signal_kind"] is None
+    assert (points[0]["mr"], points[1]["mr"]) == (None, 1.0)
 
 
 # --- Assurance against a target (COMMON_CAUSE_20: UCL 17.32, LCL 6.68) -----------------
@@ -352,6 +374,10 @@ def test_with_nine_points_the_run_chart_rules_do_not_apply():
         "rules_apply": False,
         "signals": [],
         "runs": {"count": 2, "useful": 8, "lower": None, "upper": None, "verdict": "not_applicable"},
+        "longest_run": None,
+        "longest_run_limit": None,
+        "crossings": None,
+        "crossings_limit": None,
     }
     assert not any(p["run_signal"] for p in result["points"])
     assert result["summary"] == "Too few points to judge yet: 9 so far; run-chart rules need 10 and control limits 12."
@@ -462,15 +488,6 @@ def test_repeated_values_neither_count_towards_nor_break_a_trend():
 # --- Run chart: too few / too many runs (Perla, Provost & Murray 2011, Table 1) --------
 
 
-def test_the_runs_table_covers_10_to_60_useful_observations():
-    assert sorted(RUNS_LIMITS) == list(range(10, 61))
-    assert RUNS_LIMITS[10] == (3, 9)
-    assert RUNS_LIMITS[16] == (5, 13)
-    assert RUNS_LIMITS[20] == (6, 16)
-    assert RUNS_LIMITS[60] == (24, 38)
-    assert all(lower < upper for lower, upper in RUNS_LIMITS.values())
-
-
 def test_too_few_runs_are_reported_in_the_verdict_not_as_a_signal():
     # five 1s then five 9s: median (1 + 9) / 2 = 5, 10 useful, 2 runs < 3.
     result = chart([1, 1, 1, 1, 1, 9, 9, 9, 9, 9])
@@ -489,9 +506,10 @@ def test_runs_on_the_lower_limit_are_not_too_few():
 
 
 def test_too_many_runs_are_reported_in_the_verdict():
-    # 1,9 alternating twelve times: median 5, 12 useful, 12 runs > 11.
+    # 1,9 alternating twelve times: median 5, 12 useful (6 and 6), 12 runs > 10.
+    # (The published table said 3 to 11: twelve runs in twelve points would never have been too many.)
     result = run([1, 9] * 6)
-    assert result["runs"] == {"count": 12, "useful": 12, "lower": 3, "upper": 11, "verdict": "too_many"}
+    assert result["runs"] == {"count": 12, "useful": 12, "lower": 4, "upper": 10, "verdict": "too_many"}
     assert result["signals"] == []
 
 
@@ -513,10 +531,11 @@ def test_the_runs_rule_does_not_apply_with_fewer_than_ten_useful_observations():
     assert result["runs"] == {"count": 6, "useful": 6, "lower": None, "upper": None, "verdict": "not_applicable"}
 
 
-def test_the_runs_rule_does_not_apply_beyond_the_table():
-    # 62 alternating points: 62 useful observations, past the table's 60.
+def test_the_runs_rule_applies_at_any_length():
+    # 62 alternating points: 62 useful observations (past the old table's 60), 62 runs > 40.
     result = run([1, 9] * 31)
-    assert (result["runs"]["useful"], result["runs"]["verdict"]) == (62, "not_applicable")
+    assert result["runs"] == {"count": 62, "useful": 62, "lower": 24, "upper": 40, "verdict": "too_many"}
+    assert runs_table(62) == (24, 40)
 
 
 # --- Summary and contract ------------------------------------------------------------
@@ -524,7 +543,7 @@ def test_the_runs_rule_does_not_apply_beyond_the_table():
 
 def test_common_cause_only_data_says_so_in_plain_language():
     result = chart(COMMON_CAUSE_20)
-    assert result.as_dict()["run"]["runs"] == {"count": 11, "useful": 20, "lower": 6, "upper": 16, "verdict": "ok"}
+    assert result.as_dict()["run"]["runs"] == {"count": 11, "useful": 20, "lower": 7, "upper": 15, "verdict": "ok"}
     assert result.summary == (
         "Common-cause variation only: no special cause detected; changes are within the expected range."
     )
@@ -548,11 +567,21 @@ def test_the_chart_serialises_to_the_agreed_json_shape():
         target=Decimal("10"),
     ).as_dict()
     json.dumps(result)  # JSON-ready: no dates, Decimals or tuples left
-    assert set(result) == {"direction", "target", "n", "points", "run", "xmr", "summary"}
+    assert set(result) == {
+        *("direction", "target", "n", "points", "run", "xmr", "summary"),
+        *("rules", "rules_label", "mr", "phases", "annotations"),
+    }
     assert (result["direction"], result["target"], result["n"]) == ("down", 10.0, 12)
-    assert set(result["points"][0]) == {"index", "date", "value", "run_signal", "spc_signal", "signal_kind"}
+    assert (result["rules"], result["rules_label"]) == ("ihi", "IHI run chart rules")
+    assert set(result["points"][0]) == {
+        *("index", "date", "value", "run_signal", "spc_signal", "signal_kind"),
+        *("phase", "mr", "signals"),
+    }
     assert (result["points"][0]["date"], result["points"][0]["value"]) == ("2024-12-01", 12.5)
-    assert set(result["run"]) == {"median", "rules_apply", "signals", "runs"}
+    assert set(result["run"]) == {
+        *("median", "rules_apply", "signals", "runs"),
+        *("longest_run", "longest_run_limit", "crossings", "crossings_limit"),
+    }
     assert set(result["run"]["runs"]) == {"count", "useful", "lower", "upper", "verdict"}
     assert set(result["xmr"]) == {
         "status",
@@ -565,6 +594,11 @@ def test_the_chart_serialises_to_the_agreed_json_shape():
         "signals",
         "assurance",
     }
+    assert set(result["mr"]) == {"mean", "ucl", "status"}
+    assert [set(phase) for phase in result["phases"]] == [
+        {"index", "start", "end", "first", "last", "reason", "run", "xmr", "mr"}
+    ]
+    assert result["annotations"] == []
     assert isinstance(result["summary"], str)
 
 
