@@ -831,9 +831,7 @@ def _anhoej(
     if crossings < few_limit:
         # No span or direction of its own: it spans the phase's useful points and is no one's kind.
         first, last = offset + stretches[0].start, offset + stretches[-1].end
-        description = (
-            f"{_plural(crossings, 'crossing')} of the median where at least {few_limit} are expected in {useful} points"
-        )
+        description = f"{_plural(crossings, 'crossing')} of the median where at least {few_limit} are expected"
         signals.append(RunSignal("few_crossings", first, last, None, description))
     return RunChart(
         rules="anhoej",
