@@ -20,6 +20,7 @@ from cascade.models import (
     Approval,
     CascadeImport,
     CascadeSettings,
+    ChangePoint,
     Goal,
     GoalLevel,
     GoalStatus,
@@ -49,6 +50,13 @@ def measures_visible_to(user: User) -> QuerySet[QualityMeasure]:
     if not user.is_authenticated:
         return QualityMeasure.objects.none()
     return QualityMeasure.objects.select_related("priority", "department")
+
+
+def change_points_visible_to(user: User) -> QuerySet[ChangePoint]:
+    """Change points are drawn on the measure's charts, so whoever sees the measure sees them."""
+    return ChangePoint.objects.filter(measure__in=measures_visible_to(user).values("pk")).select_related(
+        "measure", "created_by"
+    )
 
 
 def _visible_goal_ids(user: User) -> QuerySet[Goal] | None:
@@ -165,6 +173,22 @@ def can_record_observations(user: User, measure: QualityMeasure) -> bool:
         return True
     employee = people.employee_for_user(user)
     return bool(employee and measure.department.head_id == employee.pk)
+
+
+def is_measure_owner(user: User, measure: QualityMeasure) -> bool:
+    """A measure has no owner field of its own: it is owned by its priority's owner (who owns the
+    priority and its measures) and by the head of its owning department (who records its data)."""
+    employee = people.employee_for_user(user)
+    if employee is None:
+        return False
+    return employee.pk in (measure.priority.owner_id, measure.department.head_id)
+
+
+def can_mark_change_points(user: User, measure: QualityMeasure) -> bool:
+    """Mark or remove a change point (PRODUCT.md "Change points"): the measure's owner or a quality
+    lead. HR is not named there: HR sets measures up, but when a process changed is a judgement for
+    the people who own it."""
+    return people.is_quality_lead(user) or is_measure_owner(user, measure)
 
 
 def can_draft_functional_goals(user: User, department: Department) -> bool:

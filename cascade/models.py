@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from cascade import charts
 from people.models import Department, Employee, ImportRecord
 
 
@@ -84,6 +85,10 @@ class QualityMeasure(models.Model):
     target = models.DecimalField(max_digits=14, decimal_places=4)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="measures")
     frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.MONTHLY)
+    # Which run-chart rules its charts apply (PRODUCT.md "Run charts"): IHI's, or Anhøj's.
+    run_rules = models.CharField(
+        "run chart rules", max_length=10, choices=charts.RUN_RULES, default=charts.RUN_RULES[0][0]
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -113,6 +118,29 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure}: {self.value} on {self.date}"
+
+
+class ChangePoint(models.Model):
+    """A date from which a measure's process is judged afresh (PRODUCT.md "Change points"),
+    typically when a tested change was adopted: the charts compute a phase's centre line and
+    limits from its own points, and no rule runs across the date. The date is the first of
+    the new phase."""
+
+    measure = models.ForeignKey(QualityMeasure, on_delete=models.CASCADE, related_name="change_points")
+    date = models.DateField()
+    reason = models.CharField(max_length=500, help_text="What changed, e.g. the change adopted after a test.")
+    created_by = models.ForeignKey(Employee, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "date"], name="one_change_point_per_measure_date"),
+            models.CheckConstraint(condition=~Q(reason=""), name="change_point_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure}: change point on {self.date}"
 
 
 class GoalPeriod(models.Model):

@@ -7,15 +7,16 @@ queries whatever the size of the tree or organisation.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from cascade import access
+from cascade import access, charts
 from cascade.models import (
     Approval,
     CascadeImport,
@@ -57,6 +58,31 @@ def get_import(*, user, pk: int) -> CascadeImport:
 
 def observations_for(measure: QualityMeasure) -> list[Observation]:
     return list(measure.observations.order_by("date"))
+
+
+def measure_chart(
+    measure: QualityMeasure,
+    *,
+    target: Decimal | None = None,
+    observations: Sequence[tuple[datetime.date, Decimal]] | None = None,
+) -> charts.Chart:
+    """The measure's run and XmR charts, in phases split at its change points, by its run-chart rules.
+
+    The one way every page and the API chart a measure. Observations and change points are read
+    through ``measure.observations.all()`` and ``measure.change_points.all()``, so a caller
+    charting many measures prefetches both and this issues no query; a caller that already holds
+    the series (as dated values) passes it. ``target`` stands in for the measure's own (a goal's).
+    """
+    if observations is None:
+        observations = sorted(((o.date, o.value) for o in measure.observations.all()), key=lambda row: row[0])
+    change_points = sorted((c.date, c.reason) for c in measure.change_points.all())
+    return charts.chart_for(
+        observations,
+        direction=measure.direction,
+        target=measure.target if target is None else target,
+        rules=measure.run_rules,
+        change_points=change_points,
+    )
 
 
 def goal_sets_to_approve(*, user, period: GoalPeriod | None) -> int:

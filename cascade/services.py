@@ -13,12 +13,13 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from cascade import access, progress, workflow
 from cascade.models import (
     Approval,
+    ChangePoint,
     Direction,
     Goal,
     GoalLevel,
@@ -109,6 +110,7 @@ MEASURE_FIELDS = frozenset(
         "target",
         "department",
         "frequency",
+        "run_rules",
     }
 )
 
@@ -250,6 +252,70 @@ def observations_add_many(*, user, measure: QualityMeasure, rows: list[dict]) ->
         log_actions(created, "observation.recorded", user=user, data={"measure": measure.pk, "imported": True})
         progress.refresh_measure_driven(measure)
     return len(observations)
+
+
+# ---------------------------------------------------------------- change points
+
+
+def change_point_mark(*, user, measure: QualityMeasure, date: object, reason: object) -> ChangePoint:
+    """Mark the first day of a new phase of the measure's process, with the reason (PRODUCT.md
+    "Change points"). The date must split the measure's data: after its first value (nothing
+    comes before that to compare with) and on or before its latest one (a phase with no data
+    would have nothing to draw), and never in the future."""
+    deny_unless(
+        access.can_mark_change_points(user, measure),
+        "Only the measure's owner or a quality lead can mark a change point.",
+    )
+    text = reason.strip() if isinstance(reason, str) else ""
+    errors: dict[str, str] = {}
+    if not text:
+        errors["reason"] = "Say what changed, e.g. the change adopted after a test."
+    if not isinstance(date, datetime.date):
+        errors["date"] = "A date is required (YYYY-MM-DD)."
+    elif date > timezone.localdate():
+        errors["date"] = f"{date:%d %b %Y} is in the future: mark a change point once the change is in place."
+    else:
+        first, last = _observation_span(measure)
+        if first is None or date <= first:
+            errors["date"] = "A change point must come after the measure's first value: nothing comes before it."
+        elif date > last:
+            errors["date"] = (
+                f"No value is recorded on or after {date:%d %b %Y} yet: mark the change point once "
+                "the new phase has data."
+            )
+    if errors:
+        raise ValidationError(errors)
+    change_point = ChangePoint(measure=measure, date=date, reason=text, created_by=people.employee_for_user(user))
+    change_point.full_clean(exclude=["measure", "created_by"], validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                change_point.save()
+        except IntegrityError:
+            raise ValidationError({"date": f"{measure} already has a change point on {date:%d %b %Y}."}) from None
+        log_action(
+            change_point, "change_point.marked", user=user, data={"measure": measure.pk, "date": date, "reason": text}
+        )
+    return change_point
+
+
+def _observation_span(measure: QualityMeasure) -> tuple[datetime.date | None, datetime.date | None]:
+    dates = measure.observations.order_by().aggregate(first=Min("date"), last=Max("date"))
+    return dates["first"], dates["last"]
+
+
+def change_point_remove(*, user, change_point: ChangePoint) -> None:
+    """Remove a change point: the phases either side of it become one again."""
+    deny_unless(
+        access.can_mark_change_points(user, change_point.measure),
+        "Only the measure's owner or a quality lead can remove a change point.",
+    )
+    with transaction.atomic():
+        data = {"measure": change_point.measure_id, "date": change_point.date, "reason": change_point.reason}
+        deleted, _ = ChangePoint.objects.filter(pk=change_point.pk).delete()
+        if not deleted:
+            raise ConflictError("Someone removed this change point after you read it; nothing was changed.")
+        log_action(change_point, "change_point.removed", user=user, data=data)
 
 
 # ---------------------------------------------------------------- goals

@@ -28,6 +28,12 @@ urlpatterns = [
     path("measures/<int:pk>/edit/", priorities.measure_edit, name="measure_edit"),
     path("measures/<int:pk>/observations/", priorities.observation_add, name="observation_add"),
     path("measures/<int:pk>/observations/import/", priorities.observation_import, name="observation_import"),
+    path("measures/<int:pk>/change-points/", priorities.change_point_add, name="change_point_add"),
+    path(
+        "measures/<int:pk>/change-points/<int:change_point_pk>/remove/",
+        priorities.change_point_remove,
+        name="change_point_remove",
+    ),
     path("imports/<int:pk>/", priorities.import_detail, name="import_detail"),
     path("imports/<int:pk>/resume/", priorities.import_resume, name="import_resume"),
     # Goals, a module per page (cascade/views/my_goals.py, team.py, goal_detail.py, goal_form.py,

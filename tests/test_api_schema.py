@@ -69,6 +69,7 @@ KNOWN_FAILURES: dict[str, str] = {}
 RESOURCES = {
     "appraisals": "appraisals.Appraisal",
     "audits": "audits.AuditRun",
+    "change-points": "cascade.ChangePoint",
     "check-ins": "appraisals.CheckIn",
     "competencies": "competencies.Competency",
     "cycles": "appraisals.ReviewCycle",

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import prefetch_related_objects
+
 from appraisals import history, scoring
 from appraisals.access import (
     PARTICIPANT_RELATED,
@@ -36,6 +38,7 @@ from appraisals.models import (
     ReviewCycle,
 )
 from cascade import charts
+from cascade import selectors as cascade_selectors
 from cascade.models import Goal, GoalPeriod, Observation, ProgressMode
 from competencies.models import DialogueQuestion, FormCompetency, ScaleLevel
 from competencies.selectors.preview import IndicatorView, LevelView, ScaleView
@@ -247,7 +250,7 @@ def _chart(goal: Goal, observations: list[tuple]) -> tuple[dict | None, bool, bo
         return None, False, False, "", ""
     measure = goal.measure
     target = goal.target if goal.target is not None else measure.target
-    chart = charts.chart_for(observations, direction=measure.direction, target=target)
+    chart = cascade_selectors.measure_chart(measure, target=target, observations=observations)
     special = charts.has_special_cause(chart)
     caution = ""
     if not special:
@@ -271,6 +274,8 @@ def appraisal_page(*, appraisal: Appraisal, access: AppraisalAccess) -> Appraisa
 
     goals = list(scoring.appraised_goals(participant).select_related("measure", "priority", "parent_goal"))
     measure_ids = {g.measure_id for g in goals if g.measure_id}
+    # The charts split at each measure's change points: one query for all of them.
+    prefetch_related_objects([g.measure for g in goals if g.measure_id], "change_points")
     series: dict[int, list[tuple]] = {pk: [] for pk in measure_ids}  # type: ignore[type-arg]
     if measure_ids:
         for measure_id, date, value in (

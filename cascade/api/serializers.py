@@ -180,20 +180,46 @@ class ObservationSerializer(serializers.ModelSerializer):
 SIGNAL_KINDS = [("improvement", "Improvement"), ("concern", "Concern")]
 
 
+class PointSignalSerializer(serializers.Serializer):
+    chart = serializers.ChoiceField(choices=[("run", "Run chart"), ("xmr", "XmR chart")])
+    rule = serializers.CharField(help_text="The rule that flagged the point, e.g. shift, trend, outside_limits.")
+    kind = NamedChoiceField(choices=SIGNAL_KINDS, enum_name="SignalKindEnum")
+
+
 class ChartPointSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     date = serializers.DateField()
     value = serializers.FloatField()
+    phase = serializers.IntegerField(help_text="The index of the phase the point belongs to.")
+    mr = serializers.FloatField(allow_null=True, help_text="Moving range: the difference from the point before.")
     run_signal = serializers.BooleanField(help_text="Part of a shift or trend on the run chart.")
     spc_signal = serializers.BooleanField(help_text="Part of a special cause on the XmR chart.")
-    signal_kind = NamedChoiceField(choices=SIGNAL_KINDS, enum_name="SignalKindEnum", allow_null=True)
+    signal_kind = NamedChoiceField(
+        choices=SIGNAL_KINDS,
+        enum_name="SignalKindEnum",
+        allow_null=True,
+        help_text="Improvement when any signal on the point is an improvement (as Making Data Count draws it).",
+    )
+    signals = PointSignalSerializer(many=True, help_text="Every signal on the point, on both charts.")
 
 
 class RunSignalSerializer(serializers.Serializer):
-    rule = serializers.ChoiceField(choices=[("shift", "Shift"), ("trend", "Trend")])
+    rule = serializers.ChoiceField(
+        choices=[
+            ("shift", "Shift (IHI)"),
+            ("trend", "Trend (IHI)"),
+            ("long_run", "Unusually long run (Anhøj)"),
+            ("few_crossings", "Too few crossings (Anhøj)"),
+        ]
+    )
     start = serializers.IntegerField(help_text="First point's index.")
     end = serializers.IntegerField(help_text="Last point's index (inclusive).")
-    kind = NamedChoiceField(choices=SIGNAL_KINDS, enum_name="SignalKindEnum")
+    kind = NamedChoiceField(
+        choices=SIGNAL_KINDS,
+        enum_name="SignalKindEnum",
+        allow_null=True,
+        help_text="None for too few crossings, which has no direction.",
+    )
     description = serializers.CharField()
 
 
@@ -209,9 +235,14 @@ class RunsTestSerializer(serializers.Serializer):
 
 class RunChartSerializer(serializers.Serializer):
     median = serializers.FloatField(allow_null=True)
-    rules_apply = serializers.BooleanField(help_text="The IHI rules apply from 10 points on.")
+    rules_apply = serializers.BooleanField(help_text="The run chart rules apply from 10 points on.")
     signals = RunSignalSerializer(many=True)
     runs = RunsTestSerializer()
+    # Anhøj's figures: null under the IHI rules (or before the rules apply).
+    longest_run = serializers.IntegerField(allow_null=True, help_text="Anhøj: the longest run about the median.")
+    longest_run_limit = serializers.IntegerField(allow_null=True, help_text="Anhøj: a longer run is a signal.")
+    crossings = serializers.IntegerField(allow_null=True, help_text="Anhøj: how often the values cross the median.")
+    crossings_limit = serializers.IntegerField(allow_null=True, help_text="Anhøj: fewer crossings are a signal.")
 
 
 class XmrSignalSerializer(serializers.Serializer):
@@ -249,15 +280,50 @@ class XmrChartSerializer(serializers.Serializer):
     )
 
 
+class MovingRangeSerializer(serializers.Serializer):
+    mean = serializers.FloatField(allow_null=True, help_text="Average moving range (MR̄), the centre line.")
+    ucl = serializers.FloatField(allow_null=True, help_text="Upper limit: 3.267 × MR̄.")
+    status = NamedChoiceField(
+        choices=[("insufficient", "Under 12 points: no limits"), ("provisional", "Provisional"), ("final", "Final")],
+        enum_name="XmrStatusEnum",
+    )
+
+
+class ChartPhaseSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    start = serializers.DateField(help_text="The date of the phase's first point.")
+    end = serializers.DateField(help_text="The date of the phase's last point.")
+    first = serializers.IntegerField(help_text="Index of the phase's first point.")
+    last = serializers.IntegerField(help_text="Index of the phase's last point (inclusive).")
+    reason = serializers.CharField(
+        allow_null=True, help_text="Why the phase starts (its change point's reason); null for the first phase."
+    )
+    run = RunChartSerializer()
+    xmr = XmrChartSerializer()
+    mr = MovingRangeSerializer()
+
+
+class ChartAnnotationSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=[("change_point", "Change point"), ("test_of_change", "Test of change")])
+    label = serializers.CharField()
+
+
 class ChartSerializer(serializers.Serializer):
-    """The measure's run chart and XmR (SPC) chart, computed by cascade.charts."""
+    """The measure's run chart, XmR (SPC) chart and moving-range chart, computed by cascade.charts in
+    phases split at its change points; ``run``, ``xmr`` and ``mr`` are the current (last) phase's."""
 
     direction = serializers.ChoiceField(choices=Direction.choices)
     target = serializers.FloatField(allow_null=True)
+    rules = serializers.ChoiceField(choices=charts.RUN_RULES, help_text="The run chart rules applied.")
+    rules_label = serializers.CharField(help_text="Their name, as the chart says it.")
     n = serializers.IntegerField(help_text="Number of observations.")
     points = ChartPointSerializer(many=True)
     run = RunChartSerializer()
     xmr = XmrChartSerializer()
+    mr = MovingRangeSerializer()
+    phases = ChartPhaseSerializer(many=True, help_text="One per stretch between change points, oldest first.")
+    annotations = ChartAnnotationSerializer(many=True, help_text="Change points and tests of change, by date.")
     summary = serializers.CharField(help_text="The charts in a sentence or two.")
 
 
@@ -281,6 +347,7 @@ class MeasureSerializer(serializers.ModelSerializer):
             "target",
             "department",
             "frequency",
+            "run_rules",
             "observations",
             "chart",
             "version",
@@ -289,9 +356,8 @@ class MeasureSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ChartSerializer)
     def get_chart(self, measure: QualityMeasure) -> dict[str, Any]:
-        # The observations come prefetched in date order (see MeasureViewSet.get_queryset).
-        series = [(o.date, o.value) for o in measure.observations.all()]
-        return charts.chart_for(series, direction=measure.direction, target=measure.target).as_dict()
+        # Observations and change points come prefetched (see MeasureViewSet.get_queryset).
+        return selectors.measure_chart(measure).as_dict()
 
 
 class MeasureCreateSerializer(StrictInputSerializer):
@@ -305,6 +371,7 @@ class MeasureCreateSerializer(StrictInputSerializer):
     target = serializers.DecimalField(max_digits=14, decimal_places=4)
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    run_rules = serializers.ChoiceField(choices=charts.RUN_RULES, required=False, help_text="Run chart rules.")
 
 
 class MeasureUpdateSerializer(StrictInputSerializer):
@@ -319,6 +386,7 @@ class MeasureUpdateSerializer(StrictInputSerializer):
     target = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False)
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    run_rules = serializers.ChoiceField(choices=charts.RUN_RULES, required=False, help_text="Run chart rules.")
 
 
 class MeasureFilterSerializer(serializers.Serializer):

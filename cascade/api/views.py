@@ -139,7 +139,11 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> QuerySet[QualityMeasure]:
         # The chart needs the series in date order; one query for every measure on the page.
         observations = Prefetch("observations", queryset=Observation.objects.order_by("date"))
-        return access.measures_visible_to(self.request.user).prefetch_related(observations).order_by("name", "pk")
+        return (
+            access.measures_visible_to(self.request.user)
+            .prefetch_related(observations, "change_points")
+            .order_by("name", "pk")
+        )
 
     def filter_queryset(self, queryset: QuerySet[QualityMeasure]) -> QuerySet[QualityMeasure]:
         if self.action != "list":

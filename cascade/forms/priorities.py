@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 
+from cascade import charts
 from cascade.models import (
     Direction,
     Frequency,
@@ -85,10 +86,27 @@ class MeasureForm(VersionedForm):
         queryset=Department.objects.order_by("name"), help_text="The department that owns and records this measure."
     )
     frequency = forms.ChoiceField(choices=Frequency.choices, initial=Frequency.MONTHLY)
+    run_rules = forms.ChoiceField(
+        label="Run chart rules",
+        choices=charts.RUN_RULES,
+        initial=charts.RUN_RULES[0][0],
+        help_text="IHI: shifts of 6, trends of 5 and the runs table. Anhøj: an unusually long run, or too few "
+        "crossings of the median (as qicharts2 and NHS Scotland use). The charts say which they used.",
+    )
 
     @classmethod
     def initial_for(cls, measure: QualityMeasure) -> dict[str, object]:
-        fields = ("name", "description", "measure_type", "direction", "unit", "baseline", "target", "frequency")
+        fields = (
+            "name",
+            "description",
+            "measure_type",
+            "direction",
+            "unit",
+            "baseline",
+            "target",
+            "frequency",
+            "run_rules",
+        )
         initial: dict[str, object] = {name: getattr(measure, name) for name in fields}
         for name in ("baseline", "target"):  # 4.0500 reads as 4.05
             initial[name] = plain(getattr(measure, name))
@@ -103,6 +121,21 @@ class ObservationForm(forms.Form):
     value = forms.CharField(max_length=40, widget=NUMBER_INPUT)
     numerator = forms.CharField(max_length=40, required=False, widget=NUMBER_INPUT, help_text="Optional, for rates.")
     denominator = forms.CharField(max_length=40, required=False, widget=NUMBER_INPUT, help_text="Optional, for rates.")
+
+
+class ChangePointForm(forms.Form):
+    """A change point: the date a new phase starts, and why (cascade.services.change_point_mark checks both).
+    Prefixed: it shares the measure page with the observation form, which also has a date."""
+
+    prefix = "change_point"
+    date = forms.DateField(
+        widget=DATE_INPUT, help_text="The first date of the new phase, e.g. the month the change was adopted."
+    )
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        help_text="What changed, e.g. the change adopted after a test of change.",
+    )
 
 
 class ImportUploadForm(forms.Form):

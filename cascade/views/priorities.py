@@ -25,8 +25,9 @@ from django.urls import reverse
 from django.utils import dateformat
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cascade import access, charts, selectors, services
+from cascade import access, selectors, services
 from cascade.forms.priorities import (
+    ChangePointForm,
     ImportUploadForm,
     MeasureForm,
     ObservationForm,
@@ -60,11 +61,11 @@ def _status_for(form) -> int:
 # ---------------------------------------------------------------- charts
 
 
-def chart_data(measure: QualityMeasure, observations: list[Observation]) -> dict:
-    """The chart contract of cascade.charts for one measure, with its name and unit for the drawing."""
-    chart = charts.chart_for(
-        [(o.date, o.value) for o in observations], direction=measure.direction, target=measure.target
-    ).as_dict()
+def chart_data(measure: QualityMeasure, observations: list[Observation] | None = None) -> dict:
+    """The chart contract of cascade.charts for one measure (in phases, by its rules), with its
+    name and unit for the drawing."""
+    series = None if observations is None else [(o.date, o.value) for o in observations]
+    chart = selectors.measure_chart(measure, observations=series).as_dict()
     chart.update(title=measure.name, unit=measure.unit)
     return chart
 
@@ -88,6 +89,8 @@ def signal_badge(chart: dict) -> dict[str, str]:
 def _latest_kind(signals: list[dict], label: str) -> dict[str, str]:
     latest = max(s["end"] for s in signals)
     kinds = {s["kind"] for s in signals if s["end"] == latest}
+    if not kinds & {"concern", "improvement"}:  # too few crossings (Anhøj) has no direction
+        return {"kind": "neutral", "label": label}
     kind = "concern" if "concern" in kinds else "improvement"  # when both end together, the concern leads
     return {"kind": kind, "label": f"{label}: {kind}"}
 
@@ -98,8 +101,24 @@ RUNS_VERDICTS = {
     "a sign of a non-random pattern.",
     "too_many": "Too many runs: the values flip across the median more often than chance would allow, "
     "which often means the data mix two processes (e.g. alternating shifts).",
-    "not_applicable": "The runs test is not applied here: its table covers 10 to 60 points off the median.",
+    "not_applicable": "The runs test is not applied here: too few points lie off the median.",
 }
+
+
+def _anhoej_text(run: dict) -> str:
+    """Anhøj's two rules in words: an unusually long run, and too few crossings of the median."""
+    parts = []
+    longest, longest_limit = run.get("longest_run"), run.get("longest_run_limit")
+    if longest is not None and longest_limit is not None:
+        unusual = "unusually long: a shift" if longest > longest_limit else "within what chance gives"
+        parts.append(f"The longest run is {longest} points (more than {longest_limit} would be a signal), {unusual}.")
+    crossings, crossings_limit = run.get("crossings"), run.get("crossings_limit")
+    if crossings is not None and crossings_limit is not None:
+        few = "too few: a sign of a non-random pattern" if crossings < crossings_limit else "as chance would give"
+        parts.append(
+            f"The values cross the median {crossings} times (fewer than {crossings_limit} would be a signal), {few}."
+        )
+    return " ".join(parts)
 
 
 def _number(value: Decimal | float | None, unit: str) -> str:
@@ -123,17 +142,33 @@ def assurance_text(chart: dict, measure: QualityMeasure) -> str:
     )
 
 
+def current_phase_points(chart: dict) -> int:
+    """How many points the current phase (the one after the latest change point) has."""
+    phases = chart.get("phases") or []
+    if not phases:
+        return chart["n"]
+    current = phases[-1]["index"]
+    return sum(1 for point in chart["points"] if point.get("phase") == current)
+
+
 def xmr_status_text(chart: dict) -> str:
+    since = " since the latest change point" if len(chart.get("phases") or []) > 1 else ""
     return {
-        "final": "Limits are based on 20 or more points.",
-        "provisional": "Limits are provisional: they rest on fewer than 20 points and will move as data arrive.",
-    }.get(chart["xmr"]["status"], f"No limits yet: process limits need 12 or more points ({chart['n']} so far).")
+        "final": f"Limits are based on 20 or more points{since}.",
+        "provisional": f"Limits are provisional: they rest on fewer than 20 points{since} and will move as data arrive.",
+    }.get(
+        chart["xmr"]["status"],
+        f"No limits yet: process limits need 12 or more points{since} ({current_phase_points(chart)} so far).",
+    )
 
 
 def runs_text(chart: dict) -> str:
+    """The current phase's run chart in words, by the rules the measure uses."""
     run = chart["run"]
     if not run["rules_apply"]:
-        return f"The run chart rules apply from 10 points on ({chart['n']} so far)."
+        return f"The run chart rules apply from 10 points on ({current_phase_points(chart)} so far)."
+    if chart.get("rules") == "anhoej" and "longest_run" in run:
+        return _anhoej_text(run)
     return RUNS_VERDICTS[run["runs"]["verdict"]]
 
 
@@ -239,8 +274,8 @@ def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .prefetch_related(Prefetch("observations", queryset=Observation.objects.order_by("date")))
     )
     cards = []
-    for measure in measures:
-        chart = chart_data(measure, list(measure.observations.all()))
+    for measure in measures.prefetch_related("change_points"):
+        chart = chart_data(measure)
         cards.append(
             {
                 "measure": measure,
@@ -356,7 +391,13 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _measure_page(request, measure, ObservationForm())
 
 
-def _measure_page(request: HttpRequest, measure: QualityMeasure, form: ObservationForm, status: int = 200):
+def _measure_page(
+    request: HttpRequest,
+    measure: QualityMeasure,
+    form: ObservationForm,
+    status: int = 200,
+    change_point_form: ChangePointForm | None = None,
+):
     observations = selectors.observations_for(measure)
     chart = chart_data(measure, observations)
     page = Paginator(observations[::-1], OBSERVATIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -378,6 +419,7 @@ def _measure_page(request: HttpRequest, measure: QualityMeasure, form: Observati
             "xmr_text": xmr_status_text(chart),
             "assurance": assurance_text(chart, measure),
             "signals": _signals(chart),
+            "phase_start": _current_phase_start(chart),
             "page": page,
             "rows": [
                 {"date": o.date, **{k: plain(getattr(o, k)) for k in ("value", "numerator", "denominator")}}
@@ -389,21 +431,80 @@ def _measure_page(request: HttpRequest, measure: QualityMeasure, form: Observati
             "goals": list(goals),
             "can_record": access.can_record_observations(request.user, measure),
             "can_manage": access.can_manage_priorities(request.user),
+            "change_points": list(measure.change_points.select_related("created_by")),
+            "can_mark": access.can_mark_change_points(request.user, measure),
+            "change_point_form": change_point_form or ChangePointForm(),
         },
         status=status,
     )
 
 
+def _current_phase_start(chart: dict) -> datetime.date | None:
+    """The first date of the current phase when the charts have more than one; else None."""
+    phases = chart.get("phases") or []
+    if len(phases) < 2:
+        return None
+    current = phases[-1]["index"]
+    first = next((point["date"] for point in chart["points"] if point.get("phase") == current), None)
+    return datetime.date.fromisoformat(first) if first else None
+
+
 def _signals(chart: dict) -> list[dict]:
-    """Every signal of both charts, with the dates it spans rather than point numbers."""
+    """Every signal of both charts in every phase, with the dates it spans rather than point numbers."""
     dates = [datetime.date.fromisoformat(point["date"]) for point in chart["points"]]
+    phases = chart.get("phases") or [chart]
     found = []
-    for chart_name, key in (("Run chart", "run"), ("XmR chart", "xmr")):
-        for signal in chart[key]["signals"]:
-            found.append(
-                {**signal, "chart": chart_name, "start_date": dates[signal["start"]], "end_date": dates[signal["end"]]}
-            )
+    for number, phase in enumerate(phases, start=1):
+        for chart_name, key in (("Run chart", "run"), ("XmR chart", "xmr")):
+            for signal in phase[key]["signals"]:
+                found.append(
+                    {
+                        **signal,
+                        "chart": chart_name,
+                        "phase": number if len(phases) > 1 else None,
+                        "start_date": dates[signal["start"]],
+                        "end_date": dates[signal["end"]],
+                    }
+                )
     return found
+
+
+@login_required
+@require_POST
+def change_point_add(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = selectors.get_measure(user=request.user, pk=pk)
+    deny_unless(
+        access.can_mark_change_points(request.user, measure),
+        "Only the measure's owner or a quality lead can mark a change point.",
+    )
+    form = ChangePointForm(request.POST)  # prefixed: change_point-date, change_point-reason
+    if form.is_valid():
+        try:
+            change_point = services.change_point_mark(user=request.user, measure=measure, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            when = dateformat.format(change_point.date, "j F Y")
+            messages.success(request, f"Marked a change point on {when}: the charts start a new phase there.")
+            return redirect(reverse("cascade:measure_detail", args=[pk]) + "#change-points")
+    return _measure_page(request, measure, ObservationForm(), status=400, change_point_form=form)
+
+
+@login_required
+@require_POST
+def change_point_remove(request: HttpRequest, pk: int, change_point_pk: int) -> HttpResponse:
+    measure = selectors.get_measure(user=request.user, pk=pk)
+    change_point = get_visible_or_404(
+        access.change_points_visible_to(request.user).filter(measure=measure), pk=change_point_pk
+    )
+    try:
+        services.change_point_remove(user=request.user, change_point=change_point)
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+    else:
+        when = dateformat.format(change_point.date, "j F Y")
+        messages.success(request, f"Removed the change point of {when}: the phases either side are one again.")
+    return redirect(reverse("cascade:measure_detail", args=[pk]) + "#change-points")
 
 
 @login_required

@@ -5,8 +5,11 @@
 //   <div class="tl-chart" data-chart="xmr" data-chart-source="measure-7-chart"></div>
 //   {{ chart|json_script:"measure-7-chart" }}
 //
-// data-chart is "run" or "xmr"; the JSON follows the contract produced by
-// cascade/charts.py. Charts are drawn on page load and again after every htmx
+// data-chart is "run", "xmr" or "mr" (the moving-range chart drawn under the X chart); the JSON
+// follows the contract produced by cascade/charts.py: phases split at change points each draw
+// their own centre line and limits, with a marker and label at each change point, and the
+// change points and tests of change are listed under the chart (data-chart-annotations="hide"
+// leaves the list out where the page already shows it). Charts are drawn on page load and again after every htmx
 // swap. The content security policy forbids inline script and style, so
 // nothing here writes a style attribute or markup string: every node is built
 // with createElement(NS), colours come from static/css/charts.css, and the
@@ -75,29 +78,79 @@
     return m ? { y: +m[1], m: +m[2] - 1, d: +m[3] } : null;
   }
 
+  // A date as the chart's points are labelled: the month, or the day too when two points share a month.
+  function labelOfDate(model, d) {
+    return (model.monthly ? "" : d.d + " ") + MONTHS[d.m] + " " + d.y;
+  }
+
   // ------------------------------------------------------------ data model
+
+  const TYPE_NAMES = { run: "Run chart", xmr: "XmR chart", mr: "Moving-range chart" };
+  const STATUSES = ["insufficient", "provisional", "final"];
+
+  // The phases the chart is split into at change points (cascade/charts.py): each with its own
+  // centre line and limits. Data without phases (an older contract) is one phase of every point.
+  function phasesOf(data, count) {
+    const raw = Array.isArray(data.phases) && data.phases.length ? data.phases : null;
+    if (!raw) return [{ index: 0, first: 0, last: count - 1, reason: null, start: null, run: data.run || {}, xmr: data.xmr || {}, mr: data.mr || {} }];
+    return raw.map((ph, i) => ({
+      index: isNum(ph.index) ? ph.index : i,
+      first: isNum(ph.first) ? ph.first : 0,
+      last: isNum(ph.last) ? ph.last : count - 1,
+      reason: typeof ph.reason === "string" ? ph.reason : null,
+      start: parseDate(ph.start),
+      run: ph.run || {},
+      xmr: ph.xmr || {},
+      mr: ph.mr || {},
+    }));
+  }
+
+  // A phase's reference lines for one kind of chart, and whether its limits are provisional.
+  function phaseLines(phase, type) {
+    const lines = [];
+    let status = null;
+    if (type === "run") {
+      if (isNum(phase.run.median)) lines.push({ key: "centre", value: phase.run.median, label: "Median" });
+      return { lines, status };
+    }
+    const source = type === "mr" ? phase.mr : phase.xmr;
+    status = STATUSES.includes(source.status) ? source.status : "insufficient";
+    if (status !== "insufficient" && isNum(source.ucl)) lines.push({ key: "limit", value: source.ucl, label: "UCL" });
+    if (type === "xmr" && status !== "insufficient" && isNum(source.lcl)) lines.push({ key: "limit", value: source.lcl, label: "LCL" });
+    if (isNum(source.mean)) lines.push({ key: "centre", value: source.mean, label: type === "mr" ? "MR\u0304" : "Mean" });
+    return { lines, status };
+  }
 
   // Everything that does not depend on the drawing width, worked out once.
   function buildModel(data, type) {
     const raw = Array.isArray(data.points) ? data.points : [];
     const unit = typeof data.unit === "string" ? data.unit.trim() : "";
-    const xmr = data.xmr || {};
-    const run = data.run || {};
     const positionOf = new Map();
     const points = raw.map((p, pos) => {
       const index = isNum(p.index) ? p.index : pos;
       positionOf.set(index, pos);
-      return { pos, index, date: parseDate(p.date), rawDate: p.date || "", value: isNum(p.value) ? p.value : null, source: p };
+      const value = type === "mr" ? (isNum(p.mr) ? p.mr : null) : isNum(p.value) ? p.value : null;
+      return { pos, index, date: parseDate(p.date), rawDate: p.date || "", value, source: p };
     });
     const toPos = (index) => (positionOf.has(index) ? positionOf.get(index) : index);
 
-    const rawSignals = type === "xmr" ? xmr.signals : run.signals;
-    const signals = (Array.isArray(rawSignals) ? rawSignals : []).map((s) => {
+    const phases = phasesOf(data, points.length).map((ph) => {
+      const first = Math.max(0, toPos(ph.first));
+      const last = Math.min(points.length - 1, toPos(ph.last));
+      return { ...ph, first, last, ...phaseLines(ph, type) };
+    });
+    const phaseOfPos = (pos) => phases.find((ph) => pos >= ph.first && pos <= ph.last) || phases[phases.length - 1];
+    const current = phases[phases.length - 1] || { run: {}, xmr: {}, mr: {}, lines: [], status: null };
+
+    // Signals of every phase (their indices are chart-wide); the moving-range chart has none of its own.
+    const rawSignals = [];
+    if (type !== "mr") phases.forEach((ph) => (Array.isArray(ph[type].signals) ? ph[type].signals : []).forEach((s) => rawSignals.push(s)));
+    const signals = rawSignals.map((s) => {
       const start = toPos(s.start);
       const end = isNum(s.end) ? toPos(s.end) : start;
       const members = new Set();
       if (Array.isArray(s.indices) && s.indices.length) s.indices.forEach((i) => members.add(toPos(i)));
-      else for (let i = Math.min(start, end); i <= Math.max(start, end); i += 1) members.add(i);
+      else if (s.rule !== "few_crossings") for (let i = Math.min(start, end); i <= Math.max(start, end); i += 1) members.add(i);
       return { rule: s.rule, kind: s.kind === "concern" || s.kind === "improvement" ? s.kind : "neutral", description: s.description || "", start: Math.min(start, end), end: Math.max(start, end), members };
     });
 
@@ -110,41 +163,40 @@
       if (months.has(key)) monthly = false;
       months.add(key);
     });
+    const labelOf = (d, fallback) => (d ? (monthly ? "" : d.d + " ") + MONTHS[d.m] + " " + d.y : fallback);
 
     const decimals = Math.min(2, Math.max(0, ...points.map((p) => decimalsOf(p.value))));
     const fmtValue = formatter(decimals);
     const fmtLine = formatter(Math.max(decimals, 1));
 
     points.forEach((p) => {
-      p.label = p.date
-        ? (monthly ? "" : p.date.d + " ") + MONTHS[p.date.m] + " " + p.date.y
-        : p.rawDate || "Point " + (p.pos + 1);
-      p.valueText = p.value === null ? "no value" : withUnit(fmtValue(p.value), unit);
+      p.label = labelOf(p.date, p.rawDate || "Point " + (p.pos + 1));
+      p.phase = phaseOfPos(p.pos);
+      p.valueText = p.value === null ? (type === "mr" ? "no moving range (first point of a phase)" : "no value") : withUnit(fmtValue(p.value), unit);
       p.signals = signals.filter((s) => s.members.has(p.pos));
-      p.flagged = Boolean(type === "xmr" ? p.source.spc_signal : p.source.run_signal);
+      // Every signal on the point on this chart, as cascade/charts.py lists them (rule, kind).
+      const own = Array.isArray(p.source.signals) ? p.source.signals.filter((s) => s && s.chart === type) : null;
+      p.flagged = type === "mr" ? false : own ? own.length > 0 : Boolean(type === "xmr" ? p.source.spc_signal : p.source.run_signal);
       if (p.flagged) {
-        const kinds = [...new Set(p.signals.map((s) => s.kind))];
-        p.kind = kinds.length === 1 ? kinds[0] : p.source.signal_kind || kinds[0] || "neutral";
+        // Improvement when any signal on the point is one (Making Data Count's convention).
+        const kinds = new Set((own || p.signals).map((s) => s.kind));
+        p.kind = kinds.has("improvement") ? "improvement" : kinds.has("concern") ? "concern" : p.source.signal_kind || "neutral";
       } else {
         p.kind = null;
       }
       p.ariaLabel = p.label + ": " + p.valueText + (p.flagged ? " \u2014 special cause (" + KIND_WORDS[p.kind] + ")" : "");
     });
 
-    const lines = [];
-    if (isNum(data.target)) lines.push({ key: "target", value: data.target, label: "Target" });
-    let status = null;
-    if (type === "xmr") {
-      status = ["insufficient", "provisional", "final"].includes(xmr.status) ? xmr.status : "insufficient";
-      if (status !== "insufficient") {
-        if (isNum(xmr.ucl)) lines.push({ key: "limit", value: xmr.ucl, label: "UCL" });
-        if (isNum(xmr.lcl)) lines.push({ key: "limit", value: xmr.lcl, label: "LCL" });
-      }
-      if (isNum(xmr.mean)) lines.push({ key: "centre", value: xmr.mean, label: "Mean" });
-    } else if (isNum(run.median)) {
-      lines.push({ key: "centre", value: run.median, label: "Median" });
-    }
+    // Change points (where a phase starts) and other annotations (tests of change), placed at the
+    // first point on or after their date.
+    const annotations = (Array.isArray(data.annotations) ? data.annotations : []).map((a) => {
+      const date = parseDate(a.date);
+      const key = date ? date.y * 10000 + date.m * 100 + date.d : null;
+      const at = key === null ? -1 : points.findIndex((p) => p.date && p.date.y * 10000 + p.date.m * 100 + p.date.d >= key);
+      return { kind: a.kind === "change_point" ? "change_point" : "test_of_change", label: typeof a.label === "string" ? a.label : "", date, dateText: labelOf(date, a.date || ""), pos: at };
+    });
 
+    const target = isNum(data.target) ? { key: "target", value: data.target, label: "Target" } : null;
     return {
       type,
       data,
@@ -152,15 +204,21 @@
       title: typeof data.title === "string" ? data.title.trim() : "",
       summary: typeof data.summary === "string" ? data.summary.trim() : "",
       direction: data.direction === "up" ? "up" : "down",
+      rulesLabel: typeof data.rules_label === "string" ? data.rules_label : "",
       points,
       signals,
-      lines,
-      status,
+      phases,
+      annotations,
+      // The current phase's lines (and the target, except on the moving-range chart) are labelled at the right.
+      lines: (target && type !== "mr" ? [target] : []).concat(current.lines),
+      allValues: phases.flatMap((ph) => ph.lines.map((l) => l.value)).concat(target && type !== "mr" ? [target.value] : []),
+      status: current.status,
       monthly,
       fmtValue,
       fmtLine,
-      run,
-      xmr,
+      run: current.run,
+      xmr: current.xmr,
+      mr: current.mr,
     };
   }
 
@@ -191,7 +249,7 @@
 
   function valueScale(model, top, bottom) {
     const values = model.points.map((p) => p.value).filter(isNum);
-    model.lines.forEach((l) => values.push(l.value));
+    model.allValues.forEach((v) => values.push(v));
     if (!values.length) values.push(0);
     let lo = Math.min(...values);
     let hi = Math.max(...values);
@@ -203,6 +261,7 @@
     const span = hi - lo;
     lo -= span * 0.06;
     hi += span * 0.06;
+    if (model.type === "mr" && lo < 0) lo = 0; // a moving range is never negative
     const tickCount = Math.max(3, Math.min(6, Math.floor((bottom - top) / 45)));
     const step = niceStep(hi - lo, tickCount);
     lo = Math.floor(lo / step) * step;
@@ -292,8 +351,10 @@
     const inside = width < 420;
     const lineLabels = model.lines.map((l) => ({ ...l, text: l.label + " " + model.fmtLine(l.value) }));
     const rightChars = Math.max(0, ...lineLabels.map((l) => l.text.length));
+    const phased = model.phases.length > 1;
+    const flagged = model.phases.some((ph) => ph.status === "provisional");
     const margin = {
-      top: model.status === "provisional" ? 26 : 14,
+      top: phased || flagged ? 26 : 14,
       right: rightChars && !inside ? Math.min(110, Math.round(rightChars * 6.2 + 14)) : 12,
       bottom: 40,
       left: 0,
@@ -324,7 +385,7 @@
       focusable: "false",
     });
     root.appendChild(
-      svg("title", { id: ids.title }, (model.type === "xmr" ? "XmR chart" : "Run chart") + (model.title ? ": " + model.title : ""))
+      svg("title", { id: ids.title }, TYPE_NAMES[model.type] + (model.title ? ": " + model.title : ""))
     );
     root.appendChild(svg("desc", { id: ids.desc }, model.summary || "Chart of " + n + " points."));
 
@@ -351,12 +412,26 @@
     });
     root.appendChild(bandLayer);
 
-    // Reference lines: target, limits, centre line, each labelled on the right.
+    // Reference lines. The target spans the chart; each phase draws its own centre line and limits
+    // across its own points; the current phase's (and the target) are labelled on the right.
     const lineLayer = svg("g", { class: "tl-chart__lines", "aria-hidden": "true" });
+    const spanOf = (ph, i) => [i === 0 ? left : Math.max(left, x(ph.first) - half), i === model.phases.length - 1 ? right : Math.min(right, x(ph.last) + half)];
     lineLabels.forEach((l) => {
       l.y = y(l.value);
       l.lineY = px(l.y);
-      lineLayer.appendChild(svg("line", { class: "tl-chart__ref tl-chart__ref--" + l.key, x1: left, x2: right, y1: l.lineY, y2: l.lineY }));
+      if (l.key === "target") lineLayer.appendChild(svg("line", { class: "tl-chart__ref tl-chart__ref--target", x1: left, x2: right, y1: l.lineY, y2: l.lineY }));
+    });
+    model.phases.forEach((ph, i) => {
+      const [x0, x1] = spanOf(ph, i);
+      ph.lines.forEach((l) => {
+        const ly = px(y(l.value));
+        lineLayer.appendChild(svg("line", { class: "tl-chart__ref tl-chart__ref--" + l.key, "data-phase": ph.index, x1: px(x0), x2: px(x1), y1: ly, y2: ly }));
+        // An earlier phase's centre line is labelled at its end, above the line (the current one's at the right).
+        const text = l.label + " " + model.fmtLine(l.value);
+        if (i < model.phases.length - 1 && l.key === "centre" && !inside && text.length * 6.2 < x1 - x0 - 8) {
+          lineLayer.appendChild(svg("text", { class: "tl-chart__ref-label tl-chart__ref-label--inside tl-chart__ref-label--phase", x: px(x1 - 4), y: px(ly - 7), "text-anchor": "end" }, text));
+        }
+      });
     });
     if (!inside) {
       spread(lineLabels, 13, top + 4, bottom - 4).forEach((l) => {
@@ -365,10 +440,47 @@
         );
       });
     }
-    if (model.status === "provisional") {
+    if (!phased && model.status === "provisional") {
       lineLayer.appendChild(svg("text", { class: "tl-chart__flag", x: left, y: 14 }, "Provisional limits"));
     }
     root.appendChild(lineLayer);
+
+    // A vertical marker and a label at each change point; a phase's provisional limits are flagged beside it.
+    if (phased) {
+      const phaseLayer = svg("g", { class: "tl-chart__phases" });
+      model.phases.forEach((ph, i) => {
+        const [x0, x1] = spanOf(ph, i);
+        const room = x1 - x0 - 8;
+        const provisional = ph.status === "provisional" ? "provisional limits" : "";
+        let words;
+        if (i === 0) {
+          words = provisional ? (room > 150 ? "Provisional limits" : "") : "";
+        } else {
+          const when = ph.start ? labelOfDate(model, ph.start) : "";
+          const full = ["Change point" + (when ? ", " + when : ""), provisional].filter(Boolean).join(" · ");
+          words = full.length * 6.2 <= room ? full : "Change point".length * 6.2 <= room ? "Change point" : "";
+          const marker = svg("g", { class: "tl-chart__changepoint", "data-phase": ph.index, role: "img", "aria-label": "Change point" + (when ? " in " + when : "") + (ph.reason ? ": " + ph.reason : "") });
+          marker.appendChild(svg("line", { class: "tl-chart__changepoint-line", x1: px(x0), x2: px(x0), y1: 4, y2: bottom }));
+          if (ph.reason) marker.appendChild(svg("title", {}, ph.reason));
+          phaseLayer.appendChild(marker);
+        }
+        if (words) phaseLayer.appendChild(svg("text", { class: i === 0 ? "tl-chart__flag" : "tl-chart__changepoint-label", x: px(i === 0 ? left : x0 + 5), y: 14 }, words));
+      });
+      root.appendChild(phaseLayer);
+    }
+
+    // Tests of change (and any other annotation that starts no phase): a small flag on the date axis.
+    const others = model.annotations.filter((a) => a.kind !== "change_point" && a.pos >= 0);
+    if (others.length) {
+      const noteLayer = svg("g", { class: "tl-chart__annotations" });
+      others.forEach((a) => {
+        const ax = px(x(a.pos));
+        const flag = svg("path", { class: "tl-chart__annotation", d: "M" + ax + " " + (bottom - 1) + "l-5 -9h10z", role: "img", "aria-label": "Test of change, " + a.dateText + ": " + a.label });
+        flag.appendChild(svg("title", {}, "Test of change, " + a.dateText + ": " + a.label));
+        noteLayer.appendChild(flag);
+      });
+      root.appendChild(noteLayer);
+    }
 
     // The values, as a line with a marker per point.
     let d = "";
@@ -578,11 +690,17 @@
   // ------------------------------------------------------ surrounding HTML
 
   function legend(model) {
-    const items = [["series", "Values"]];
-    const has = (key) => model.lines.some((l) => l.key === key);
-    if (has("centre")) items.push(["centre", model.type === "xmr" ? "Mean" : "Median"]);
-    if (has("limit")) items.push(["limit", model.status === "provisional" ? "Provisional process limits (UCL, LCL)" : "Process limits (UCL, LCL)"]);
+    const mr = model.type === "mr";
+    const items = [["series", mr ? "Moving ranges" : "Values"]];
+    const has = (key) => model.phases.some((ph) => ph.lines.some((l) => l.key === key)) || model.lines.some((l) => l.key === key);
+    if (has("centre")) items.push(["centre", mr ? "Average moving range (MR̄)" : model.type === "xmr" ? "Mean" : "Median"]);
+    if (has("limit")) {
+      const provisional = model.status === "provisional" ? "Provisional " : "";
+      items.push(["limit", mr ? provisional + (provisional ? "upper" : "Upper") + " limit (3.267 × MR̄)" : provisional + (provisional ? "process" : "Process") + " limits (UCL, LCL)"]);
+    }
     if (has("target")) items.push(["target", "Target"]);
+    if (model.phases.length > 1) items.push(["changepoint", "Change point: a new phase, with its own " + (model.type === "run" ? "median" : "centre line and limits")]);
+    if (model.annotations.some((a) => a.kind === "test_of_change" && a.pos >= 0)) items.push(["test", "Test of change"]);
     const kinds = new Set(model.points.filter((p) => p.flagged).map((p) => p.kind));
     if (kinds.has("improvement")) items.push(["improvement", "Special cause: improvement"]);
     if (kinds.has("concern")) items.push(["concern", "Special cause: concern"]);
@@ -603,7 +721,12 @@
     const out = [];
     const note = (text, modifier) => out.push(html("p", { class: "tl-chart__note" + (modifier ? " tl-chart__note--" + modifier : "") }, text));
     if (!model.points.length) note("No data yet.", "warning");
-    if (model.type === "xmr" && model.points.length) {
+    if (model.type === "mr" && model.points.length) {
+      if (model.status === "insufficient") note("Limits appear once there are 12 points", "warning");
+      if (model.status === "provisional") note("Provisional limit: worked out from fewer points than usual.", "warning");
+      const high = model.points.filter((p) => isNum(p.value) && p.phase.lines.some((l) => l.key === "limit" && p.value > l.value));
+      if (high.length) note("Moving ranges above the upper limit: " + high.map((p) => p.label).join(", ") + ". A jump that large is a special cause on the X chart too.");
+    } else if (model.type === "xmr" && model.points.length) {
       if (model.status === "insufficient") note("Limits appear once there are 12 points", "warning");
       if (model.status === "provisional") {
         note("Provisional limits: worked out from fewer points than usual, so they may move as more data arrive.", "warning");
@@ -614,9 +737,13 @@
         inconsistent: "The target lies within the process limits: the process will sometimes meet it and sometimes miss it.",
       }[model.xmr.assurance];
       if (assurance && model.status !== "insufficient") note(assurance);
-    } else {
+    } else if (model.type === "run") {
       const runs = model.run.runs || {};
       if (model.run.rules_apply === false && model.points.length) note("Too few points to apply the run chart rules yet.", "warning");
+      const run = model.run;
+      if (isNum(run.longest_run) && isNum(run.longest_run_limit)) {
+        note("Longest run: " + run.longest_run + " points (more than " + run.longest_run_limit + " is a signal). Crossings of the median: " + (isNum(run.crossings) ? run.crossings : "—") + (isNum(run.crossings_limit) ? " (fewer than " + run.crossings_limit + " is a signal)." : "."));
+      }
       const range = isNum(runs.lower) && isNum(runs.upper) ? runs.lower + "\u2013" + runs.upper : null;
       if (range && runs.verdict === "too_few") {
         note("Fewer runs than expected by chance (" + runs.count + "; expected " + range + "): a sign of non-random variation.");
@@ -629,15 +756,35 @@
     return out;
   }
 
+  // The change points and tests of change, in words, with their reasons.
+  function annotationList(model) {
+    const items = model.annotations.filter((a) => a.label || a.dateText);
+    if (!items.length) return null;
+    const list = html("ul", { class: "tl-chart__annotation-list", "aria-label": "Change points and tests of change" });
+    items.forEach((a) => {
+      const item = html("li", { class: "tl-chart__annotation-item tl-chart__annotation-item--" + a.kind });
+      item.appendChild(html("strong", {}, (a.kind === "change_point" ? "Change point" : "Test of change") + (a.dateText ? ", " + a.dateText : "") + ": "));
+      item.appendChild(document.createTextNode(a.label));
+      list.appendChild(item);
+    });
+    return list;
+  }
+
   function dataTable(model) {
+    const mr = model.type === "mr";
+    const phased = model.phases.length > 1;
     const details = html("details", { class: "tl-chart__data" });
     details.appendChild(html("summary", {}, "Show the data as a table"));
     const wrap = html("div", { class: "tl-chart__table-wrap" });
-    const table = html("table", { class: "tl-chart__table" });
-    table.appendChild(html("caption", {}, (model.title || "Chart data") + (model.type === "xmr" ? " (XmR chart)" : " (run chart)")));
+    const table = html("table", { class: "tl-chart__table" + (mr ? " tl-chart__table--mr" : "") });
+    table.appendChild(html("caption", {}, (model.title || "Chart data") + " (" + TYPE_NAMES[model.type].toLowerCase().replace("xmr", "XmR") + ")"));
     const head = html("thead");
     const headRow = html("tr");
-    ["Date", "Value" + (model.unit ? " (" + model.unit + ")" : ""), "Signal"].forEach((t) => headRow.appendChild(html("th", { scope: "col" }, t)));
+    const unit = model.unit ? " (" + model.unit + ")" : "";
+    const columns = ["Date", (mr ? "Moving range" : "Value") + unit];
+    if (phased) columns.push("Phase");
+    columns.push(mr ? "Against the upper limit" : "Signals");
+    columns.forEach((t) => headRow.appendChild(html("th", { scope: "col" }, t)));
     head.appendChild(headRow);
     table.appendChild(head);
     const body = html("tbody");
@@ -645,9 +792,22 @@
       const row = html("tr", { class: p.flagged ? "tl-chart__row--" + p.kind : null });
       row.appendChild(html("th", { scope: "row" }, p.label));
       row.appendChild(html("td", { class: "tl-chart__num" }, p.value === null ? "\u2014" : model.fmtValue(p.value)));
-      const words = p.flagged ? "Special cause (" + KIND_WORDS[p.kind] + ")" : "None";
-      const detail = p.signals.map((s) => s.description).filter(Boolean).join(" ");
-      row.appendChild(html("td", {}, detail && p.flagged ? words + ": " + detail : words));
+      if (phased) row.appendChild(html("td", { class: "tl-chart__num" }, String(model.phases.indexOf(p.phase) + 1)));
+      if (mr) {
+        const limit = p.phase.lines.find((l) => l.key === "limit");
+        const against = p.value === null ? "First point of a phase: no moving range" : !limit ? "No limit yet" : p.value > limit.value ? "Above the limit" : "Within the limit";
+        row.appendChild(html("td", {}, against));
+      } else {
+        // Every signal on the point, each with its kind: a point with both is drawn as improvement.
+        const cell = html("td", {}, p.flagged ? "Special cause (" + KIND_WORDS[p.kind] + ")" : "None");
+        const described = p.signals.filter((s) => s.description);
+        if (p.flagged && described.length) {
+          const list = html("ul", { class: "tl-chart__signal-list" });
+          described.forEach((s) => list.appendChild(html("li", { class: "tl-chart__signal--" + s.kind }, s.description + " (" + KIND_WORDS[s.kind] + ")")));
+          cell.appendChild(list);
+        }
+        row.appendChild(cell);
+      }
       body.appendChild(row);
     });
     table.appendChild(body);
@@ -683,7 +843,7 @@
     const keepCurrent = previous && isNum(previous.current) ? previous.current : 0;
     const hadFocus = Boolean(previous && previous.svg && previous.svg.contains(document.activeElement));
     destroy(element);
-    const type = element.getAttribute("data-chart") === "xmr" ? "xmr" : "run";
+    const type = ["xmr", "mr"].includes(element.getAttribute("data-chart")) ? element.getAttribute("data-chart") : "run";
     element.classList.add("tl-chart", "tl-chart--" + type);
 
     let data;
@@ -713,8 +873,12 @@
     const inner = html("div", { class: "tl-chart__inner", "data-chart-generated": "" });
     const header = html("div", { class: "tl-chart__header" });
     if (model.title && !element.hasAttribute("data-chart-hide-title")) header.appendChild(html("p", { class: "tl-chart__title" }, model.title));
-    const meta = [model.type === "xmr" ? "XmR chart" : "Run chart", model.direction === "up" ? "higher is better" : "lower is better"];
-    if (model.type === "xmr" && model.status === "provisional") meta.push("provisional limits");
+    const meta = [TYPE_NAMES[model.type]];
+    // The run chart says which rules it used (IHI's or Anhøj's).
+    if (model.type === "run" && model.rulesLabel) meta.push(model.rulesLabel);
+    if (model.type !== "mr") meta.push(model.direction === "up" ? "higher is better" : "lower is better");
+    if (model.phases.length > 1) meta.push(model.phases.length + " phases");
+    if (model.type !== "run" && model.status === "provisional") meta.push("provisional limits");
     header.appendChild(html("p", { class: "tl-chart__meta" }, meta.join(" \u00b7 ")));
     if (model.summary && element.getAttribute("data-chart-summary") !== "hide") {
       header.appendChild(html("p", { class: "tl-chart__summary" }, model.summary));
@@ -728,6 +892,8 @@
     notes(model).forEach((p) => inner.appendChild(p));
     if (model.points.length) {
       inner.appendChild(legend(model));
+      const annotations = element.getAttribute("data-chart-annotations") === "hide" ? null : annotationList(model);
+      if (annotations) inner.appendChild(annotations);
       inner.appendChild(dataTable(model));
     }
     state.inner = inner;

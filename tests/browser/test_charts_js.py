@@ -244,3 +244,120 @@ def test_render_is_public_and_repeatable(page):
     assert page.locator("#run-chart .tl-chart__inner").count() == 1
     assert page.locator("#run-chart svg .tl-chart__point").count() == 24
     assert page.errors == []
+
+
+def two_phases() -> dict:
+    """A chart from cascade/charts.py itself: a process at 10, then a step to 20 marked by a change point,
+    with a test of change annotated before it."""
+    import datetime
+    from decimal import Decimal
+
+    from cascade import charts
+
+    months = [datetime.date(2023 + i // 12, i % 12 + 1, 1) for i in range(24)]
+    wobble = ("0.4", "-0.3", "0.1", "-0.5", "0.2", "0", "0.3", "-0.2", "0.5", "-0.1", "0.2", "-0.4")
+    values = [Decimal(10 if i < 12 else 20) + Decimal(wobble[i % 12]) for i in range(24)]
+    chart = charts.chart_for(
+        list(zip(months, values, strict=True)),
+        direction="up",
+        target=25,
+        change_points=[(months[12], "Standard work adopted after three PDSA cycles.")],
+        annotations=[(months[9], "test_of_change", "PDSA 3: checklist on every shift")],
+    ).as_dict()
+    chart.update(title="Claims first-pass yield", unit="%")
+    return chart
+
+
+def test_phases_draw_their_own_lines_with_a_marker_at_the_change_point(page):
+    data = two_phases()
+    for kind in ("run", "xmr", "mr"):
+        add_chart(page, f"phased-{kind}", kind, data)
+    xmr = page.locator("#phased-xmr")
+    xmr.locator("svg .tl-chart__point").first.wait_for()
+    # Each phase its own mean and limits, each across its own points only.
+    for phase in ("0", "1"):
+        assert xmr.locator(f".tl-chart__ref--centre[data-phase='{phase}']").count() == 1
+        assert xmr.locator(f".tl-chart__ref--limit[data-phase='{phase}']").count() == 2
+    first, second = (
+        float(xmr.locator(f".tl-chart__ref--centre[data-phase='{p}']").get_attribute(a))
+        for p, a in (("0", "x2"), ("1", "x1"))
+    )
+    assert first <= second
+    # The change point: a vertical marker and its label, and the reason in words under the chart.
+    marker = xmr.locator(".tl-chart__changepoint")
+    assert marker.count() == 1
+    assert marker.get_attribute("aria-label") == (
+        "Change point in Jan 2024: Standard work adopted after three PDSA cycles."
+    )
+    assert xmr.locator(".tl-chart__changepoint-label").text_content().startswith("Change point, Jan 2024")
+    assert "2 phases" in xmr.locator(".tl-chart__meta").inner_text()
+    # The run chart says which rules it used, and lists the change point and the test of change.
+    run = page.locator("#phased-run")
+    assert "IHI run chart rules" in run.locator(".tl-chart__meta").inner_text()
+    assert run.locator(".tl-chart__ref--centre").count() == 2
+    items = run.locator(".tl-chart__annotation-item").all_inner_texts()
+    assert items == [
+        "Test of change, Oct 2023: PDSA 3: checklist on every shift",
+        "Change point, Jan 2024: Standard work adopted after three PDSA cycles.",
+    ]
+    assert run.locator("svg .tl-chart__annotation").count() == 1
+    assert page.errors == []
+
+
+def test_the_moving_range_chart_draws_mr_bar_its_limit_and_a_table(page):
+    data = two_phases()
+    add_chart(page, "phased-mr", "mr", data)
+    mr = page.locator("#phased-mr")
+    mr.locator("svg .tl-chart__point").first.wait_for()
+    assert mr.locator(".tl-chart__meta").inner_text().startswith("Moving-range chart")
+    assert mr.locator("svg .tl-chart__point").count() == 24
+    # No moving range for the first point of each phase: the line breaks there.
+    assert mr.locator("svg .tl-chart__marker").count() == 22
+    labels = mr.locator(".tl-chart__ref-label").all_text_contents()
+    assert any(t.startswith("MR\u0304 ") for t in labels) and any(t.startswith("UCL ") for t in labels)
+    phase = data["phases"][1]["mr"]
+    assert f"UCL {phase['ucl']:.1f}" in labels
+    mr.locator("details.tl-chart__data summary").click()
+    table = mr.locator("table")
+    assert [t.strip() for t in table.locator("thead th").all_inner_texts()] == [
+        "Date",
+        "Moving range (%)",
+        "Phase",
+        "Against the upper limit",
+    ]
+    rows = table.locator("tbody tr")
+    assert rows.count() == 24
+    assert rows.nth(12).inner_text().split("\t") == [
+        "Jan 2024",
+        "\u2014",
+        "2",
+        "First point of a phase: no moving range",
+    ]
+    assert rows.nth(13).inner_text().split("\t")[1:] == [f"{data['points'][13]['mr']:.1f}", "2", "Within the limit"]
+    assert page.errors == []
+
+
+def test_a_row_lists_every_signal_on_its_point(page):
+    data = copy.deepcopy(demo_data())
+    # Point 22 carries two XmR signals: the improvement leads, and the row names both.
+    data["xmr"]["signals"].append(
+        {
+            "rule": "two_of_three",
+            "start": 21,
+            "end": 22,
+            "indices": [22],
+            "kind": "concern",
+            "description": "Two of three.",
+        }
+    )
+    add_chart(page, "both", "xmr", data)
+    chart = page.locator("#both")
+    chart.locator("svg .tl-chart__point").first.wait_for()
+    assert "tl-chart__point--improvement" in chart.locator("svg .tl-chart__point").nth(22).get_attribute("class")
+    chart.locator("details.tl-chart__data summary").click()
+    cell = chart.locator("tbody tr").nth(22).locator("td").last
+    items = cell.locator("li").all_inner_texts()
+    assert "Two of three. (concern)" in items
+    assert any(i.endswith("(improvement)") for i in items) and len(items) >= 2
+    assert cell.inner_text().startswith("Special cause (improvement)")
+    assert page.errors == []
