@@ -24,7 +24,7 @@ FLAGS = [
     "--disable-quic",
 ]
 SHOTS = [
-    # (login, path, file name, viewport width)
+    # (login, path, file name, viewport width[, CSS selector: only the area its elements cover])
     ("employee", "/", "home-employee.png", 1200),
     ("manager", "/", "home-manager.png", 1200),
     ("employee", "/cascade/goals/mine/", "my-goals.png", 1200),
@@ -41,6 +41,8 @@ SHOTS = [
     ("hradmin", "/incentives/plans/2/", "plan.png", 1200),
     ("employee", "/incentives/recognition/", "recognition.png", 1200),
     ("employee", "/cascade/goals/mine/", "my-goals-phone.png", 390),
+    # The demo's claims cycle time, split at its change point: run, XmR and moving-range charts in two phases.
+    ("quality", "/cascade/measures/1/", "measure-phases.png", 1366, "section.chart-card"),
 ]
 
 
@@ -48,7 +50,7 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        for login, path, name, width in SHOTS:
+        for login, path, name, width, *only in SHOTS:
             context = browser.new_context(base_url=BASE, viewport={"width": width, "height": 800})
             page = context.new_page()
             page.goto("/accounts/login/")
@@ -57,9 +59,30 @@ def main() -> None:
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url("**/")
             page.goto(path)
-            page.screenshot(path=str(OUT / name), full_page=True)
+            if only:
+                page.screenshot(path=str(OUT / name), clip=_area(page, only[0]), full_page=True)
+            else:
+                page.screenshot(path=str(OUT / name), full_page=True)
             context.close()
         browser.close()
+
+
+def _area(page, selector: str) -> dict[str, float]:
+    """The box around every element matching ``selector``, once drawn (charts are drawn by script)."""
+    page.locator(selector).first.wait_for()
+    page.locator("[data-chart] svg").last.wait_for()
+    boxes = [box for box in (e.bounding_box() for e in page.locator(selector).all()) if box]
+    scroll = page.evaluate("window.scrollY")
+    left, top = min(b["x"] for b in boxes), min(b["y"] for b in boxes) + scroll
+    right = max(b["x"] + b["width"] for b in boxes)
+    bottom = max(b["y"] + b["height"] for b in boxes) + scroll
+    margin = 16
+    return {
+        "x": left - margin,
+        "y": top - margin,
+        "width": right - left + 2 * margin,
+        "height": bottom - top + 2 * margin,
+    }
 
 
 if __name__ == "__main__":
