@@ -364,6 +364,35 @@ class HistoryEntry(models.Model):
         return f"{self.record}: {self.action}"
 
 
+class CycleTally(models.Model):
+    """How many of one cycle's participants in one department are at each step: a summary row
+    kept by the services that change an appraisal's state, a check-in or a development plan
+    (appraisals.services.tallies, in the same transaction), so that HR's dashboard, the cycle
+    list and the home page read a few rows instead of counting thousands of records on every
+    request. Rebuilt by ``manage.py rebuild_cycle_tallies``. The department is the person's at
+    the last recount."""
+
+    cycle = models.ForeignKey(ReviewCycle, on_delete=models.CASCADE, related_name="tallies")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    participants = models.IntegerField(default=0)
+    no_appraisal = models.IntegerField(default=0)
+    draft = models.IntegerField(default=0)
+    self_assessment = models.IntegerField(default=0)
+    manager_review = models.IntegerField(default=0)
+    dialogue = models.IntegerField(default=0)
+    acknowledged_state = models.IntegerField(default=0)
+    locked = models.IntegerField(default=0)
+    check_ins_held = models.IntegerField(default=0)
+    plans_agreed = models.IntegerField(default=0)
+    acknowledged = models.IntegerField(default=0)  # acknowledged at some time, locked since or not
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cycle", "department"], name="one_tally_per_cycle_department")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}/{self.department_id}: {self.participants}"
+
+
 class ToDoKind(models.TextChoices):
     SET_GOALS = "set_goals", "Set your goals"
     APPROVE_GOALS = "approve_goals", "Approve your team's goals"

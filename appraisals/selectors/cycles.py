@@ -1,8 +1,10 @@
 """Read models for HR's cycle pages: the list of cycles, one cycle's dashboard (people per
 state, per department, completion, the late) and the results export.
 
-Every function issues a fixed number of queries, however many people take part: counts
-are grouped in the database, and lists are cut to a page before they are read.
+Every function issues a fixed number of queries, however many people take part: the counts
+of appraisals, check-ins and plans are read from the cycle's summary rows (CycleTally, kept
+by appraisals.services.tallies in the transaction of every change), goal setting's from the
+goals, and lists are cut to a page before they are read.
 
 Completion follows the phase a cycle is in: the share of participants whose task for
 that phase is done (goals approved in Plan, check-in held in Do, appraisal acknowledged
@@ -17,13 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from appraisals.models import (
     PHASE_ORDER,
     AppraisalState,
     CycleState,
+    CycleTally,
     HistoryEntry,
     Participant,
     ParticipantOverride,
@@ -31,6 +34,7 @@ from appraisals.models import (
     ReviewCycle,
     ToDo,
 )
+from appraisals.services.tallies import COUNTED, STATE_FIELDS
 from appraisals.services.todos import PHASE_KINDS
 from cascade.models import Approval, Goal, GoalLevel, GoalStatus
 
@@ -122,31 +126,55 @@ def _key_condition(key: str, cycle: ReviewCycle) -> Q:
     return ACKNOWLEDGED if key == "acknowledged" else done_condition(key, cycle)
 
 
-def _count_annotations(cycle: ReviewCycle) -> dict[str, Count]:
-    """Every count the dashboard shows, for participants of ``cycle``."""
-    annotations = {"total": Count("pk")}
-    for phase in PHASE_ORDER:
-        annotations[str(phase)] = Count("pk", filter=done_condition(phase, cycle))
-    annotations["acknowledged"] = Count("pk", filter=ACKNOWLEDGED)
-    return annotations
+# What each completion key reads from a summary row (goal setting is counted from the goals).
+TALLY_DONE = {
+    Phase.DO: ("check_ins_held",),
+    Phase.STUDY: ("acknowledged_state", "locked"),  # FINISHED_APPRAISALS
+    Phase.ACT: ("plans_agreed",),
+    "acknowledged": ("acknowledged",),
+}
 
 
-def _completion_annotations(cycles: list[ReviewCycle]) -> dict[str, Count]:
-    """The participants and, under ``completion_key``, the count each cycle's completion reads:
-    only that one condition per cycle, so a list or the home page does not count every phase."""
+def _from_tally(row: dict[str, int], key: str) -> int:
+    return sum(row.get(name) or 0 for name in TALLY_DONE[key])
+
+
+def _tally_totals(cycles: list[ReviewCycle]) -> dict[int, dict[str, int]]:
+    """Each cycle's summary rows added up over its departments (one query)."""
+    sums = {name: Sum(name) for name in COUNTED}
+    return {
+        row.pop("cycle_id"): row
+        for row in CycleTally.objects.filter(cycle__in=[c.pk for c in cycles])
+        .values("cycle_id")
+        .annotate(**sums)
+        .order_by()
+    }
+
+
+def _goal_setting_done(cycles: list[ReviewCycle]) -> dict[int, int]:
+    """Participants whose goals are approved, for the cycles among ``cycles`` in Plan (one query, or none)."""
+    planning = [c for c in cycles if completion_key(c) == Phase.PLAN]
+    if not planning:
+        return {}
     done = Q(pk__in=[])
-    for cycle in cycles:
-        key = completion_key(cycle)
-        if key is not None:
-            done |= Q(cycle_id=cycle.pk) & _key_condition(key, cycle)
-    return {"total": Count("pk"), "done": Count("pk", filter=done)}
+    for cycle in planning:
+        done |= Q(cycle_id=cycle.pk) & done_condition(Phase.PLAN, cycle)
+    return dict(
+        Participant.objects.filter(cycle__in=[c.pk for c in planning])
+        .values("cycle_id")
+        .annotate(n=Count("pk", filter=done))
+        .order_by()
+        .values_list("cycle_id", "n")
+    )
 
 
-def _completion_counts(cycle: ReviewCycle, row: dict[str, int]) -> dict[str, int]:
+def _completion_counts(cycle: ReviewCycle, totals: dict[str, int], planned: dict[int, int]) -> dict[str, int]:
     key = completion_key(cycle)
-    counts = {"total": row.get("total", 0)}
-    if key is not None:
-        counts[key] = row.get("done", 0)
+    counts = {"total": totals.get("participants") or 0}
+    if key == Phase.PLAN:
+        counts[key] = planned.get(cycle.pk, 0)
+    elif key is not None:
+        counts[key] = _from_tally(totals, key)
     return counts
 
 
@@ -160,21 +188,18 @@ class CycleRow:
     completion: Completion | None
 
 
-def cycle_rows() -> list[CycleRow]:
-    """Every cycle, latest first, with its participants and completion (two queries)."""
-    cycles = list(ReviewCycle.objects.order_by("-start", "-pk"))
-    grouped = {
-        row["cycle"]: row
-        for row in Participant.objects.filter(cycle__in=[c.pk for c in cycles])
-        .values("cycle")
-        .annotate(**_completion_annotations(cycles))
-        .order_by()
-    }
+def _rows(cycles: list[ReviewCycle]) -> list[CycleRow]:
+    totals, planned = _tally_totals(cycles), _goal_setting_done(cycles)
     rows = []
     for cycle in cycles:
-        counts = _completion_counts(cycle, grouped.get(cycle.pk, {}))
-        rows.append(CycleRow(cycle=cycle, participants=counts.get("total", 0), completion=_completion(cycle, counts)))
+        counts = _completion_counts(cycle, totals.get(cycle.pk, {}), planned)
+        rows.append(CycleRow(cycle=cycle, participants=counts["total"], completion=_completion(cycle, counts)))
     return rows
+
+
+def cycle_rows() -> list[CycleRow]:
+    """Every cycle, latest first, with its participants and completion (two or three queries)."""
+    return _rows(list(ReviewCycle.objects.order_by("-start", "-pk")))
 
 
 def current_cycle() -> ReviewCycle | None:
@@ -188,12 +213,9 @@ def current_cycle() -> ReviewCycle | None:
 
 
 def cycle_card(cycle: ReviewCycle) -> CycleRow:
-    """One cycle's participants and completion, for the home page (one query, counting only what
-    the cycle's completion reads)."""
-    counts = _completion_counts(
-        cycle, Participant.objects.filter(cycle=cycle).aggregate(**_completion_annotations([cycle]))
-    )
-    return CycleRow(cycle=cycle, participants=counts["total"], completion=_completion(cycle, counts))
+    """One cycle's participants and completion, for the home page: its summary rows, and the
+    goals only while the cycle is in Plan (one or two queries)."""
+    return _rows([cycle])[0]
 
 
 # ---------------------------------------------------------------- one cycle's dashboard
@@ -242,29 +264,44 @@ class Dashboard:
 
 
 def dashboard(cycle: ReviewCycle, *, today: datetime.date | None = None) -> Dashboard:
-    """Everything the cycle's dashboard shows, in seven queries whatever the number of people."""
+    """Everything the cycle's dashboard shows, in a fixed number of queries whatever the number
+    of people: the counts from the cycle's summary rows, goal setting's from the goals."""
     today = today or timezone.localdate()
-    participants = Participant.objects.filter(cycle=cycle)
-    counts = participants.aggregate(**_count_annotations(cycle))
-    by_state = dict(
-        participants.values_list("appraisal__state")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("appraisal__state", "n")
+    tallies = list(
+        CycleTally.objects.filter(cycle=cycle, participants__gt=0)
+        .select_related("department")
+        .order_by("department__name", "department_id")
     )
-    states = [
-        StateCount(state=value, label=label, count=by_state.get(value, 0)) for value, label in AppraisalState.choices
-    ]
-    if by_state.get(None):
-        states.append(StateCount(state="none", label="No appraisal yet", count=by_state[None]))
+    totals = {name: sum(getattr(t, name) for t in tallies) for name in COUNTED}
     key = completion_key(cycle)
-    done = _key_condition(key, cycle) if key else Q(pk__in=[])
-    departments = [
-        DepartmentRow(name=row["employee__department__name"], total=row["total"], done=row["done"])
-        for row in participants.values("employee__department_id", "employee__department__name")
-        .annotate(total=Count("pk"), done=Count("pk", filter=done))
-        .order_by("employee__department__name")
+    # Goal setting is the cascade's own workflow: counted from the goals (read once, hashed).
+    participants = Participant.objects.filter(cycle=cycle)
+    goals_approved = Count("pk", filter=done_condition(Phase.PLAN, cycle))
+    planned: dict[int, int] = {}
+    if key == Phase.PLAN:  # per department too, for the table
+        grouped = participants.values("employee__department_id").annotate(n=goals_approved).order_by()
+        planned = {row["employee__department_id"]: row["n"] for row in grouped}
+        approved = sum(planned.values())
+    else:
+        approved = participants.aggregate(n=goals_approved)["n"]
+    counts = {"total": totals["participants"], Phase.PLAN: approved}
+    counts |= {key: _from_tally(totals, key) for key in TALLY_DONE}
+    counts = {str(k): v for k, v in counts.items()}
+    states = [
+        StateCount(state=value, label=label, count=totals[STATE_FIELDS[value]])
+        for value, label in AppraisalState.choices
     ]
+    if totals["no_appraisal"]:
+        states.append(StateCount(state="none", label="No appraisal yet", count=totals["no_appraisal"]))
+
+    def done_in(tally: CycleTally) -> int:
+        if key is None:
+            return 0
+        if key == Phase.PLAN:
+            return planned.get(tally.department_id, 0)
+        return _from_tally({name: getattr(tally, name) for name in COUNTED}, key)
+
+    departments = [DepartmentRow(name=t.department.name, total=t.participants, done=done_in(t)) for t in tallies]
     board = Dashboard(
         cycle=cycle,
         total=counts["total"],

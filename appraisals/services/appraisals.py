@@ -42,7 +42,7 @@ from appraisals.models import (
     ReviewCycle,
     ToDoKind,
 )
-from appraisals.services import todos
+from appraisals.services import tallies, todos
 from cascade.models import Approval, Goal, GoalKind, GoalLevel, GoalStatus, PriorityStatus, QualityPriority
 from competencies.models import DialogueQuestion, FormCompetency, QuestionKey, ScaleLevel
 from core.access import deny_unless
@@ -464,6 +464,8 @@ def _step(appraisal: Appraisal, user, *, record_action: str, changes: dict[str, 
         setattr(appraisal, name, new)
     _save(appraisal, set(changes) | ({"score_breakdown"} if "score" in changes else set()))
     _record(appraisal, record="appraisal", action=record_action, user=user, changes=changes)
+    if "state" in changes:
+        tallies.refresh_for(appraisal.participant_id)
 
 
 def appraisal_start(*, appraisal: Appraisal, user=None) -> Appraisal:  # type: ignore[no-untyped-def]
@@ -503,6 +505,7 @@ def start_study(*, cycle: ReviewCycle, user=None) -> int:  # type: ignore[no-unt
                 changes={"state": (AppraisalState.DRAFT, AppraisalState.SELF_ASSESSMENT)},
             )
         )
+        tallies.rebuild(cycle.pk)
     return len(ids)
 
 
@@ -662,6 +665,7 @@ def lock_cycle(*, cycle: ReviewCycle, user=None) -> int:  # type: ignore[no-unty
             appraisals, ["state", "locked_at", "score", "score_breakdown", "version", "updated_at"], batch_size=500
         )
         history.record_many(entries)
+        tallies.rebuild(cycle.pk)
     return len(appraisals)
 
 

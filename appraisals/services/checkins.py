@@ -19,7 +19,7 @@ from django.utils import timezone
 from appraisals import history, scoring
 from appraisals.access import access_for
 from appraisals.models import CheckIn, CycleState, ToDoKind
-from appraisals.services import todos
+from appraisals.services import tallies, todos
 from core.errors import ConflictError
 
 EMPLOYEE_FIELDS = frozenset({"employee_notes", "obstacles"})
@@ -132,6 +132,7 @@ def checkin_complete(*, user, check_in: CheckIn, expected_version: int | None) -
         check_in.goal_snapshot = goal_snapshot(check_in)
         check_in.completed_at = now
         _save(check_in, {"goal_snapshot", "completed_at"})
+        tallies.refresh_for(check_in.participant_id)
         history.record(
             cycle=check_in.participant.cycle_id,
             participant=check_in.participant_id,

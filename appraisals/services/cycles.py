@@ -52,7 +52,7 @@ from appraisals.models import (
     ToDo,
 )
 from appraisals.services import appraisals as workflow
-from appraisals.services import todos
+from appraisals.services import tallies, todos
 from cascade import selectors as cascade
 from cascade.models import GoalPeriod
 from competencies import selectors as competencies
@@ -639,6 +639,7 @@ def run_launch(cycle_id: int, *, notify: bool = True, today: datetime.date | Non
                 changes={"state": (CycleState.LAUNCHING, CycleState.ACTIVE), "phase": (None, phase)},
             )
             enter_phase(current, phase, notify=notify)
+            tallies.rebuild(current.pk)  # the dashboard's counts, once, now that everyone is in
             previous = previous_closed_cycle(current)
             if previous is not None:
                 workflow.carry_next_cycle_goals(from_cycle=previous, to_cycle=current)
@@ -684,6 +685,7 @@ def participants_add(*, user, cycle: ReviewCycle, employees: Iterable[Employee])
         new = Participant.objects.filter(pk__in=created)
         if current.phase:
             enter_phase(current, current.phase, participants=new)
+        tallies.refresh_departments(current.pk, {e.department_id for e in employees})
     return list(new.select_related("employee", "reviewer", "form_version"))
 
 

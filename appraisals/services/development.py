@@ -21,7 +21,7 @@ from django.utils import timezone
 from appraisals import history
 from appraisals.access import access_for
 from appraisals.models import ActionStatus, DevelopmentAction, DevelopmentPlan, ToDoKind
-from appraisals.services import todos
+from appraisals.services import tallies, todos
 from competencies.models import BehaviouralIndicator, Competency
 from core.errors import ConflictError
 
@@ -100,6 +100,7 @@ def plan_agree(*, user, plan: DevelopmentPlan, expected_version: int | None) -> 
         now = timezone.now()
         plan.agreed_at = now
         _bump(plan, {"agreed_at"})
+        tallies.refresh_for(plan.participant_id)
         _record(plan, record="development plan", action="agreed", user=user, changes={"agreed_at": (None, now)})
         todos.complete_todos(participant=plan.participant, kind=ToDoKind.DEVELOPMENT_PLAN)
     return plan

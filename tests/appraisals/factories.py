@@ -44,6 +44,7 @@ from appraisals.models import (
     Phase,
     ReviewCycle,
 )
+from appraisals.services import tallies
 from cascade.models import Goal, ProgressMode, QualityMeasure, QualityPriority
 from competencies.models import (
     AppraisalForm,
@@ -260,6 +261,8 @@ class ParticipantWithRecordsFactory(ParticipantFactory):
         Appraisal.objects.create(participant=obj, state=state)
         CheckIn.objects.create(participant=obj)
         DevelopmentPlan.objects.create(participant=obj)
+        # Made behind the services' back, so the cycle's summary rows are recounted as they would.
+        tallies.refresh_for(obj)
 
 
 @dataclass
