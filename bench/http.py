@@ -250,12 +250,12 @@ class Kind:
     target: float
 
 
-def kinds(data: dict[str, Any], last_page: int) -> list[Kind]:
+def kinds(data: dict[str, Any], last_goals: str) -> list[Kind]:
     return [
         Kind("api_goals_hr", "hr", "/api/v1/goals/", API_TARGET),
         Kind("api_goals_employee", "employee", "/api/v1/goals/", API_TARGET),
         Kind("api_goals_manager", "manager", "/api/v1/goals/", API_TARGET),
-        Kind("api_goals_last_page", "hr", f"/api/v1/goals/?page={last_page}", API_TARGET),
+        Kind("api_goals_last_page", "hr", last_goals, API_TARGET),
         Kind("api_appraisals_hr", "hr", "/api/v1/appraisals/", API_TARGET),
         Kind("api_appraisals_employee", "employee", "/api/v1/appraisals/", API_TARGET),
         Kind("api_employees_hr", "hr", "/api/v1/employees/", API_TARGET),
@@ -285,13 +285,40 @@ class Target:
     environ: dict[str, str]
 
 
-def last_goals_page(target: Target) -> int:
+# The goals API's last page for HR, without walking there: the keyset cursor of the row before it,
+# made by the checkout's own code (core.pagination) from its database.
+DEEP_CURSOR = """
+import django
+django.setup()
+from cascade.api.views import GoalViewSet
+from cascade.models import Goal
+from core.pagination import cursor_after
+goals = Goal.objects.order_by(*GoalViewSet.ordering)
+print(cursor_after(goals, max(0, goals.count() - 50)))
+"""
+
+
+def last_goals_page(target: Target) -> str:
+    """The path of HR's last page of goals: a deep cursor, or (a checkout before keyset pages) the
+    last page number."""
     status, body = request(
         target.server.port, "GET", "/api/v1/goals/", headers_for(target.data["sessions"]["hr"], target.server.port)
     )
     if status != 200:
         sys.exit(f"{target.label}: GET /api/v1/goals/ as HR answered {status}: {body[:300]!r}")
-    return max(1, math.ceil(json.loads(body)["count"] / 50))
+    first = json.loads(body)
+    if "count" in first:
+        return f"/api/v1/goals/?page={max(1, math.ceil(first['count'] / 50))}"
+    child = subprocess.run(
+        [sys.executable, "-c", DEEP_CURSOR],
+        cwd=target.server.checkout,
+        env=target.environ,
+        capture_output=True,
+        text=True,
+    )
+    if child.returncode != 0:
+        sys.exit(f"{target.label}: could not make the goals' last cursor:\n{child.stderr[-2000:]}")
+    return f"/api/v1/goals/?cursor={child.stdout.strip()}" if child.stdout.strip() else "/api/v1/goals/"
 
 
 def get(port: int, session: str, path: str) -> Callable[[int], tuple[int, bytes]]:

@@ -59,6 +59,8 @@ class Employee(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "is_active"], name="employee_dept_active"),
+            # The employees API's order (keyset pages): a page is read off the index, not a sort of everyone.
+            models.Index(fields=["full_name", "id"], name="employee_list_order"),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from core.access import Requires, deny_unless
 from core.api import validated
+from core.pagination import KeysetPagination
 from core.parsers import JSONParser
 from people import access, org_import, selectors, services
 from people.api.serializers import (
@@ -91,6 +92,7 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     Anyone else's record answers 404, so its existence does not leak."""
 
     serializer_class = EmployeeSerializer
+    pagination_class = KeysetPagination
     # Reading is scoped by the queryset; the one write (partial_update) looks the person up
     # first, so someone outside your scope answers 404 and one inside it 403 unless you are HR.
     permission_classes = [IsAuthenticated, Requires]

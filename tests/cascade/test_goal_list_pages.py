@@ -1,8 +1,8 @@
 """The goals API's pages: every visible goal once, in the list's order, whatever the page.
 
-The list reads a page's ids first and then their rows (cascade.api.views.GoalPagination), and
-visibility is a union of branches (cascade.access.goals_visible_to): these check that what a
-person pages through is exactly what they may see.
+The list is paged by keyset (core.pagination: each page after the last row of the one before,
+clients follow ``next``), and visibility is a union of branches (cascade.access.goals_visible_to):
+these check that what a person pages through is exactly what they may see.
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ def goals(cast):
 
 
 def titles_on_every_page(client: APIClient) -> tuple[int, list[list[str]]]:
-    first = client.get(f"{API}/goals/").json()
-    pages = [[goal["title"] for goal in first["results"]]]
-    page = 2
-    while len(pages) < (first["count"] + 49) // 50:
-        response = client.get(f"{API}/goals/", {"page": page})
+    pages: list[list[str]] = []
+    url: str | None = f"{API}/goals/"
+    while url is not None:
+        response = client.get(url)
         assert response.status_code == 200
-        pages.append([goal["title"] for goal in response.json()["results"]])
-        page += 1
-    return first["count"], pages
+        body = response.json()
+        assert "count" not in body  # nothing counts every visible goal
+        pages.append([goal["title"] for goal in body["results"]])
+        url = body["next"]
+    return sum(len(page) for page in pages), pages
 
 
 STAFF = [f"Staff goal {n:02d}" for n in range(52)]
@@ -61,10 +62,19 @@ def test_pages_list_each_visible_goal_once_in_order(cast, goals, api_client_for,
     assert [len(page) for page in pages] == sizes
 
 
-def test_a_page_past_the_last_answers_404(cast, goals, api_client_for):
-    response = api_client_for(cast.stranger).get(f"{API}/goals/", {"page": 2})
+def test_a_cursor_the_list_did_not_give_answers_400_naming_it(cast, goals, api_client_for):
+    client = api_client_for(cast.hr)
+    for cursor in ("2", "bm90IGpzb24", "WzEsMl0", "WyJhIiwiYiIsImMiLCJkIl0"):
+        response = client.get(f"{API}/goals/", {"cursor": cursor})
 
-    assert response.status_code == 404
+        assert response.status_code == 400, cursor
+        assert "cursor" in response.json()
+
+
+def test_a_page_number_is_ignored(cast, goals, api_client_for):
+    client = api_client_for(cast.stranger)
+
+    assert client.get(f"{API}/goals/", {"page": 2}).json() == client.get(f"{API}/goals/").json()
 
 
 def test_someone_signed_in_without_an_employee_record_sees_department_goals_only(cast, goals):
