@@ -90,9 +90,16 @@ class MeasureForm(VersionedForm):
         label="Run chart rules",
         choices=charts.RUN_RULES,
         initial=charts.RUN_RULES[0][0],
+        required=False,
         help_text="IHI: shifts of 6, trends of 5 and the runs table. Anhøj: an unusually long run, or too few "
         "crossings of the median (as qicharts2 and NHS Scotland use). The charts say which they used.",
     )
+
+    def service_data(self) -> dict[str, object]:
+        data = super().service_data()
+        if not data.get("run_rules"):
+            data.pop("run_rules", None)  # not sent: the measure keeps its rules (a new one, the default)
+        return data
 
     @classmethod
     def initial_for(cls, measure: QualityMeasure) -> dict[str, object]:

@@ -681,7 +681,10 @@ def test_a_measure_carries_its_observations_and_chart(world, api_client_for):
     body = response.json()
     assert [o["value"] for o in body["observations"]] == [f"{v}.0000" for v in values]
     chart = body["chart"]
-    assert set(chart) == {"direction", "target", "n", "points", "run", "xmr", "summary"}
+    assert set(chart) == {
+        "direction", "target", "rules", "rules_label", "n", "points", "run", "xmr", "mr", "phases", "annotations",
+        "summary",
+    }  # fmt: skip
     assert (chart["direction"], chart["n"], len(chart["points"])) == ("up", 13, 13)
     assert isinstance(chart["run"], dict) and isinstance(chart["xmr"], dict)
     listed = api_client_for(world.cast.employee).get(f"{API}/measures/").json()["results"]

@@ -206,6 +206,39 @@ def test_the_measure_chooses_its_run_chart_rules(quality_lead, measure):
 # ---------------------------------------------------------------- the measure page
 
 
+def test_the_measure_form_offers_the_rules_and_the_page_says_which_apply(client_for, quality_lead, measure):
+    client = client_for(quality_lead)
+    edit = reverse("cascade:measure_edit", args=[measure.pk])
+    form = client.get(edit).content.decode()
+    assert 'name="run_rules"' in form and "Anhøj rules" in form
+    data = {
+        "priority": measure.priority_id,
+        "department": measure.department_id,
+        "name": measure.name,
+        "measure_type": measure.measure_type,
+        "direction": measure.direction,
+        "unit": measure.unit,
+        "baseline": str(measure.baseline),
+        "target": str(measure.target),
+        "frequency": measure.frequency,
+        "run_rules": "anhoej",
+        "version": measure.version,
+    }
+    assert client.post(edit, data).status_code == 302
+    measure.refresh_from_db()
+    assert measure.run_rules == "anhoej"
+    page = client.get(reverse("cascade:measure_detail", args=[measure.pk]))
+    assert page.context["chart"]["rules_label"] == "Anhøj rules"
+    assert "(Anhøj rules)" in page.content.decode()
+    # Not sent at all (an older client): the measure keeps its rules.
+    data.pop("run_rules")
+    data["version"] = measure.version
+    assert client.post(edit, data).status_code == 302
+    measure.refresh_from_db()
+    assert measure.run_rules == "anhoej"
+    assert client.post(edit, {**data, "run_rules": "westgard", "version": measure.version}).status_code == 400
+
+
 def test_the_page_offers_the_form_only_to_those_who_may_mark(client_for, cast, quality_lead, measure):
     url = reverse("cascade:measure_detail", args=[measure.pk])
     action = reverse("cascade:change_point_add", args=[measure.pk])
