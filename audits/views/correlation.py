@@ -23,7 +23,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audits import access
-from audits.correlation import MIN_N
+from audits.correlation import MIN_N, NO_INTERVAL_FOR_TIES
 from audits.models import (
     AnalysisUnit,
     AuditRun,
@@ -126,7 +126,14 @@ class Panel:
         return _signed(self.result.rho) if self.result.rho is not None else ""
 
     @property
+    def interval_unavailable(self) -> bool:
+        """ρ is shown, but too many tied values left the bootstrap no interval (audits/correlation.py says so)."""
+        return self.result.rho is not None and NO_INTERVAL_FOR_TIES in self.result.note
+
+    @property
     def interval_text(self) -> str:
+        if self.interval_unavailable:
+            return "not available: too many tied values"
         if self.result.ci_low is None or self.result.ci_high is None:
             return "none"
         return f"{_signed(self.result.ci_low)} to {_signed(self.result.ci_high)}"
@@ -174,7 +181,13 @@ def reading(result: CorrelationResult, axes: dict[str, str]) -> list[str]:
             f"{axes['x_short']} tend to have {way} {axes['y_short']}."
         ]
     if result.ci_low is None or result.ci_high is None:
-        lines.append("No interval could be given (see the note).")
+        if NO_INTERVAL_FOR_TIES in result.note:
+            lines.append(
+                "No interval: too many tied values, so that many resamples of the pairs had a single value "
+                "throughout; read ρ with great caution."
+            )
+        else:
+            lines.append("No interval could be given (see the note).")
     elif result.ci_low > 0:
         lines.append("The whole interval lies above zero.")
     elif result.ci_high < 0:

@@ -88,6 +88,16 @@ def test_it_shows_the_organisation_first_then_departments_with_n_rho_interval_an
     assert "Not shown: n below 10</strong> (n = 0)" in page
 
 
+def test_it_says_when_tied_values_leave_no_interval(users, cast, client_for):
+    # Nine of ten at 100 %: a third of the resamples hold only them, where ρ is not defined.
+    cycle = ReviewCycleFactory(name="Review 2026")
+    people(cycle, DepartmentFactory(name="Nursing"), [100] * 9 + [40], [60, 72, 65, 80, 58, 75, 70, 68, 55, 50])
+    audit()
+    page = client_for(users["quality"]).get(URL).content.decode()
+    assert "data-interval-unavailable>not available: too many tied values</dd>" in page
+    assert "No interval: too many tied values, so that many resamples of the pairs had a single value" in page
+
+
 def test_it_explains_how_to_read_rho_without_claiming_a_cause(users, analysed, client_for):
     page = client_for(users["hr"]).get(URL).content.decode()
     assert "Association, not cause." in page
