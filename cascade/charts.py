@@ -566,18 +566,35 @@ def _exact(value: Number) -> Fraction:
 
 
 def _sign(a: Fraction, b: Fraction) -> int:
-    """-1, 0 or 1 as a is below, on or above b (exactly)."""
-    return (a > b) - (a < b)
+    """-1, 0 or 1 as a is below, on or above b (exactly).
+
+    Cross-multiplied by hand (denominators are positive): several times faster than Fraction's
+    own comparison, which goes through generic number checks, and charts compare thousands of times.
+    """
+    left, right = a.numerator * b.denominator, b.numerator * a.denominator
+    return (left > right) - (left < right)
 
 
 def _rounded(value: Fraction | None) -> float | None:
-    # Rounded exactly (half to even) before the conversion; "+ 0.0" turns -0.0 into 0.0,
-    # which JSON would otherwise print as -0.0.
-    return None if value is None else float(round(value, DECIMALS)) + 0.0
+    """Rounded exactly to DECIMALS places (half to even), then the nearest float.
+
+    In integers, as round(Fraction) would do but without its generic checks (a chart rounds every
+    point); int / int is correctly rounded, so 12.45 comes out as the float 12.45. "+ 0.0" turns
+    -0.0 into 0.0, which JSON would otherwise print as -0.0.
+    """
+    if value is None:
+        return None
+    scale = 10**DECIMALS
+    scaled, rest = divmod(value.numerator * scale, value.denominator)
+    if 2 * rest > value.denominator or (2 * rest == value.denominator and scaled % 2):
+        scaled += 1
+    return scaled / scale + 0.0
 
 
 def _median(values: Sequence[Fraction]) -> Fraction:
-    ordered = sorted(values)
+    # Sorted as integers over a common denominator: exact, and far quicker than comparing Fractions.
+    common = math.lcm(*(value.denominator for value in values))
+    ordered = sorted(values, key=lambda value: value.numerator * (common // value.denominator))
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
@@ -924,9 +941,9 @@ def _outside_limits(values: Sequence[Fraction], limits: _Limits, direction: Dire
     """Rule 1: one signal per point strictly above the UCL or below the LCL (on the limit is inside)."""
     signals = []
     for index, value in enumerate(values):
-        if value > limits.ucl:
+        if _sign(value, limits.ucl) > 0:
             signals.append(_xmr_signal("outside_limits", [index], 1, direction, "1 point above the upper limit"))
-        elif value < limits.lcl:
+        elif _sign(value, limits.lcl) < 0:
             signals.append(_xmr_signal("outside_limits", [index], -1, direction, "1 point below the lower limit"))
     return signals
 
@@ -964,7 +981,10 @@ def _two_of_three(values: Sequence[Fraction], limits: _Limits, direction: Direct
     side make one signal, so a cluster is reported once. A point on the mean is on neither side.
     """
     sides = [_sign(value, limits.mean) for value in values]
-    beyond = [1 if v > limits.upper_two_thirds else -1 if v < limits.lower_two_thirds else 0 for v in values]
+    beyond = [
+        1 if _sign(v, limits.upper_two_thirds) > 0 else -1 if _sign(v, limits.lower_two_thirds) < 0 else 0
+        for v in values
+    ]
     signals = []
     for side in (1, -1):
         for members in _clusters(beyond, sides, side):
