@@ -161,19 +161,88 @@ def default_period_for(user) -> GoalPeriod | None:
 class GoalNode:
     goal: Goal
     children: list[GoalNode] = field(default_factory=list)
+    child_count: int = 0  # in a tree read a level at a time: the goals below, not read yet
+
+
+TREE_ORDER = ("level", "department__name", "title", "pk")
+TREE_WHOLE = 150  # a tree up to this many goals comes whole; a larger one a level at a time
+TREE_LEVEL = 50  # goals per level read at once; "more" reads the next ones
+
+
+def _tree_goals(*, user, priority: QualityPriority, period: GoalPeriod | None) -> QuerySet[Goal]:
+    goals = goals_visible_to(user=user).filter(priority=priority).exclude(status=GoalStatus.CANCELLED)
+    return goals.filter(period=period) if period is not None else goals
 
 
 def priority_tree(*, user, priority: QualityPriority, period: GoalPeriod | None = None) -> list[GoalNode]:
     """The goals cascaded from one priority that this user may see, as a forest (one query)."""
-    goals = goals_visible_to(user=user).filter(priority=priority).exclude(status=GoalStatus.CANCELLED)
-    if period is not None:
-        goals = goals.filter(period=period)
-    nodes = {g.pk: GoalNode(goal=g) for g in goals.order_by("level", "department__name", "title")}
+    goals = _tree_goals(user=user, priority=priority, period=period)
+    return _forest(list(goals.order_by(*TREE_ORDER)))
+
+
+def _forest(goals: list[Goal]) -> list[GoalNode]:
+    nodes = {g.pk: GoalNode(goal=g) for g in goals}
     roots: list[GoalNode] = []
     for node in nodes.values():
         parent = node.goal.parent_goal_id
         (nodes[parent].children if parent in nodes else roots).append(node)
     return roots
+
+
+@dataclass
+class TreeLevel:
+    """One level of a priority's tree, or a slice of it: the goals under ``parent`` (None: the top)."""
+
+    parent: Goal | None
+    nodes: list[GoalNode]
+    total: int
+    offset: int
+
+    @property
+    def next_offset(self) -> int | None:
+        end = self.offset + len(self.nodes)
+        return end if end < self.total else None
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.offset - len(self.nodes), 0)
+
+
+def priority_tree_start(*, user, priority: QualityPriority, period: GoalPeriod | None) -> TreeLevel:
+    """What a priority's tree shows first, a bounded number of goals whatever the organisation's
+    size: a small tree whole (as priority_tree), a large one its top level's first goals, each
+    with how many goals hang below it (two or three queries)."""
+    goals = _tree_goals(user=user, priority=priority, period=period)
+    if len(goals.order_by().values_list("pk", flat=True)[: TREE_WHOLE + 1]) <= TREE_WHOLE:
+        roots = _forest(list(goals.order_by(*TREE_ORDER)))
+        return TreeLevel(parent=None, nodes=roots, total=len(roots), offset=0)
+    return priority_tree_level(user=user, priority=priority, period=period, parent=None)
+
+
+def priority_tree_level(
+    *, user, priority: QualityPriority, period: GoalPeriod | None, parent: Goal | None, offset: int = 0
+) -> TreeLevel:
+    """``TREE_LEVEL`` goals of one level of the tree from ``offset``, each with the number of goals
+    below it (three queries). The top level holds the goals hung on the priority itself and
+    those whose parent goal is not in this tree (cancelled, or of another period or priority),
+    as priority_tree places them."""
+    goals = _tree_goals(user=user, priority=priority, period=period)
+    if parent is None:
+        # The tree's own ids, read once into a hash (not a join to every goal's parent row).
+        in_tree = goals.order_by().values("pk")
+        level = goals.filter(Q(parent_goal__isnull=True) | ~Q(parent_goal_id__in=in_tree))
+    else:
+        level = goals.filter(parent_goal=parent)
+    total = level.count()
+    # The page's ids first (a narrow sort), then their rows with what they show.
+    ids = list(level.order_by(*TREE_ORDER).values_list("pk", flat=True)[offset : offset + TREE_LEVEL])
+    rows = {g.pk: g for g in Goal.objects.select_related(*GOAL_RELATED).filter(pk__in=ids)}
+    page = [rows[pk] for pk in ids]
+    below = dict(
+        goals.filter(parent_goal__in=[g.pk for g in page]).order_by().values_list("parent_goal").annotate(n=Count("pk"))
+    )
+    nodes = [GoalNode(goal=g, child_count=below.get(g.pk, 0)) for g in page]
+    return TreeLevel(parent=parent, nodes=nodes, total=total, offset=offset)
 
 
 @dataclass(frozen=True)

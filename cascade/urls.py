@@ -23,6 +23,7 @@ urlpatterns = [
     path("priorities/<int:pk>/", priorities.priority_detail, name="priority_detail"),
     path("priorities/<int:pk>/edit/", priorities.priority_edit, name="priority_edit"),
     path("priorities/<int:pk>/tree/", priorities.priority_tree, name="priority_tree"),
+    path("priorities/<int:pk>/tree/level/", priorities.priority_tree_level, name="priority_tree_level"),
     path("measures/new/", priorities.measure_create, name="measure_create"),
     path("measures/<int:pk>/", priorities.measure_detail, name="measure_detail"),
     path("measures/<int:pk>/edit/", priorities.measure_edit, name="measure_edit"),

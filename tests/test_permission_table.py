@@ -194,6 +194,7 @@ TABLE: dict[str, Row] = {
     "cascade:priority_detail": Row(get=everyone(), kwargs=record("priority")),
     "cascade:priority_edit": Row(get=only(*QL_HR), post=only(*QL_HR, ok=ALLOWED), kwargs=record("priority")),
     "cascade:priority_tree": Row(get=everyone(), kwargs=record("priority")),
+    "cascade:priority_tree_level": Row(get=everyone(), kwargs=record("priority")),
     "cascade:measure_create": Row(get=only(*QL_HR), post=only(*QL_HR, ok=ALLOWED)),
     "cascade:measure_detail": Row(get=everyone(), kwargs=record("measure")),
     "cascade:measure_edit": Row(get=only(*QL_HR), post=only(*QL_HR, ok=ALLOWED), kwargs=record("measure")),

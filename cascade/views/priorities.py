@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat
@@ -49,6 +49,7 @@ from core.access import deny_unless, get_visible_or_404, requires
 from core.errors import ConflictError
 from core.formatting import plain
 from core.forms import apply_service_errors
+from core.inputs import id_or_none
 from people import access as people
 
 OBSERVATIONS_PER_PAGE = 25
@@ -293,7 +294,7 @@ def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "priority": priority,
             "cards": cards,
             "period": period,
-            "tree": selectors.priority_tree(user=request.user, priority=priority, period=period),
+            **_tree_context(request, priority, period),
             "can_manage": access.can_manage_priorities(request.user),
             "can_add_department_goal": priority.status == PriorityStatus.ACTIVE
             and access.can_draft_any_functional_goals(request.user),
@@ -313,9 +314,38 @@ def priority_tree(request: HttpRequest, pk: int) -> HttpResponse:
             "priority": priority,
             "period": period,
             "periods": periods,
-            "tree": selectors.priority_tree(user=request.user, priority=priority, period=period),
+            **_tree_context(request, priority, period),
         },
     )
+
+
+def _tree_context(request: HttpRequest, priority: QualityPriority, period: GoalPeriod | None) -> dict[str, object]:
+    """The tree's first view: a small tree whole, a large one its top level, a branch loading on opening."""
+    start = selectors.priority_tree_start(user=request.user, priority=priority, period=period)
+    return {"tree": start.nodes, "tree_level": start}
+
+
+@login_required
+def priority_tree_level(request: HttpRequest, pk: int) -> HttpResponse:
+    """One level of the tree (?goal=<id>: the goals under it; none: the top), ``TREE_LEVEL`` at a
+    time from ?offset: the list items a branch loads when opened (htmx), or, without script, a page."""
+    priority = selectors.get_priority(user=request.user, pk=pk)
+    periods = list(GoalPeriod.objects.all())
+    period = _chosen_period(request, periods)
+    parent = None
+    wanted = id_or_none(request.GET.get("goal"))
+    if "goal" in request.GET:
+        if wanted is None:
+            raise Http404("No such goal.")
+        parent = get_visible_or_404(access.goals_visible_to(request.user).filter(priority=priority), pk=wanted)
+    offset = id_or_none(request.GET.get("offset")) or 0
+    level = selectors.priority_tree_level(
+        user=request.user, priority=priority, period=period, parent=parent, offset=offset
+    )
+    context = {"priority": priority, "period": period, "level": level, "tree": level.nodes}
+    if request.headers.get("HX-Request"):
+        return render(request, "cascade/priorities/_goal_level.html", context)
+    return render(request, "cascade/priorities/tree_level.html", context)
 
 
 def _chosen_period(request: HttpRequest, periods: list[GoalPeriod]) -> GoalPeriod | None:
