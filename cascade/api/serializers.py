@@ -315,7 +315,9 @@ class ChartSerializer(serializers.Serializer):
 
     direction = serializers.ChoiceField(choices=Direction.choices)
     target = serializers.FloatField(allow_null=True)
-    rules = serializers.ChoiceField(choices=charts.RUN_RULES, help_text="The run chart rules applied.")
+    rules = NamedChoiceField(
+        choices=charts.RUN_RULES, enum_name="RunChartRulesEnum", help_text="The run chart rules applied."
+    )
     rules_label = serializers.CharField(help_text="Their name, as the chart says it.")
     n = serializers.IntegerField(help_text="Number of observations.")
     points = ChartPointSerializer(many=True)
@@ -331,6 +333,7 @@ class MeasureSerializer(serializers.ModelSerializer):
     priority = PriorityRefSerializer(read_only=True)
     department = DepartmentRefSerializer(read_only=True)
     observations = ObservationSerializer(many=True, read_only=True)
+    run_rules = NamedChoiceField(choices=charts.RUN_RULES, enum_name="RunChartRulesEnum", read_only=True)
     chart = serializers.SerializerMethodField()
 
     class Meta:
@@ -371,7 +374,9 @@ class MeasureCreateSerializer(StrictInputSerializer):
     target = serializers.DecimalField(max_digits=14, decimal_places=4)
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
-    run_rules = serializers.ChoiceField(choices=charts.RUN_RULES, required=False, help_text="Run chart rules.")
+    run_rules = NamedChoiceField(
+        choices=charts.RUN_RULES, enum_name="RunChartRulesEnum", required=False, help_text="Run chart rules."
+    )
 
 
 class MeasureUpdateSerializer(StrictInputSerializer):
@@ -386,7 +391,9 @@ class MeasureUpdateSerializer(StrictInputSerializer):
     target = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False)
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
-    run_rules = serializers.ChoiceField(choices=charts.RUN_RULES, required=False, help_text="Run chart rules.")
+    run_rules = NamedChoiceField(
+        choices=charts.RUN_RULES, enum_name="RunChartRulesEnum", required=False, help_text="Run chart rules."
+    )
 
 
 class MeasureFilterSerializer(serializers.Serializer):
