@@ -14,8 +14,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from django.db.models import BigIntegerField, CharField, DecimalField, F, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import Model, QuerySet
+from rest_framework import serializers
 from rest_framework.fields import Field
 
 from cascade.api.serializers import GoalSerializer
@@ -60,58 +61,72 @@ def _fields() -> dict[str, Field]:
     return dict(GoalSerializer().fields)
 
 
+@cache
+def _converted() -> tuple[tuple[str, Field], ...]:
+    """The goal's own columns whose JSON differs from the value read (dates, times, decimals):
+    text, whole numbers, booleans and choices are written as they are read."""
+    same = (serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.ChoiceField)
+    return tuple((name, field) for name, field in _fields().items() if name in OWN and not isinstance(field, same))
+
+
 def goal_values(queryset: QuerySet[Goal]) -> QuerySet[Goal]:
     """The goals of ``queryset`` (its filters and order kept) as dicts of the columns the rows need."""
     return queryset.select_related(None).prefetch_related(None).values(*COLUMNS)
 
 
-def _branch(queryset: QuerySet, kind: str, label: str, number: str | None = None, other: str | None = None) -> QuerySet:  # type: ignore[type-arg]
-    """One kind of referenced row as (kind, id, label, number, other), for the union below."""
-    return (
-        queryset.order_by()
-        .annotate(
-            row_kind=Value(kind, output_field=CharField()),
-            row_id=F("pk") if other is None else F("goal_id"),
-            row_label=F(label),
-            # Typed NULLs: PostgreSQL types a union's columns pair by pair, and two bare NULLs make text.
-            row_number=F(number) if number else Cast(Value(None), DecimalField(max_digits=5, decimal_places=2)),
-            row_other=F(other) if other else Cast(Value(None), BigIntegerField()),
-        )
-        .values_list("row_kind", "row_id", "row_label", "row_number", "row_other")
-    )
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _branches() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(kind, SELECT … WHERE … IN ({ids}), which goal columns hold the ids): one per kind of row a
+    goal names, each (kind, id, label, number, other). Plain SQL: composing these seven through the
+    ORM cost more Python than the rest of the page. NULLs are typed, since PostgreSQL types a
+    union's columns pair by pair and two bare NULLs make text."""
+    number, other = "CAST(NULL AS NUMERIC)", "CAST(NULL AS BIGINT)"
+    through = _table(Goal.contributing_departments.through)
+    department = _table(Department)
+
+    def simple(kind: str, model: type[Model], label: str, value: str, columns: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        table = _table(model)
+        return kind, f"SELECT '{kind}', id, {label}, {value}, {other} FROM {table} WHERE id IN ({{ids}})", columns
+
+    return [
+        (
+            "contributing",
+            f"SELECT 'contributing', t.goal_id, d.name, {number}, t.department_id FROM {through} t "
+            f"JOIN {department} d ON d.id = t.department_id WHERE t.goal_id IN ({{ids}})",
+            ("id",),
+        ),
+        simple("department", Department, "name", number, ("department_id",)),
+        simple("priority", QualityPriority, "title", "progress", ("priority_id",)),
+        simple("parent", Goal, "title", "progress", ("parent_goal_id",)),
+        simple("person", Employee, "full_name", number, PEOPLE),
+        simple("period", GoalPeriod, "name", number, ("period_id",)),
+        simple("measure", QualityMeasure, "name", number, ("measure_id",)),
+    ]
 
 
 def _referenced(goals: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
     """Every row the goals name, in one query (a UNION ALL of one small indexed read per kind):
     each query costs a round trip, and the join of them all cost more to plan than to run."""
-
-    def ids(*columns: str) -> set[int]:
-        return {g[c] for g in goals for c in columns if g[c] is not None}
-
-    Contributing = Goal.contributing_departments.through
-    branches = [
-        _branch(
-            Contributing.objects.filter(goal_id__in=ids("id")),
-            "contributing",
-            "department__name",
-            other="department_id",
-        ),
-        _branch(Department.objects.filter(pk__in=ids("department_id")), "department", "name"),
-        _branch(QualityPriority.objects.filter(pk__in=ids("priority_id")), "priority", "title", "progress"),
-        _branch(Goal.objects.filter(pk__in=ids("parent_goal_id")), "parent", "title", "progress"),
-        _branch(Employee.objects.filter(pk__in=ids(*PEOPLE)), "person", "full_name"),
-        _branch(GoalPeriod.objects.filter(pk__in=ids("period_id")), "period", "name"),
-        _branch(QualityMeasure.objects.filter(pk__in=ids("measure_id")), "measure", "name"),
-    ]
+    parts, params = [], []
+    for _kind, sql, columns in _branches():
+        ids = sorted({g[c] for g in goals for c in columns if g[c] is not None})
+        if ids:
+            parts.append("(" + sql.format(ids=", ".join(["%s"] * len(ids))) + ")")
+            params += ids
     found: dict[str, dict[int, Any]] = {
         kind: {} for kind in ("department", "priority", "parent", "person", "period", "measure")
     }
     contributing: dict[int, list[tuple[str, int]]] = {}
-    for kind, pk, label, number, other in branches[0].union(*branches[1:], all=True):
-        if kind == "contributing":
-            contributing.setdefault(pk, []).append((label, other))
-        else:
-            found[kind][pk] = (label, number)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for kind, pk, label, value, department_id in cursor.fetchall():
+            if kind == "contributing":
+                contributing.setdefault(pk, []).append((label, department_id))
+            else:
+                found[kind][pk] = (label, value)
     # As the serializer lists them: by the department's name (Department's ordering).
     found["contributing"] = {goal: sorted(listed) for goal, listed in contributing.items()}
     return found
@@ -122,8 +137,8 @@ def goal_rows(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for every row they name (priorities, parent goals, departments, people, periods, measures)."""
     if not goals:
         return []
-    fields = _fields()
-    progress = fields["progress"]
+    progress = _fields()["progress"]
+    converted = _converted()
     found = _referenced(goals)
     people = found["person"]
 
@@ -141,7 +156,10 @@ def goal_rows(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     rows = []
     for goal in goals:
-        own = {name: None if goal[name] is None else fields[name].to_representation(goal[name]) for name in OWN}
+        own = dict(goal)
+        for name, field in converted:
+            if own[name] is not None:
+                own[name] = field.to_representation(own[name])
         rows.append(
             {
                 "id": own["id"],
