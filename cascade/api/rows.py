@@ -114,7 +114,7 @@ def _referenced(goals: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
     for _kind, sql, columns in _branches():
         ids = sorted({g[c] for g in goals for c in columns if g[c] is not None})
         if ids:
-            parts.append("(" + sql.format(ids=", ".join(["%s"] * len(ids))) + ")")
+            parts.append(sql.format(ids=", ".join(["%s"] * len(ids))))
             params += ids
     found: dict[str, dict[int, Any]] = {
         kind: {} for kind in ("department", "priority", "parent", "person", "period", "measure")
