@@ -340,6 +340,13 @@ class MatrixCell:
     mean_progress: Decimal | None
 
     @property
+    def mean_percent(self) -> int | None:
+        """The mean progress to a whole percent, half up (as floatformat:0, at a fraction of its cost per cell)."""
+        if self.mean_progress is None:
+            return None
+        return int(self.mean_progress.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+    @property
     def heat(self) -> int:
         """0–5 heat band for colouring: 0 = no linked goals."""
         if not self.count or self.mean_progress is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
@@ -52,19 +53,28 @@ def _query(period_value: str, include_retired: bool) -> str:
     return f"period={period_value}" + ("&retired=1" if include_retired else "")
 
 
+DEPARTMENTS_SHOWN = 30  # columns per page: the page keeps its size however many departments there are
+
+
 @login_required
 def matrix(request: HttpRequest) -> HttpResponse:
     period, period_value, periods = _period_choice(request)
     include_retired = _include_retired(request)
     grid = selectors.linkage_matrix(user=request.user, period=period, include_retired=include_retired)
     rows = grid.rows()
+    uncascaded = sum(1 for _, cells in rows if not any(c.count for _, c in cells))
+    # A large organisation's departments come a page of columns at a time (the exports hold them all).
+    columns = Paginator(range(len(grid.departments)), DEPARTMENTS_SHOWN).get_page(request.GET.get("columns"))
+    first, last = columns.start_index() - 1, columns.end_index()
     return render(
         request,
         "cascade/matrix/matrix.html",
         {
             "grid": grid,
-            "rows": rows,
-            "uncascaded": sum(1 for _, cells in rows if not any(c.count for _, c in cells)),
+            "rows": [(priority, cells[first:last]) for priority, cells in rows],
+            "departments": grid.departments[first:last],
+            "columns": columns if columns.paginator.num_pages > 1 else None,
+            "uncascaded": uncascaded,
             "period": period,
             "period_value": period_value,
             "periods": periods,
