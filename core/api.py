@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -114,6 +114,68 @@ def _suspicious_message(exc: SuspiciousOperation) -> str:
     if isinstance(exc, TooManyFilesSent):
         return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
     return "Bad request."
+
+
+# ---------------------------------------------------------------- lists without per-field overhead
+
+
+class PlainListSerializer(serializers.ListSerializer):
+    """A list serializer that writes each row as its child serializer would, with less work.
+
+    DRF resolves every field of every row through ``get_attribute`` (a generic walk with its
+    checks) and renders each nested reference through a serializer of its own; over a page of 50
+    rows that was most of a list request's time. This compiles the child's fields once per list
+    into plain attribute paths: text, numbers, booleans and choices are written as read, other
+    fields (dates, decimals, lists, method fields) by their own ``to_representation``, nested
+    read-only serializers the same way, recursively. Set it as a read serializer's
+    ``Meta.list_serializer_class``; tests/core/test_plain_list.py holds it to DRF's output.
+    """
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        iterable = data.all() if hasattr(data, "all") else data
+        plan = _plan(self.child)
+        return [_render(plan, item) for item in iterable]
+
+
+_SAME = (serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.ChoiceField)
+
+
+def _plan(serializer: serializers.Serializer) -> list[tuple[str, tuple[str, ...], Any, Any]]:
+    """(name, attribute path, nested plan or None, field to render with or None) per readable field."""
+    plan = []
+    for field in serializer._readable_fields:
+        path = tuple(field.source_attrs)
+        if isinstance(field, serializers.SerializerMethodField):
+            plan.append((field.field_name, (), None, field))
+        elif isinstance(field, serializers.Serializer):
+            plan.append((field.field_name, path, _plan(field), None))
+        elif isinstance(field, _SAME) and not isinstance(field, serializers.ListSerializer):
+            plan.append((field.field_name, path, None, None))
+        else:
+            plan.append((field.field_name, path, None, field))
+    return plan
+
+
+def _render(plan: list[tuple[str, tuple[str, ...], Any, Any]], instance: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name, path, nested, field in plan:
+        if not path:  # a method field: it reads the whole instance
+            row[name] = field.to_representation(instance)
+            continue
+        value = instance
+        for attr in path:
+            value = value[attr] if isinstance(value, Mapping) else getattr(value, attr)
+            if value is None:
+                break
+        if callable(value) and not hasattr(value, "all"):  # get_<field>_display, a property-like method
+            value = value()
+        if value is None:
+            row[name] = None
+        elif nested is not None:
+            row[name] = _render(nested, value)
+        else:
+            row[name] = value if field is None else field.to_representation(value)
+    return row
 
 
 # ---------------------------------------------------------------- the schema and its docs

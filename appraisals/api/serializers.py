@@ -29,7 +29,7 @@ from appraisals.models import (
 )
 from cascade.api.serializers import ChartSerializer, PeriodRefSerializer
 from competencies.models import Competency
-from core.api import IntegerFilter, NamedChoiceField
+from core.api import IntegerFilter, NamedChoiceField, PlainListSerializer
 from people.api.serializers import EmployeeRefSerializer, StrictInputSerializer
 
 VERSION_HELP = "Required: the version you read. A newer save in between answers 409 and changes nothing."
@@ -134,6 +134,7 @@ class AppraisalSerializer(ParticipantFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Appraisal
+        list_serializer_class = PlainListSerializer  # lists: the same JSON, less work per row
         fields = [
             "id",
             "cycle",

@@ -33,7 +33,7 @@ from cascade.models import (
     QualityMeasure,
     QualityPriority,
 )
-from core.api import IntegerFilter, NamedChoiceField
+from core.api import IntegerFilter, NamedChoiceField, PlainListSerializer
 from people import selectors as people
 from people.api.serializers import DepartmentRefSerializer, EmployeeRefSerializer, StrictInputSerializer
 from people.models import Department, Employee
@@ -685,6 +685,7 @@ class GoalUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GoalUpdate
+        list_serializer_class = PlainListSerializer  # lists: the same JSON, less work per row
         fields = ["id", "goal", "author", "created_at", "percent", "value", "confidence", "comment", "progress_after"]
         read_only_fields = fields
 

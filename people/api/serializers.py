@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.api import IntegerFilter
+from core.api import IntegerFilter, PlainListSerializer
 from people.models import Department, Employee, OrgChartImport
 
 UNKNOWN_FIELD_MESSAGE = "This field cannot be changed here."
@@ -83,6 +83,7 @@ class EmployeeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Employee
+        list_serializer_class = PlainListSerializer  # lists: the same JSON, less work per row
         fields = [
             "id",
             "employee_id",
