@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -78,10 +79,10 @@ class ChangePointViewSet(
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[ChangePoint]:
         return access.change_points_visible_to(self.request.user).order_by("measure_id", "date", "pk")
 
-    def filter_queryset(self, queryset):  # type: ignore[no-untyped-def]
+    def filter_queryset(self, queryset: QuerySet[ChangePoint]) -> QuerySet[ChangePoint]:
         if self.action != "list":
             return queryset
         filters = validated(ChangePointFilterSerializer, self.request.query_params.dict(), self.request)
