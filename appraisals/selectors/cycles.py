@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from appraisals.models import (
@@ -54,15 +54,24 @@ def _individual_goal_owners(period_id: int, **filters: object) -> QuerySet[Goal]
     )
 
 
+def _all_goals_approved(period_id: int) -> QuerySet[Goal]:
+    """Who has individual goals in the period (not cancelled) and every one of them approved, i.e.
+    an approved goal and none draft, submitted or returned: one pass over the period's goals
+    grouped by owner, read once per query into a hash (half the work of an approved set and a
+    pending set read separately)."""
+    return (
+        _individual_goal_owners(period_id)
+        .annotate(goals=Count("pk"), approved=Count("pk", filter=Q(approval=Approval.APPROVED)))
+        .filter(goals=F("approved"))
+        .values("owner_id")
+    )
+
+
 def done_condition(phase: str, cycle: ReviewCycle) -> Q:
     """When a participant of ``cycle`` has done their task for ``phase``, as a condition on
     Participant rows (of that cycle: combine it with ``Q(cycle=cycle)`` when others are read)."""
     if phase == Phase.PLAN:
-        pending = (Approval.DRAFT, Approval.SUBMITTED, Approval.RETURNED)
-        approved = _individual_goal_owners(cycle.period_id, approval=Approval.APPROVED)
-        waiting = _individual_goal_owners(cycle.period_id, approval__in=pending)
-        # owner_id is never NULL in either subquery, so NOT IN reads "has no pending goal".
-        return Q(employee_id__in=approved) & ~Q(employee_id__in=waiting)
+        return Q(employee_id__in=_all_goals_approved(cycle.period_id))
     return {
         Phase.DO: Q(check_in__completed_at__isnull=False),
         Phase.STUDY: Q(appraisal__state__in=FINISHED_APPRAISALS),
