@@ -721,6 +721,25 @@
     const out = [];
     const note = (text, modifier) => out.push(html("p", { class: "tl-chart__note" + (modifier ? " tl-chart__note--" + modifier : "") }, text));
     if (!model.points.length) note("No data yet.", "warning");
+    if (model.phases.length > 1) {
+      // Each phase's lines in words: only the current phase's are labelled on the drawing.
+      const list = html("ul", { class: "tl-chart__phase-list", "aria-label": "Phases" });
+      model.phases.forEach((ph, i) => {
+        const from = model.points[ph.first];
+        const to = model.points[ph.last];
+        const centre = ph.lines.find((l) => l.key === "centre");
+        const limits = ph.lines.filter((l) => l.key === "limit").map((l) => l.value).sort((a, b) => a - b).map(model.fmtLine);
+        const parts = [];
+        if (centre) parts.push(centre.label.toLowerCase().replace("mr\u0304", "MR\u0304") + " " + model.fmtLine(centre.value));
+        if (limits.length === 2) parts.push("limits " + limits.join(" to "));
+        else if (limits.length === 1) parts.push("upper limit " + limits[0]);
+        else if (model.type !== "run") parts.push("no limits yet (under 12 points)");
+        if (ph.status === "provisional") parts.push("provisional");
+        const span = from && to ? from.label + (ph.last > ph.first ? " \u2013 " + to.label : "") : "";
+        list.appendChild(html("li", {}, "Phase " + (i + 1) + (span ? " (" + span + ")" : "") + ": " + (parts.join(", ") || "no centre line yet") + "."));
+      });
+      out.push(list);
+    }
     if (model.type === "mr" && model.points.length) {
       if (model.status === "insufficient") note("Limits appear once there are 12 points", "warning");
       if (model.status === "provisional") note("Provisional limit: worked out from fewer points than usual.", "warning");

@@ -291,6 +291,14 @@ def test_phases_draw_their_own_lines_with_a_marker_at_the_change_point(page):
     )
     assert xmr.locator(".tl-chart__changepoint-label").text_content().startswith("Change point, Jan 2024")
     assert "2 phases" in xmr.locator(".tl-chart__meta").inner_text()
+    # Each phase's mean and limits in words too (only the current phase's are labelled on the drawing).
+    before, after = (data["phases"][i]["xmr"] for i in (0, 1))
+    assert xmr.locator(".tl-chart__phase-list li").all_inner_texts() == [
+        f"Phase 1 (Jan 2023 \u2013 Dec 2023): mean {before['mean']:.1f}, limits {before['lcl']:.1f} to "
+        f"{before['ucl']:.1f}, provisional.",
+        f"Phase 2 (Jan 2024 \u2013 Dec 2024): mean {after['mean']:.1f}, limits {after['lcl']:.1f} to "
+        f"{after['ucl']:.1f}, provisional.",
+    ]
     # The run chart says which rules it used, and lists the change point and the test of change.
     run = page.locator("#phased-run")
     assert "IHI run chart rules" in run.locator(".tl-chart__meta").inner_text()
