@@ -8,7 +8,8 @@ everyone visible to the top manager, the cascade's pages and roll-up
 (bench/cascade_bench.py), launching a review cycle and the appraisal page
 (bench/appraisals_bench.py), and computing an incentive plan's payouts
 (bench/incentives_bench.py); then the HTTP section (bench/http.py: the application under
-gunicorn against a bare DRF view; ``BENCH_HTTP=0`` skips it). Figures are merged into
+gunicorn against a bare DRF view; ``BENCH_HTTP=0`` skips it); then the same jobs and pages at
+100,000 people (bench/scale.py; ``BENCH_100K=0`` skips it). Figures are merged into
 ``bench/results/latest.json`` as ``{"name": {"value": number, "unit": "...", ...}}``.
 """
 
@@ -215,10 +216,19 @@ def main() -> None:
     )
     print(f"Written to {RESULTS}")
     # Then the same organisation over HTTP under gunicorn (bench/http.py); BENCH_HTTP=0 skips it.
-    if os.environ.get("BENCH_HTTP", "1").strip().lower() not in {"0", "false", "no", "off"}:
+    if switched_on("BENCH_HTTP"):
         from bench import http
 
         http.main([])
+    # Then 100,000 people in databases of their own (bench/scale.py); BENCH_100K=0 skips it.
+    if switched_on("BENCH_100K"):
+        from bench import scale
+
+        scale.main([])
+
+
+def switched_on(name: str) -> bool:
+    return os.environ.get(name, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 if __name__ == "__main__":

@@ -92,6 +92,9 @@ TEMPLATES = [
 DATABASES = {"default": env_db("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_CONN_MAX_AGE", 0)
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) can land on
+# another server connection than the one that declared it: set this to true there (docs/scaling.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo (`make run`): runserver's threads and the eager tasks write at once. Without
     # this a second writer fails at once with "database is locked" (a 500). WAL lets readers
