@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
-from django.db import transaction
+from django.db import connection, transaction
 
-from people.models import Department, Employee
+from people.bulk import copy_in, reserve_ids
+from people.models import PATH_SEPARATOR, Department, Employee
 from people.services import rebuild_paths
 
 User = get_user_model()
@@ -199,6 +200,10 @@ def _new_employee(person: Planned, user: AbstractUser, department: Department, m
 
 def _write_people(plan: list[Planned], departments: dict[str, Department]) -> list[Employee]:
     """Create users and employees in bulk, then heads and manager paths; no query per person."""
+    if connection.vendor == "postgresql":
+        employees = _copy_people(plan, departments)
+        _set_heads(plan, employees, departments)
+        return employees
     users = User.objects.bulk_create([_new_user(p) for p in plan], batch_size=BATCH_SIZE)
     employees: list[Employee | None] = [None] * len(plan)
     # One level of the hierarchy at a time: a manager is saved, and has a key, before their reports.
@@ -215,6 +220,26 @@ def _write_people(plan: list[Planned], departments: dict[str, Department]) -> li
     _set_heads(plan, created, departments)
     rebuild_paths()
     return created
+
+
+def _copy_people(plan: list[Planned], departments: dict[str, Department]) -> list[Employee]:
+    """PostgreSQL: keys drawn up front, so each person's manager and path are known before
+    anything is written, then users and employees each in a few COPY statements."""
+    user_ids, employee_ids = reserve_ids(User, len(plan)), reserve_ids(Employee, len(plan))
+    users = [_new_user(p) for p in plan]
+    for user, pk in zip(users, user_ids, strict=True):
+        user.pk = pk
+    employees: list[Employee] = []
+    for person, user, pk in zip(plan, users, employee_ids, strict=True):
+        manager = None if person.manager is None else employees[person.manager]
+        employee = _new_employee(person, user, departments[person.department], manager)
+        employee.pk = pk
+        # As people.services.compute_paths writes it: the chain of keys from the top, each closed by the separator.
+        employee.path = f"{manager.path if manager else PATH_SEPARATOR}{pk}{PATH_SEPARATOR}"
+        employees.append(employee)
+    copy_in(User, users)
+    copy_in(Employee, employees)
+    return employees
 
 
 def _manager(person: Planned, employees: list[Employee | None]) -> Employee | None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from core import jobs
 from core.log import log_action, log_actions
 from core.tabular import ImportFileError, Problem, Upload, check_upload, read_upload, rows_of
+from people import bulk
 from people.models import Department, Employee, ImportStatus, OrgChartImport
 from people.services import rebuild_paths
 
@@ -313,10 +314,13 @@ def apply_rows(
             user.email, user.first_name, user.last_name, user.is_active = v["email"], first[:150], last[:150], True
             changed_users.append(user)
 
-    User.objects.bulk_create(new_users, batch_size=1000)
+    # COPY on PostgreSQL (people.bulk), the keys drawn first: 100,000 new people in seconds.
+    bulk.give_ids(new_users)
+    bulk.copy_in(User, new_users)
     for employee in new_employees:
         employee.user_id = employee.user.pk
-    Employee.objects.bulk_create(new_employees, batch_size=1000)
+    bulk.give_ids(new_employees)
+    bulk.copy_in(Employee, new_employees)
     summary.created = len(new_employees)
     for employee in changed_employees:
         employee.version = F("version") + 1
@@ -338,7 +342,8 @@ def apply_rows(
     ]
     current_manager = dict(Employee.objects.values_list("pk", "manager_id"))
     moved = [e for e in manager_links if current_manager.get(e.pk) != e.manager_id]
-    Employee.objects.bulk_update(moved, ["manager"], batch_size=1000)
+    # One UPDATE on PostgreSQL (people.bulk): a bulk_update of 100,000 managers took minutes.
+    bulk.set_values(Employee, "manager_id", {e.pk: e.manager_id for e in moved})
     # Someone whose only change is their manager still counts as updated.
     changed_ids = {e.pk for e in changed_employees}
     existing_ids = {e.pk for e in existing.values()}

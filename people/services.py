@@ -18,7 +18,7 @@ from django.db.models.functions import Concat, Length, Substr
 from core.access import deny_unless
 from core.errors import ConflictError
 from core.log import changed, diff, log_action, snapshot
-from people import access
+from people import access, bulk
 from people.models import PATH_SEPARATOR, Department, Employee
 from people.selectors.sign_in_locks import ACCOUNT, ADDRESS
 
@@ -255,8 +255,9 @@ def rebuild_paths() -> int:
     """Recompute every stored path from the manager links; returns how many changed."""
     rows = list(Employee.objects.values_list("pk", "manager_id", "path"))
     paths = compute_paths({pk: manager_id for pk, manager_id, _ in rows})
-    changed = [Employee(pk=pk, path=paths[pk]) for pk, _, old in rows if paths[pk] != old]
-    Employee.objects.bulk_update(changed, ["path"], batch_size=1000)
+    changed = {pk: paths[pk] for pk, _, old in rows if paths[pk] != old}
+    # One UPDATE on PostgreSQL (people.bulk): a bulk_update of 100,000 paths took minutes.
+    bulk.set_values(Employee, "path", changed)
     return len(changed)
 
 

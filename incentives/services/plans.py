@@ -611,7 +611,8 @@ def _compute_batch(plan: IncentivePlan, components, employee_ids: list[int], tar
     written = [p.employee_id for p in new] + [p.employee_id for p in changed]
     if written:
         log_actions(
-            Payout.objects.filter(plan=plan, employee_id__in=written).order_by("pk"),
+            # Each entry names the payout by its person: joined here, not fetched once a payout.
+            Payout.objects.filter(plan=plan, employee_id__in=written).select_related("employee").order_by("pk"),
             "payout.computed",
             data={"plan": plan.pk},
         )
@@ -638,7 +639,9 @@ def run_compute(plan_id: int) -> IncentivePlan:
         targets = dict(TargetBonus.objects.filter(plan=plan).values_list("employee_id", "amount"))
         mark(compute_total=len(employee_ids), compute_done=0, compute_error="")
         with transaction.atomic():
-            gone = list(Payout.objects.filter(plan=plan).exclude(employee_id__in=employee_ids))
+            gone = list(
+                Payout.objects.filter(plan=plan).exclude(employee_id__in=employee_ids).select_related("employee")
+            )
             log_actions(gone, "payout.removed", data={"plan": plan.pk, "reason": "no longer eligible"})
             Payout.objects.filter(pk__in=[p.pk for p in gone]).delete()
         existing = {p.employee_id: p for p in Payout.objects.filter(plan=plan)}
