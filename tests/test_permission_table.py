@@ -42,7 +42,7 @@ from rest_framework.test import APIClient
 
 from appraisals.models import AppraisalState
 from audits.models import AuditRun, Finding, RunState, Severity, SubjectType, Survey, SurveyInvitation, SurveyState
-from cascade.models import Approval, CascadeImport, ImportKind
+from cascade.models import Approval, CascadeImport, ChangePoint, ImportKind
 from competencies.models import FormVersion, VersionStatus
 from core.log import log_action
 from incentives.models.imports import TargetBonusImport
@@ -201,6 +201,13 @@ TABLE: dict[str, Row] = {
     # The form is on the measure's page (everyone's), where a GET is sent.
     "cascade:observation_add": Row(get=everyone(302), post=only(*QL_HR, ok=ALLOWED), kwargs=record("measure")),
     "cascade:observation_import": Row(get=only(*QL_HR), post=only(*QL_HR, ok=ALLOWED), kwargs=record("measure")),
+    # Change points: the measure's owner (its priority's, here the quality lead) or a quality lead;
+    # HR is not named in PRODUCT.md's rule (cascade.access.can_mark_change_points).
+    "cascade:change_point_add": Row(post=only("quality_lead", ok=ALLOWED), kwargs=record("measure")),
+    "cascade:change_point_remove": Row(
+        post=only("quality_lead", ok=ALLOWED),
+        kwargs=lambda w: {"pk": w.measure.pk, "change_point_pk": w.change_point.pk},
+    ),
     # An import is its uploader's (the quality lead here) and HR's.
     "cascade:import_detail": Row(get=only(*QL_HR, deny=404), kwargs=record("cascade_import")),
     "cascade:import_resume": Row(post=only(*QL_HR, ok=ALLOWED, deny=404), kwargs=record("cascade_import")),
@@ -278,6 +285,13 @@ TABLE: dict[str, Row] = {
     "measure-list": Row(get=everyone(), post=only(*QL_HR, ok=ALLOWED)),
     "measure-detail": Row(get=everyone(), kwargs=record("measure")),
     "measure-observations": Row(get=everyone(), post=only(*QL_HR, ok=ALLOWED), kwargs=record("measure")),
+    # A well-formed body, so that the refusal is the rule's (403), not the body's (400).
+    "change-point-list": Row(
+        get=everyone(),
+        post=only("quality_lead", ok=ALLOWED),
+        data=lambda w: {"measure": w.measure.pk, "date": "2026-02-01", "reason": "Triage nurse at the door"},
+    ),
+    "change-point-detail": Row(get=everyone(), kwargs=record("change_point")),
     "goal-list": Row(get=everyone(), post=everyone(ALLOWED)),
     "goal-approve-set": Row(
         post={**only(*CHAIN, ok=403, deny=404), "manager": ALLOWED},
@@ -648,6 +662,9 @@ def build_world() -> World:
         plan=scenario.plan,
         priority=priority,
         measure=measure,
+        change_point=ChangePoint.objects.create(
+            measure=measure, date=datetime.date(2026, 1, 1), reason="Standard work adopted", created_by=ql
+        ),
         goal=goal,
         form=form,
         competency=competency,
