@@ -97,7 +97,7 @@ def _latest_kind(signals: list[dict], label: str) -> dict[str, str]:
 
 
 RUNS_VERDICTS = {
-    "ok": "The number of runs is what chance alone would give: no sign of a non-random pattern from runs.",
+    "ok": "The number of runs is what chance alone would give.",
     "too_few": "Too few runs: the values stay on one side of the median for longer than chance would allow, "
     "a sign of a non-random pattern.",
     "too_many": "Too many runs: the values flip across the median more often than chance would allow, "
@@ -128,8 +128,15 @@ def _number(value: Decimal | float | None, unit: str) -> str:
 
 
 def assurance_text(chart: dict, measure: QualityMeasure) -> str:
-    """Whether the process as it runs now will meet the target, in words."""
+    """Whether the process as it runs now will meet the target, in words. Only a stable phase is
+    judged: with special causes in it, its limits describe a process that has since moved."""
     target = _number(measure.target, measure.unit)
+    if chart["xmr"]["assurance"] and chart["xmr"]["signals"]:
+        return (
+            f"Not judged: the current phase shows special causes, so its limits do not describe a stable "
+            f"process and cannot say whether it will meet the target of {target}. If the process changed, "
+            "mark a change point where it did: the target is then judged on the new phase's own limits."
+        )
     return {
         "always": f"If nothing changes, the process will meet the target of {target} every time: "
         "both process limits are on the good side of it.",
@@ -170,7 +177,19 @@ def runs_text(chart: dict) -> str:
         return f"The run chart rules apply from 10 points on ({current_phase_points(chart)} so far)."
     if chart.get("rules") == "anhoej" and "longest_run" in run:
         return _anhoej_text(run)
-    return RUNS_VERDICTS[run["runs"]["verdict"]]
+    text = RUNS_VERDICTS[run["runs"]["verdict"]]
+    if run["runs"]["verdict"] == "ok" and run["signals"]:
+        # "ok" speaks of the count of runs only; a shift or trend is a non-random pattern all the same.
+        text += " The shift or trend listed under Signals is a non-random pattern all the same."
+    # The limits are the exact Swed-Eisenhart ones (cascade.charts): an analyst checking the printed
+    # table finds some rows one run apart, and should know why.
+    runs = run["runs"]
+    if runs["verdict"] != "not_applicable" and runs["lower"] is not None:
+        text += (
+            f" Expected by chance: {runs['lower']} to {runs['upper']} runs for {runs['useful']} points off the "
+            "median (exact limits, 2.5 % each side; some rows of the printed IHI table differ by one run)."
+        )
+    return text
 
 
 # ---------------------------------------------------------------- priorities

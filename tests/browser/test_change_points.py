@@ -47,7 +47,18 @@ def test_the_quality_lead_marks_and_removes_a_change_point_by_keyboard(page, dem
     assert page.locator("[data-chart='xmr'] .tl-chart__changepoint").count() == 0
     assert_accessible(page)
 
-    form = page.locator("form[action$='/change-points/']")
+    form = page.locator("form[action$='/change-points/#change-points']")
+    # A refused mark lands on the form again, its error in view (not 2,800 px below the page's top).
+    form.get_by_label("Date").fill(when.isoformat())
+    form.get_by_role("button", name="Mark change point").press("Enter")
+    page.wait_for_url(f"**/cascade/measures/{measure.pk}/change-points/#change-points")
+    error = page.locator("#change-points [role='alert'], #change-points .field__error").first
+    error.wait_for()
+    assert (
+        error.is_visible()
+        and page.evaluate("document.querySelector('#change-points').getBoundingClientRect().top") < 1000
+    )
+    form = page.locator("form[action$='/change-points/#change-points']")
     form.get_by_label("Date").fill(when.isoformat())
     form.get_by_label("Reason").focus()
     page.keyboard.type("Senior review at triage adopted after two PDSA cycles.")
@@ -60,6 +71,7 @@ def test_the_quality_lead_marks_and_removes_a_change_point_by_keyboard(page, dem
 
     remove = page.get_by_role("button", name=f"Remove the change point of {when:%-d %b %Y}")
     remove.focus()
+    page.once("dialog", lambda dialog: dialog.accept())  # "Remove the change point of …?"
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     page.locator("[data-chart='xmr'] svg").wait_for()

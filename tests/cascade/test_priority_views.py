@@ -354,6 +354,34 @@ def test_the_measure_page_names_signals_in_words(client_for, people, measure):
     assert "Special cause: improvement" in page
     assert "Limits are based on 20 or more points." in page
     assert "Shift" in page
+    # Limits over a process that has moved say nothing about its target: not judged, and the page
+    # says what to do; the runs count, within chance, does not contradict the shift.
+    assert "Not judged: the current phase shows special causes" in page
+    assert "mark a change point where it did" in page
+    assert "both process limits are" not in page and "lies between the process limits" not in page
+
+
+def test_runs_within_chance_beside_a_shift_say_the_shift_still_counts():
+    from cascade.views.priorities import runs_text
+
+    runs = {"verdict": "ok", "lower": 4, "upper": 10, "useful": 12, "count": 6}
+    shift = {"rule": "shift", "start": 3, "end": 9, "kind": "improvement", "description": "7 below the median"}
+    quiet = runs_text({"rules": "ihi", "run": {"rules_apply": True, "signals": [], "runs": runs}})
+    shifted = runs_text({"rules": "ihi", "run": {"rules_apply": True, "signals": [shift], "runs": runs}})
+    assert "non-random pattern all the same" not in quiet and "4 to 10 runs for 12 points" in quiet
+    assert "The shift or trend listed under Signals is a non-random pattern all the same." in shifted
+
+
+def test_a_stable_measure_is_judged_on_its_target_with_the_runs_limits_named(client_for, people, measure):
+    values = [7, 8, 9, 8, 7, 9, 8, 7, 9, 8, 7, 8, 9, 8, 7, 9, 8, 7, 8, 9]  # lower is better, target 4
+    for index, value in enumerate(values):
+        Observation.objects.create(
+            measure=measure, date=datetime.date(2024, 1, 1) + datetime.timedelta(days=31 * index), value=Decimal(value)
+        )
+    page = page_of(client_for(people["employee"]).get(reverse("cascade:measure_detail", args=[measure.pk])))
+    assert "Not judged" not in page
+    assert "will not meet the target of 4 per 1,000 doses" in page
+    assert "Expected by chance:" in page and "exact limits, 2.5 % each side" in page
 
 
 def test_observations_are_paginated_latest_first(client_for, people, measure):
