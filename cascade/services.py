@@ -34,6 +34,7 @@ from cascade.models import (
 from core import inputs
 from core.access import deny_unless
 from core.errors import ConflictError
+from core.formatting import day
 from core.log import diff, log_action, log_actions, snapshot
 from people import access as people
 
@@ -182,7 +183,7 @@ def observation_add(
             with transaction.atomic():
                 observation.save()
         except IntegrityError:
-            raise ValidationError({"date": f"{measure} already has a value for {date:%d %b %Y}."}) from None
+            raise ValidationError({"date": f"{measure} already has a value for {day(date)}."}) from None
         log_action(observation, "observation.recorded", user=user, data=_observation_data(observation))
         progress.refresh_measure_driven(measure)
     return observation
@@ -205,12 +206,12 @@ def validate_observation_date(date: datetime.date) -> None:
     if date > latest:
         raise ValidationError(
             {
-                "date": f"{date:%d %b %Y} is in the future: record a value once its period has passed "
-                f"(dates up to {latest:%d %b %Y} are accepted)."
+                "date": f"{day(date)} is in the future: record a value once its period has passed "
+                f"(dates up to {day(latest)} are accepted)."
             }
         )
     if date < OBSERVATION_EARLIEST:
-        raise ValidationError({"date": f"{date:%d %b %Y} is before {OBSERVATION_EARLIEST:%d %b %Y}: check the year."})
+        raise ValidationError({"date": f"{day(date)} is before {day(OBSERVATION_EARLIEST)}: check the year."})
 
 
 def _new_observation(measure, date, value, numerator, denominator, user) -> Observation:
@@ -240,7 +241,7 @@ def observations_add_many(*, user, measure: QualityMeasure, rows: list[dict]) ->
     for row in rows:
         date = row.get("date")
         if date in existing or date in seen:
-            raise ValidationError({"date": f"{measure} already has a value for {date:%d %b %Y}."})
+            raise ValidationError({"date": f"{measure} already has a value for {day(date)}."})
         seen.add(date)
         observations.append(
             _new_observation(measure, date, row.get("value"), row.get("numerator"), row.get("denominator"), user)
@@ -273,15 +274,14 @@ def change_point_mark(*, user, measure: QualityMeasure, date: object, reason: ob
     if not isinstance(date, datetime.date):
         errors["date"] = "A date is required (YYYY-MM-DD)."
     elif date > timezone.localdate():
-        errors["date"] = f"{date:%d %b %Y} is in the future: mark a change point once the change is in place."
+        errors["date"] = f"{day(date)} is in the future: mark a change point once the change is in place."
     else:
         first, last = _observation_span(measure)
         if first is None or date <= first:
             errors["date"] = "A change point must come after the measure's first value: nothing comes before it."
         elif date > last:
             errors["date"] = (
-                f"No value is recorded on or after {date:%d %b %Y} yet: mark the change point once "
-                "the new phase has data."
+                f"No value is recorded on or after {day(date)} yet: mark the change point once the new phase has data."
             )
     if errors:
         raise ValidationError(errors)
@@ -292,7 +292,7 @@ def change_point_mark(*, user, measure: QualityMeasure, date: object, reason: ob
             with transaction.atomic():
                 change_point.save()
         except IntegrityError:
-            raise ValidationError({"date": f"{measure} already has a change point on {date:%d %b %Y}."}) from None
+            raise ValidationError({"date": f"{measure} already has a change point on {day(date)}."}) from None
         log_action(
             change_point, "change_point.marked", user=user, data={"measure": measure.pk, "date": date, "reason": text}
         )
@@ -490,9 +490,7 @@ def validate_goal(goal: Goal) -> None:
     if goal.due_date and goal.period_id:
         period = goal.period
         if not period.start <= goal.due_date <= period.end:
-            errors["due_date"] = (
-                f"The due date must fall within {period} ({period.start:%d %b %Y} to {period.end:%d %b %Y})."
-            )
+            errors["due_date"] = f"The due date must fall within {period} ({day(period.start)} to {day(period.end)})."
     if errors:
         raise ValidationError(errors)
     goal.full_clean(

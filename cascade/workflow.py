@@ -45,6 +45,7 @@ from cascade.models import (
 )
 from cascade.notifications import GoalNotice, notify
 from core.errors import ConflictError
+from core.formatting import day
 from core.log import log_action
 from core.weights import WEIGHTS_TOTAL, weights_total_problem
 from people import access as people
@@ -268,7 +269,7 @@ def request_cancel(*, user, goal: Goal, reason: str) -> Goal:
         approver = approver_label(current)
         if current.cancel_requested_at is not None:
             raise ValidationError(
-                f"Cancelling “{current.title}” was asked on {timezone.localtime(current.cancel_requested_at):%d %b %Y}; "
+                f"Cancelling “{current.title}” was asked on {day(timezone.localtime(current.cancel_requested_at))}; "
                 f"{approver} has not answered yet."
             )
         if not reason:
@@ -498,7 +499,7 @@ def request_close(*, user, goal: Goal, result: str, comment: str) -> Goal:
         approver = approver_label(current)
         if current.close_requested_at is not None:
             raise ValidationError(
-                f"Closing “{current.title}” was asked on {timezone.localtime(current.close_requested_at):%d %b %Y}; "
+                f"Closing “{current.title}” was asked on {day(timezone.localtime(current.close_requested_at))}; "
                 f"{approver} has not answered yet."
             )
         result = _result_choice(result)
@@ -685,9 +686,7 @@ def close_by_measure(*, user, goal: Goal) -> Goal:
             version=F("version") + 1,
         )
         label = RESULT_LABELS[result]
-        summary = (
-            f"{measure.name} was {latest[1].normalize():f} on {latest[0]:%d %b %Y} (target {target.normalize():f})"
-        )
+        summary = f"{measure.name} was {latest[1].normalize():f} on {day(latest[0])} (target {target.normalize():f})"
         _log(goal_set, ReviewAction.SIGNED_OFF, user, f"“{current.title}” as {label} by its measure: {summary}")
         log_action(
             current,

@@ -1,10 +1,11 @@
-"""Numbers as people write them."""
+"""Numbers and dates as people write them."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["plain"]
+__all__ = ["day", "plain"]
 
 
 def plain(value: Decimal | int | float | str | None) -> str:
@@ -19,3 +20,8 @@ def plain(value: Decimal | int | float | str | None) -> str:
     if not number.is_finite():
         return str(value)
     return format(number.normalize(), "f")
+
+
+def day(value: datetime.date) -> str:
+    """A date as every page writes it ("j M Y": 1 Jun 2025), for messages built in Python."""
+    return f"{value.day} {value:%b %Y}"

@@ -21,6 +21,7 @@ from appraisals.access import access_for
 from appraisals.models import CheckIn, CycleState, ToDoKind
 from appraisals.services import tallies, todos
 from core.errors import ConflictError
+from core.formatting import day
 
 EMPLOYEE_FIELDS = frozenset({"employee_notes", "obstacles"})
 REVIEWER_FIELDS = frozenset({"manager_notes", "coaching_notes", "obstacles"})
@@ -50,7 +51,7 @@ def _require_writer(user, check_in: CheckIn):  # type: ignore[no-untyped-def]
 def _refuse_if_closed(check_in: CheckIn) -> None:
     if check_in.completed_at is not None:
         raise ValidationError(
-            f"This check-in was completed on {timezone.localtime(check_in.completed_at):%d %b %Y}; it is kept as it was."
+            f"This check-in was completed on {day(timezone.localtime(check_in.completed_at))}; it is kept as it was."
         )
     if check_in.participant.cycle.state == CycleState.CLOSED:
         raise ValidationError("The cycle is closed, so its check-ins can no longer change.")

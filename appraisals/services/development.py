@@ -24,6 +24,7 @@ from appraisals.models import ActionStatus, DevelopmentAction, DevelopmentPlan, 
 from appraisals.services import tallies, todos
 from competencies.models import BehaviouralIndicator, Competency
 from core.errors import ConflictError
+from core.formatting import day
 
 ACTION_FIELDS = frozenset({"description", "competency", "target_level", "due_date", "status"})
 # Once the plan is agreed, only an action's progress moves.
@@ -51,7 +52,7 @@ def _require_writer(user, plan: DevelopmentPlan) -> None:  # type: ignore[no-unt
 def _refuse_if_agreed(plan: DevelopmentPlan) -> None:
     if plan.agreed_at is not None:
         raise ValidationError(
-            f"The plan was agreed on {timezone.localtime(plan.agreed_at):%d %b %Y}; only its actions' progress "
+            f"The plan was agreed on {day(timezone.localtime(plan.agreed_at))}; only its actions' progress "
             "can change now."
         )
 

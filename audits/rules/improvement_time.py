@@ -33,6 +33,7 @@ from audits.models import Severity, SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
 from audits.selectors import scope as s
 from cascade.models import Approval, GoalSetEvent, GoalStatus, GoalUpdate, ProgressMode, ReviewAction
+from core.formatting import day
 
 
 @register
@@ -286,7 +287,7 @@ class ImprovementTime(Rule):
                     message=(
                         f"{{team}}: {row['missing']:,} of {s.plural(row['total'], 'check-in')} in "
                         f"{s.listing(f'“{name}”' for name, _ in cycles)} {'is' if row['missing'] == 1 else 'are'} "
-                        f"not held, though the Do phase ended on {ended:%d %b %Y} "
+                        f"not held, though the Do phase ended on {day(ended)} "
                         f"({s.plural((today - ended).days, 'day')} ago; grace {s.plural(grace, 'day')})."
                     ),
                     details={

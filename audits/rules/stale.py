@@ -22,6 +22,7 @@ from audits.models import Severity, SubjectType
 from audits.rules.base import AuditContext, FindingDraft, Rule, Threshold, register
 from audits.selectors import scope as s
 from cascade.models import Approval, GoalLevel, GoalStatus, PriorityStatus, QualityPriority
+from core.formatting import day
 
 MITIGATION = (
     "Re-link or retire the goals that no longer reflect a current quality priority, and cascade each active "
@@ -228,7 +229,7 @@ class StaleCriteria(Rule):
         title = first["priority__title"]
         retired = first["priority__status"] == PriorityStatus.RETIRED
         start, end = first["priority__period_start"], first["priority__period_end"]
-        why = "is retired" if retired else f"ran from {start:%d %b %Y} to {end:%d %b %Y}, outside the goal period"
+        why = "is retired" if retired else f"ran from {day(start)} to {day(end)}, outside the goal period"
         individual = [g for g in goals if g["level"] == GoalLevel.INDIVIDUAL]
         departments = {g["department_id"] for g in goals}
         names = {g["department_id"]: g["department__name"] for g in goals}

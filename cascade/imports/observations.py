@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from cascade import access, services
 from cascade.imports.rows import ImportHandler, Problem, Row, cell_date, cell_number, cell_text, report_progress
 from cascade.models import CascadeImport, Goal, ProgressMode, QualityMeasure
+from core.formatting import day
 
 COLUMNS = ("date", "value", "numerator", "denominator")
 
@@ -48,9 +49,9 @@ def check(record: CascadeImport, rows: list[Row]) -> list[Problem]:
                 found.extend(Problem(row.number, name, m) for m in exc.messages)
         if date is not None:
             if date in first_row_of:
-                found.append(Problem(row.number, "date", f"{date:%d %b %Y} is also on row {first_row_of[date]}."))
+                found.append(Problem(row.number, "date", f"{day(date)} is also on row {first_row_of[date]}."))
             elif date in recorded:
-                found.append(Problem(row.number, "date", f"{measure} already has a value for {date:%d %b %Y}."))
+                found.append(Problem(row.number, "date", f"{measure} already has a value for {day(date)}."))
             else:
                 first_row_of[date] = row.number
         if not found:

@@ -460,7 +460,7 @@ def test_a_second_value_for_the_same_date_is_a_400(client_for, people, measure):
         reverse("cascade:observation_add", args=[measure.pk]), {"date": "2026-02-01", "value": "6"}
     )
     assert response.status_code == 400
-    assert "Administration errors already has a value for 01 Feb 2026." in page_of(response)
+    assert "Administration errors already has a value for 1 Feb 2026." in page_of(response)
     assert Observation.objects.get().value == Decimal("7")
 
 

@@ -164,7 +164,7 @@ def test_open_goals_under_a_retired_priority_are_one_finding_with_the_goals_and_
 
 def test_goals_under_a_priority_that_ended_before_the_period_are_stale_too(base, stale):
     finding = by_key(evaluate(StaleCriteria))[f"priority:{stale['old'].pk}"]
-    assert finding.message.startswith("“Winter pressures 2025” ran from 01 Jan 2025 to 31 Dec 2025, outside the goal")
+    assert finding.message.startswith("“Winter pressures 2025” ran from 1 Jan 2025 to 31 Dec 2025, outside the goal")
     assert finding.details["goals"] == [stale["winter"].pk]
     assert finding.department_id == base["nursing"].pk
     assert finding.severity == Severity.LOW
