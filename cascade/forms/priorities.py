@@ -61,9 +61,22 @@ class PriorityForm(VersionedForm):
         }
 
 
+class PriorityChoiceField(forms.ModelChoiceField):
+    """Priorities by title, each with its years and, if retired, saying so: a priority renewed each
+    year keeps its title, and the list would otherwise show the same title twice."""
+
+    def label_from_instance(self, obj: QualityPriority) -> str:
+        years = f"{obj.period_start.year}" + (
+            f"–{obj.period_end.year}" if obj.period_end.year != obj.period_start.year else ""
+        )
+        retired = ", retired" if obj.status == PriorityStatus.RETIRED else ""
+        return f"{obj.title} ({years}{retired})"
+
+
 class MeasureForm(VersionedForm):
-    priority = forms.ModelChoiceField(
-        queryset=QualityPriority.objects.order_by("title"), help_text="The quality priority this measure tracks."
+    priority = PriorityChoiceField(
+        queryset=QualityPriority.objects.order_by("status", "title", "-period_start"),
+        help_text="The quality priority this measure tracks.",
     )
     name = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -261,6 +261,20 @@ def test_measure_create_preselects_the_priority_from_the_query(client_for, peopl
     assert f'<option value="{priority.pk}" selected>' in page
 
 
+def test_a_priority_renewed_each_year_is_told_apart_from_its_retired_namesake(client_for, people, priority):
+    QualityPriorityFactory(
+        title=priority.title,
+        status="retired",
+        owner=people["lead"],
+        period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2025, 12, 31),
+    )
+    page = page_of(client_for(people["lead"]).get(reverse("cascade:measure_create")))
+    current, retired = f">{priority.title} (2026)</option>", f">{priority.title} (2025, retired)</option>"
+    assert current in page and retired in page
+    assert page.index(current) < page.index(retired)  # the current one first
+
+
 def test_the_quality_lead_creates_a_measure(client_for, people, priority):
     data = measure_form(priority=priority.pk, department=people["chief"].department_id)
     response = client_for(people["lead"]).post(reverse("cascade:measure_create"), data)
