@@ -33,4 +33,21 @@
       first.selected = true;
     }
   });
+
+  // "Show more goals" in a goal tree is replaced by the goals it loads (htmx, outerHTML): focus
+  // would fall back to the page's start, so it moves to the first goal that came in instead.
+  var loadedAfter = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.classList && target.classList.contains("goal-tree__more")) {
+      loadedAfter = { list: target.parentElement, previous: target.previousElementSibling };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!loadedAfter) return;
+    var first = loadedAfter.previous ? loadedAfter.previous.nextElementSibling : loadedAfter.list.firstElementChild;
+    loadedAfter = null;
+    var link = first && first.querySelector("a, summary, button");
+    if (link) link.focus();
+  });
 })();
