@@ -500,7 +500,11 @@
 
     if (inside) {
       const labelLayer = svg("g", { class: "tl-chart__lines", "aria-hidden": "true" });
-      placeInside(lineLabels, plotted, left, right, top, bottom).forEach((l) => {
+      // The labels name the current phase's lines (and the target): keep them over its span, not over
+      // an earlier phase's lines at the chart's left edge.
+      const last = model.phases.length - 1;
+      const from = last > 0 ? spanOf(model.phases[last], last)[0] : left;
+      placeInside(lineLabels, plotted, from, right, top, bottom).forEach((l) => {
         labelLayer.appendChild(
           svg(
             "text",

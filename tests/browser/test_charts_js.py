@@ -312,6 +312,21 @@ def test_phases_draw_their_own_lines_with_a_marker_at_the_change_point(page):
     assert page.errors == []
 
 
+def test_on_a_phone_the_current_phases_labels_sit_over_its_own_lines(page):
+    page.set_viewport_size({"width": 390, "height": 800})
+    add_chart(page, "phased-phone", "xmr", two_phases())
+    xmr = page.locator("#phased-phone")
+    xmr.locator("svg .tl-chart__point").first.wait_for()
+    start = float(xmr.locator(".tl-chart__ref--centre[data-phase='1']").get_attribute("x1"))
+    labels = xmr.locator("svg .tl-chart__ref-label--inside")
+    assert labels.count() >= 3  # the current phase's mean and limits (and the target)
+    for index in range(labels.count()):
+        label = labels.nth(index)
+        left = label.evaluate("t => t.getBBox().x")
+        assert left >= start - 1, f"{label.text_content()!r} drawn over the earlier phase"
+    assert page.errors == []
+
+
 def test_the_moving_range_chart_draws_mr_bar_its_limit_and_a_table(page):
     data = two_phases()
     add_chart(page, "phased-mr", "mr", data)
