@@ -23,34 +23,17 @@ from cascade.api.serializers import GoalSerializer
 from cascade.models import Goal, GoalPeriod, QualityMeasure, QualityPriority
 from people.models import Department, Employee
 
-# GoalSerializer's fields that are the goal's own columns, rendered by the serializer's field.
-OWN = (
-    "id",
-    "level",
-    "title",
-    "description",
-    "weight",
-    "kind",
-    "baseline",
-    "target",
-    "progress_mode",
-    "progress",
-    "approval",
-    "status",
-    "due_date",
-    "improvement_hours_per_month",
-    "approved_at",
-    "cancel_requested_at",
-    "cancel_reason",
-    "close_requested_at",
-    "close_proposed_status",
-    "close_comment",
-    "result_signed_off_at",
-    "result_by_measure",
-    "created_at",
-    "updated_at",
-    "version",
-)
+
+def _own_columns() -> tuple[str, ...]:
+    """GoalSerializer's fields that are the goal's own columns (no relation, no computed field), in its
+    order: read from the serializer, so that a field added there is read here too."""
+    model_fields = {field.name: field for field in Goal._meta.get_fields()}
+    return tuple(
+        name for name in GoalSerializer.Meta.fields if name in model_fields and not model_fields[name].is_relation
+    )
+
+
+OWN = _own_columns()
 PEOPLE = ("owner_id", "close_requested_by_id", "result_signed_off_by_id")
 COLUMNS = (*OWN, "priority_id", "parent_goal_id", "department_id", "period_id", "measure_id", *PEOPLE)
 
